@@ -1,0 +1,39 @@
+# fitedge quick start: `make demo` (the main job) and `make test` (the whole suite).
+# Both create or reuse .venv at the repo root and install exactly the versions in requirements.lock.
+
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.fitedge-installed
+# Debian packages: espeak-ng/sox make speech, adb talks to phones, junit4/gson test the Android core.
+APT_PACKAGES := espeak-ng sox libsndfile1 adb junit4 libgson-java asterisk-core-sounds-en-wav
+
+.PHONY: setup system demo test lint clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.lock setup.cfg pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.lock
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+	touch $@
+
+system:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages: $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+demo: setup
+	$(VENV)/bin/fitedge info fithubert hubert-base
+
+test: setup system
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -q
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) build *.egg-info

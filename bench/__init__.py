@@ -1,0 +1,1 @@
+"""Size, speed, memory and task-accuracy benchmarks, reports, Android device runs."""

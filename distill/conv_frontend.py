@@ -1,0 +1,73 @@
+"""The convolutional feature extractor: raw 16 kHz audio to 20 ms frames."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+
+class ChannelLayerNorm(nn.LayerNorm):
+    """LayerNorm over the channels of a ``(batch, channels, frames)`` tensor."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return super().forward(x.transpose(1, 2)).transpose(1, 2)
+
+
+class ConvLayerBlock(nn.Module):
+    """Conv1d, an optional norm, GELU: one layer of the feature extractor.
+
+    Args:
+        in_channels, out_channels, kernel, stride, bias: the Conv1d's.
+        norm: ``None``, a GroupNorm or a :class:`ChannelLayerNorm` applied after the conv.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel: int, stride: int, bias: bool,
+                 norm: nn.Module | None) -> None:
+        super().__init__()
+        self.kernel, self.stride = kernel, stride
+        self.conv = nn.Conv1d(in_channels, out_channels, kernel, stride=stride, bias=bias)
+        self.layer_norm = norm
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = self.conv(x)
+        if self.layer_norm is not None:
+            x = self.layer_norm(x)
+        return nn.functional.gelu(x)
+
+    def output_lengths(self, lengths: Tensor) -> Tensor:
+        return torch.div(lengths - self.kernel, self.stride, rounding_mode="floor") + 1
+
+
+class FeatureExtractor(nn.Module):
+    """A stack of :class:`ConvLayerBlock`; ``(batch, samples)`` to ``(batch, frames, channels)``."""
+
+    def __init__(self, blocks: list[ConvLayerBlock]) -> None:
+        super().__init__()
+        self.conv_layers = nn.ModuleList(blocks)
+
+    def forward(self, wav: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
+        x = wav.unsqueeze(1)
+        for block in self.conv_layers:
+            x = block(x)
+            if lengths is not None:
+                lengths = block.output_lengths(lengths).clamp(min=0)
+        return x.transpose(1, 2), lengths
+
+
+def build_feature_extractor(conv_layers: tuple[tuple[int, int, int], ...], mode: str, bias: bool) -> FeatureExtractor:
+    """Build the extractor from a ``(channels, kernel, stride)`` spec.
+
+    ``mode="group_norm"`` puts a per-channel GroupNorm after the first conv only (HuBERT Base);
+    ``mode="layer_norm"`` puts a LayerNorm over channels after every conv ("stable layer norm" models).
+    """
+    blocks, in_ch = [], 1
+    for i, (out_ch, kernel, stride) in enumerate(conv_layers):
+        if mode == "layer_norm":
+            norm: nn.Module | None = ChannelLayerNorm(out_ch)
+        elif mode == "group_norm" and i == 0:
+            norm = nn.GroupNorm(out_ch, out_ch, affine=True)
+        else:
+            norm = None
+        blocks.append(ConvLayerBlock(in_ch, out_ch, kernel, stride, bias, norm))
+        in_ch = out_ch
+    return FeatureExtractor(blocks)

@@ -1,0 +1,1 @@
+"""Lowering to ExecuTorch, LiteRT and ONNX; the bundle and its manifest; runtime loaders; the CLI."""

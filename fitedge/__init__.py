@@ -1,0 +1,26 @@
+"""fitedge: distil HuBERT-family speech encoders into FitHuBERT students and take them to the phone.
+
+``fitedge.load(source)`` is the entry point: a preset name, a fitedge checkpoint folder, or any
+checkpoint ``fitedge import`` reads (transformers, fairseq, torchaudio, official FitHuBERT).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from fitedge.distill.encoder import Encoder
+
+
+def load(source: str | Path, format: str | None = None) -> Encoder:
+    """Load an encoder from a preset name (random weights) or a checkpoint path of any supported format."""
+    from fitedge.distill.loading import load_encoder
+
+    return load_encoder(source, format=format)
+
+
+__all__ = ["__version__", "load"]

@@ -1,0 +1,43 @@
+"""Typed errors of fitedge.
+
+Every error a user can cause derives from :class:`FitedgeError`; the CLI turns
+these into a one-line message and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+
+class FitedgeError(Exception):
+    """Base class: a problem the user can act on, described in one line."""
+
+
+class ConfigError(FitedgeError, ValueError):
+    """A configuration value is out of range or inconsistent."""
+
+
+class UnknownPreset(ConfigError):
+    """A preset name that fitedge does not know."""
+
+
+class CheckpointError(FitedgeError):
+    """A checkpoint cannot be read: missing, corrupted, or of another kind."""
+
+
+class CheckpointKeyMismatch(CheckpointError):
+    """A checkpoint's tensors do not fit the architecture (missing, unexpected or mis-shaped keys)."""
+
+
+class ShapeMismatch(FitedgeError, ValueError):
+    """A tensor has a shape other than the one expected."""
+
+
+class ToleranceExceeded(FitedgeError):
+    """An exported artifact does not compute what the reference computes."""
+
+
+class ExportError(FitedgeError):
+    """A runtime failed to lower or run a graph."""
+
+
+class DataError(FitedgeError):
+    """Audio or label data is missing, empty or unreadable."""

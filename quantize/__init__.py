@@ -1,0 +1,1 @@
+"""int8 recipes per runtime, calibration on speech, per-block sensitivity."""
