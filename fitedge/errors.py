@@ -41,3 +41,7 @@ class ExportError(FitedgeError):
 
 class DataError(FitedgeError):
     """Audio or label data is missing, empty or unreadable."""
+
+
+class BundleError(FitedgeError):
+    """A bundle folder is missing, incomplete, of another schema, or its files do not match the manifest."""
