@@ -1,0 +1,188 @@
+"""The Android app's plain-Java core (android_demo/core), checked from Python.
+
+1. Its JUnit suite passes (built with javac + Debian's junit4/gson by ``android_demo/core/run_tests.sh``).
+2. On a bundle made here from a real tiny encoder, the Java CLI parses the manifest, verifies every sha256,
+   reads the golden tensors, and its statistics, cosine, max abs diff and SNR agree with NumPy's.
+3. The results JSON the Java core writes (contract 3) parses in Python with NumPy-identical statistics.
+No skips: without a JDK or the Debian jars the tests fail and say what to install.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+RUN_TESTS = REPO / "android_demo" / "core" / "run_tests.sh"
+TOL = 1e-5
+
+
+@pytest.fixture(scope="module")
+def java_core(tmp_path_factory) -> tuple[subprocess.CompletedProcess, str]:
+    """Builds the core and runs its JUnit tests once; returns the run and the classpath of the built core."""
+    if shutil.which("javac") is None or shutil.which("java") is None:
+        pytest.fail("javac/java not found: install a JDK 17 (apt-get install openjdk-17-jdk-headless)")
+    build = tmp_path_factory.mktemp("android_core_build")
+    proc = subprocess.run(["bash", str(RUN_TESTS), str(build)], capture_output=True, text=True, timeout=120)
+    classpath_file = build / "classpath"
+    if not classpath_file.is_file():
+        log = proc.stdout + proc.stderr
+        pytest.fail(f"android_demo/core failed to build (`make system` installs junit4 and gson):\n{log}")
+    return proc, classpath_file.read_text().strip()
+
+
+def run_cli(classpath: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    proc = subprocess.run(["java", "-cp", classpath, "org.fitedge.core.Cli", *args], capture_output=True,
+                          text=True, timeout=60)
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def numpy_stats(x: np.ndarray) -> dict[str, float]:
+    x = x.astype(np.float64).ravel()
+    p50, p90, p99 = np.percentile(x, [50, 90, 99])
+    return {"mean": x.mean(), "std": x.std(), "min": x.min(), "max": x.max(), "p50": p50, "p90": p90, "p99": p99}
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory) -> Path:
+    """A real bundle: the tiny preset's golden input/output from an eager run, with its ONNX artifact."""
+    import torch
+    from fitedge.edge import manifest as mf
+    from fitedge.edge.capture import DeployableEncoder, OutputSpec, capture
+
+    import fitedge
+
+    out = tmp_path_factory.mktemp("bundle")
+    samples = 16000
+    encoder = fitedge.load("tiny").for_inference()
+    rng = np.random.default_rng(0)
+    t = np.arange(samples) / 16000
+    wav = (0.3 * np.sin(2 * np.pi * 220 * t) + 0.05 * rng.standard_normal(samples)).astype(np.float32)[None]
+    module = DeployableEncoder(encoder, OutputSpec())
+    with torch.no_grad():
+        (hidden,) = module(torch.from_numpy(wav))
+    hidden = hidden.numpy()
+    torch.onnx.export(capture(module, samples), (torch.from_numpy(wav),), str(out / "tiny_fp32.onnx"),
+                      input_names=["wav"], output_names=["last_hidden_state"], dynamo=True, verbose=False)
+    (out / "golden").mkdir()
+    golden = {}
+    for name, array in (("input", wav), ("last_hidden_state", hidden)):
+        np.save(out / "golden" / f"{name}.npy", array)
+        array.astype("<f4").tofile(out / "golden" / f"{name}.bin")
+        golden[name] = {"npy": f"golden/{name}.npy", "bin": f"golden/{name}.bin", "shape": list(array.shape),
+                        "sha256": sha256(out / "golden" / f"{name}.bin")}
+    doc = mf.new_manifest({"name": "tiny", "source": "preset:tiny", "trained": False,
+                           "config": encoder.config.to_dict()},
+                          mf.audio_section(16000, samples, None, "none"),
+                          [{"name": "last_hidden_state", "shape": list(hidden.shape), "layer": encoder.config.layers,
+                            "frame_hop_ms": encoder.config.frame_hop_ms}],
+                          encoder.config.time_reduction_factor, 0.98)
+    doc["golden"] = {"input": golden["input"], "outputs": {"last_hidden_state": golden["last_hidden_state"]}}
+    onnx = out / "tiny_fp32.onnx"
+    doc["artifacts"] = [{"file": onnx.name, "runtime": "onnxruntime", "precision": "fp32", "static": True,
+                         "bytes": onnx.stat().st_size, "sha256": sha256(onnx)}]
+    mf.write_manifest(out, doc)
+    return out
+
+
+def test_junit_suite_passes(java_core):
+    proc, _ = java_core
+    assert proc.returncode == 0, f"JUnit failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}"
+    passed = re.search(r"^OK \((\d+) tests\)", proc.stdout, re.M)
+    assert passed and int(passed.group(1)) >= 30, proc.stdout[-2000:]
+
+
+def test_java_verifies_bundle_and_agrees_with_numpy(java_core, bundle):
+    _, classpath = java_core
+    report = json.loads(run_cli(classpath, "verify", str(bundle)).stdout)
+    doc = json.loads((bundle / "manifest.json").read_text())
+
+    assert report["ok"] is True and report["model"] == "tiny"
+    listed = {a["file"] for a in doc["artifacts"]} | {
+        g[k] for g in [doc["golden"]["input"], *doc["golden"]["outputs"].values()] for k in ("bin", "npy")}
+    assert {f["file"] for f in report["files"]} == listed
+    for f in report["files"]:
+        assert f["actual_sha256"] == sha256(bundle / f["file"])
+
+    arrays = {"input": np.load(bundle / doc["golden"]["input"]["npy"])}
+    for name, g in doc["golden"]["outputs"].items():
+        arrays[name] = np.load(bundle / g["npy"])
+    for name, array in arrays.items():
+        java = report["input"] if name == "input" else report["outputs"][name]
+        assert java["shape"] == list(array.shape) == java["npy_shape"]
+        for key, value in numpy_stats(array).items():
+            assert java[key] == pytest.approx(value, abs=TOL), (name, key)
+        assert java["npy_vs_bin"]["cosine"] == pytest.approx(1.0, abs=1e-12)
+        assert java["npy_vs_bin"]["max_abs_diff"] == 0.0
+
+
+def test_java_parity_metrics_agree_with_numpy(java_core, bundle, tmp_path):
+    _, classpath = java_core
+    ref = np.load(bundle / "golden" / "last_hidden_state.npy")
+    noisy = (ref + 0.01 * np.random.default_rng(1).standard_normal(ref.shape)).astype(np.float32)
+    np.save(tmp_path / "noisy.npy", noisy)
+    java = json.loads(run_cli(classpath, "compare", str(bundle / "golden" / "last_hidden_state.npy"),
+                              str(tmp_path / "noisy.npy")).stdout)
+
+    r, x = ref.astype(np.float64).ravel(), noisy.astype(np.float64).ravel()
+    cosine = r @ x / (np.linalg.norm(r) * np.linalg.norm(x))
+    snr = 10 * np.log10((r @ r) / ((r - x) @ (r - x)))
+    assert java["cosine"] == pytest.approx(cosine, abs=TOL)
+    assert java["cosine"] < 1.0
+    assert java["max_abs_diff"] == pytest.approx(np.abs(r - x).max(), abs=TOL)
+    assert java["snr_db"] == pytest.approx(snr, abs=TOL)
+
+
+def test_java_rejects_a_tampered_bundle_in_one_line(java_core, bundle, tmp_path):
+    _, classpath = java_core
+    copy = shutil.copytree(bundle, tmp_path / "bundle")
+    onnx = copy / "tiny_fp32.onnx"
+    data = bytearray(onnx.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    onnx.write_bytes(bytes(data))
+    proc = run_cli(classpath, "verify", str(copy), check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.count("\n") == 1 and "tiny_fp32.onnx: sha256" in proc.stderr
+    assert "Exception" not in proc.stderr
+
+
+def test_java_results_json_follows_contract_3(java_core, bundle, tmp_path):
+    _, classpath = java_core
+    timings = np.random.default_rng(2).gamma(4.0, 3.0, size=30).round(3)
+    out = tmp_path / "fitedge_bench"
+    run_cli(classpath, "bench-json", str(bundle), "tiny_fp32.onnx", "--timings", ",".join(map(str, timings)),
+            "--load-ms", "120.5", "--first-ms", "80.25", "--threads", "2", "--warmup", "5", "--out", str(out))
+
+    assert (out / "DONE").is_file()
+    results = json.loads((out / "results.json").read_text())
+    assert results["schema"] == "fitedge.device_bench" and results["schema_version"] == 1
+    assert set(results["device"]) == {"manufacturer", "model", "soc", "android_version", "sdk_int", "abi",
+                                      "thermal_status", "cores"}
+    assert results["bundle"] == {"path": str(bundle), "model_name": "tiny",
+                                 "manifest_sha256": sha256(bundle / "manifest.json")}
+    (run,) = results["runs"]
+    assert run["artifact"] == "tiny_fp32.onnx" and run["runtime"] == "onnxruntime" and run["precision"] == "fp32"
+    assert run["input_samples"] == 16000 and run["audio_seconds"] == 1.0
+    assert (run["threads"], run["warmup"], run["iterations"]) == (2, 5, 30)
+    assert (run["load_ms"], run["first_inference_ms"]) == (120.5, 80.25)
+    assert run["timings_ms"] == pytest.approx(timings.tolist(), abs=1e-12)
+    expected = numpy_stats(timings)
+    assert set(run["stats"]) == {f"{k}_ms" for k in expected}
+    for key, value in expected.items():
+        assert run["stats"][f"{key}_ms"] == pytest.approx(value, abs=TOL), key
+    assert run["rtf"] == pytest.approx(timings.mean() / 1000.0, abs=TOL)
+    assert run["peak_memory_kb"] > 1024
+    assert run["error"] is None
