@@ -46,10 +46,11 @@ def cli(verbose: int) -> None:
 
 
 def _register() -> None:
-    from fitedge.edge import commands_model
+    from fitedge.edge import commands_bench, commands_model
 
     cli.add_command(commands_model.info)
     cli.add_command(commands_model.import_)
+    cli.add_command(commands_bench.bench)
 
 
 def main() -> None:

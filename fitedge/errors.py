@@ -45,3 +45,7 @@ class DataError(FitedgeError):
 
 class BundleError(FitedgeError):
     """A bundle folder is missing, incomplete, of another schema, or its files do not match the manifest."""
+
+
+class DeviceError(FitedgeError):
+    """An Android device cannot be used: no adb, no device, unauthorised, app missing, no results."""

@@ -1,0 +1,135 @@
+"""``run_benchmark``: targets in, one validated ``fitedge.bench`` results document out.
+
+The steps, in order: resolve targets to artifacts (exporting models on the fly), add the reference model's
+float32 eager run, measure this machine's GEMM peak, time the matrix (each cell in its own process), run the
+same on an Android device when asked, then derive efficiency, reference ratios and scaling.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fitedge.bench import compare, scaling
+from fitedge.bench.efficiency import add_efficiency, macs_note
+from fitedge.bench.environment import describe_host
+from fitedge.bench.matrix import MatrixSettings, run_matrix
+from fitedge.bench.peak import measure_peak
+from fitedge.bench.schema import SCHEMA, SCHEMA_VERSION, validate_results
+from fitedge.bench.targets import EAGER, Artifact, Exporter, resolve_targets
+
+from fitedge import __version__
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TARGETS = ("fithubert", "hubert-base")
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """One benchmark run.
+
+    Attributes:
+        targets: bundles, artifact files or model sources (exported on the fly).
+        reference: the model whose float32 eager run is 100% in the comparisons; ``None`` picks
+            ``hubert-base`` when a FitHuBERT-like model is measured, else no comparison.
+        matrix: lengths, threads, warm-up, iterations, timeout.
+        device: ``host`` or ``android[:SERIAL]``.
+        adb: the adb binary for Android devices.
+        device_results: a contract-3 results file pulled from the app earlier, merged as a device column.
+    """
+
+    targets: tuple[str, ...] = DEFAULT_TARGETS
+    reference: str | None = None
+    matrix: MatrixSettings = field(default_factory=MatrixSettings)
+    device: str = "host"
+    adb: str = "adb"
+    device_results: Path | None = None
+
+
+def reference_artifact(source: str) -> Artifact:
+    """The reference model as people run it today: float32 eager PyTorch, with its deployable weights."""
+    import fitedge
+
+    encoder = fitedge.load(source).for_inference()
+    params = encoder.num_parameters()
+    name = source if source in _presets() else Path(source).name
+    return Artifact(model=name, name=EAGER, runtime=EAGER, precision="fp32", source=source,
+                    config=encoder.config.to_dict(), parameters=params, bytes=4 * params, recipe="torch eager")
+
+
+def _presets() -> tuple[str, ...]:
+    from fitedge.distill.config import PRESETS
+
+    return tuple(PRESETS)
+
+
+def choose_reference(artifacts: list[Artifact], requested: str | None) -> str | None:
+    """The reference model: as requested, else hubert-base when a FitHuBERT-like model is measured."""
+    if requested is not None:
+        return requested
+    students = [a for a in artifacts if compare.is_fithubert_like(a.config, a.model)]
+    return compare.DEFAULT_REFERENCE if students else None
+
+
+def with_reference(artifacts: list[Artifact], reference: str | None) -> tuple[list[Artifact], str | None]:
+    """``artifacts`` plus the reference's eager run unless a target provides it, and the reference's model name."""
+    if reference is None:
+        return artifacts, None
+    name = reference if reference in _presets() else Path(reference).name
+    if any(a.model == name and a.runtime == EAGER for a in artifacts):
+        return artifacts, name
+    return artifacts + [reference_artifact(reference)], name
+
+
+def measure_devices(config: BenchConfig, artifacts: list[Artifact]) -> tuple[list[dict], list[dict]]:
+    """Device entries and RUN records: from a phone over adb, and from a results file given by the user."""
+    devices: list[dict] = []
+    runs: list[dict] = []
+    if config.device != "host":
+        from fitedge.bench.android import run_on_android
+
+        device, device_runs = run_on_android(config.device, config.adb, artifacts, config.matrix)
+        devices.append(device)
+        runs += device_runs
+    if config.device_results is not None:
+        from fitedge.bench.device_results import device_runs as file_runs
+        from fitedge.bench.device_results import read_device_results
+
+        device, device_runs = file_runs(read_device_results(config.device_results), None, artifacts)
+        devices.append(device)
+        runs += device_runs
+    return devices, runs
+
+
+def run_benchmark(config: BenchConfig, export: Exporter, on_cell: Callable[[dict], None] | None = None) -> dict:
+    """Benchmark every target as ``config`` says and return the validated results document."""
+    artifacts = resolve_targets(list(config.targets), export)
+    artifacts, reference = with_reference(artifacts, choose_reference(artifacts, config.reference))
+    settings = config.matrix
+    log.info("measuring this machine's GEMM peak at %s threads", settings.threads)
+    peaks = {t: measure_peak(t) for t in settings.threads}
+    runs = run_matrix(artifacts, settings, on_cell)
+    devices, device_runs = measure_devices(config, artifacts)
+    runs += device_runs
+    configs = {a.model: a.config for a in artifacts}
+    runs = [add_efficiency(r, configs.get(r["model"]), peaks) for r in runs]
+    comparisons = compare.reference_comparisons(runs, reference) if reference else []
+    doc = {
+        "schema": SCHEMA, "schema_version": SCHEMA_VERSION, "fitedge_version": __version__,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "environment": describe_host(),
+        "peaks": [p.to_dict() for p in peaks.values()],
+        "settings": {"seconds": list(settings.seconds), "threads": list(settings.threads),
+                     "warmup": settings.warmup, "iterations": settings.iters, "timeout_s": settings.timeout_s,
+                     "reference": reference},
+        "devices": devices, "runs": runs, "comparisons": comparisons,
+        "headline": compare.headline(comparisons),
+        "scaling": {"length": scaling.length_scaling(runs), "threads": scaling.thread_scaling(runs),
+                    "attention_crossover_s": {m: scaling.attention_crossover_s(c) for m, c in configs.items() if c}},
+        "notes": [n for n in (macs_note(),) if n],
+    }
+    return validate_results(doc)

@@ -1,0 +1,54 @@
+"""Where a benchmark ran: CPU model, core count, OS, and the version of every runtime involved."""
+
+from __future__ import annotations
+
+import os
+import platform
+from importlib import metadata
+from pathlib import Path
+
+RUNTIME_PACKAGES = ("fitedge", "torch", "executorch", "torchao", "ai-edge-litert", "litert-torch", "onnx",
+                    "onnxruntime", "numpy")
+
+
+def cpu_model() -> str:
+    """The CPU's marketing name from /proc/cpuinfo, else what :mod:`platform` knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def package_versions(names: tuple[str, ...] = RUNTIME_PACKAGES) -> dict[str, str | None]:
+    """Installed version of each package (None when absent), read from metadata without importing it."""
+    versions: dict[str, str | None] = {}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (the affinity mask, which containers narrow), not the host's count."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def describe_host() -> dict:
+    """The ``environment`` record of results.json."""
+    return {
+        "kind": "host",
+        "cpu_model": cpu_model(),
+        "machine": platform.machine(),
+        "cores": usable_cores(),
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "versions": package_versions(),
+    }

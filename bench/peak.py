@@ -1,0 +1,91 @@
+"""This machine's measured compute peak, so every latency can be read as "x% of what this CPU can do".
+
+float32: a square GEMM with torch (MKL/oneDNN underneath). int8: ONNX Runtime's ``MatMulInteger`` kernel
+(uint8 x int8 -> int32), the integer GEMM that its quantized models run. Both are best-of-N over a few runs
+at each thread count, since a peak is the most the machine gave, not its average.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+GEMM_SIZE = 1024  # 2.1 GFLOP per product: long enough to time, short enough for a 2-core machine
+REPEATS = 5
+
+
+@dataclass(frozen=True)
+class MachinePeak:
+    """Best measured GEMM throughput at one thread count (GFLOP/s for fp32, GOP/s for int8)."""
+
+    threads: int
+    fp32_gflops: float
+    int8_gops: float | None
+    size: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _best_rate(fn, ops: float, repeats: int) -> float:
+    fn()  # first call allocates and selects kernels
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return ops / best / 1e9
+
+
+def fp32_gemm_gflops(threads: int, size: int = GEMM_SIZE, repeats: int = REPEATS) -> float:
+    """Peak float32 GEMM throughput of torch at ``threads`` threads."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        a, b = torch.randn(size, size), torch.randn(size, size)
+        return _best_rate(lambda: torch.mm(a, b), 2.0 * size**3, repeats)
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _matmul_integer_model(size: int) -> bytes:
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(
+        [helper.make_node("MatMulInteger", ["a", "b"], ["y"])], "int8_gemm",
+        [helper.make_tensor_value_info("a", TensorProto.UINT8, [size, size]),
+         helper.make_tensor_value_info("b", TensorProto.INT8, [size, size])],
+        [helper.make_tensor_value_info("y", TensorProto.INT32, [size, size])])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]).SerializeToString()
+
+
+def int8_gemm_gops(threads: int, size: int = GEMM_SIZE, repeats: int = REPEATS) -> float:
+    """Peak int8 GEMM throughput of ONNX Runtime's MatMulInteger at ``threads`` threads."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    session = ort.InferenceSession(_matmul_integer_model(size), options, providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(0)
+    feeds = {"a": rng.integers(0, 255, (size, size), dtype=np.uint8),
+             "b": rng.integers(-127, 127, (size, size), dtype=np.int8)}
+    return _best_rate(lambda: session.run(None, feeds), 2.0 * size**3, repeats)
+
+
+def measure_peak(threads: int) -> MachinePeak:
+    """fp32 and int8 GEMM peaks at ``threads``; the int8 one is None when ONNX Runtime is not installed."""
+    fp32 = fp32_gemm_gflops(threads)
+    try:
+        int8 = int8_gemm_gops(threads)
+    except ImportError:
+        log.warning("onnxruntime is not installed: no int8 peak, int8 efficiencies are left empty")
+        int8 = None
+    return MachinePeak(threads=threads, fp32_gflops=fp32, int8_gops=int8, size=GEMM_SIZE)

@@ -1,0 +1,47 @@
+"""Wall-clock timing of a runner: load, first inference, warm-up runs (discarded), timed runs.
+
+Everything is in milliseconds from :func:`time.perf_counter_ns`. The first inference is kept apart from the
+warm-up because it carries one-off costs (allocation, kernel selection, lazy delegate init) that an app pays
+once per model load, not per utterance.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class RunTimings:
+    """Raw timings of one benchmark cell, in ms."""
+
+    load_ms: float
+    first_inference_ms: float
+    timings_ms: list[float] = field(default_factory=list)
+
+
+def elapsed_ms(fn: Callable[[], Any]) -> tuple[Any, float]:
+    """Call ``fn`` once; return its result and the wall time it took in ms."""
+    start = time.perf_counter_ns()
+    result = fn()
+    return result, (time.perf_counter_ns() - start) / 1e6
+
+
+def time_runner(load: Callable[[], Any], wav: np.ndarray, warmup: int, iters: int) -> RunTimings:
+    """Load a runner with ``load()``, then time ``runner.run(wav)``: one first run, ``warmup``, ``iters``."""
+    runner, load_ms = elapsed_ms(load)
+    _, first_ms = elapsed_ms(lambda: runner.run(wav))
+    for _ in range(warmup):
+        runner.run(wav)
+    timings = [elapsed_ms(lambda: runner.run(wav))[1] for _ in range(iters)]
+    return RunTimings(load_ms=load_ms, first_inference_ms=first_ms, timings_ms=timings)
+
+
+def bench_audio(samples: int, seed: int = 0) -> np.ndarray:
+    """A deterministic ``(1, samples)`` float32 input at speech-like level (timing does not depend on content)."""
+    rng = np.random.default_rng(seed)
+    return (0.1 * rng.standard_normal((1, samples))).astype(np.float32)

@@ -1,0 +1,57 @@
+"""``--device android``: the real adb binary, and the one-line errors a user gets before any phone runs."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+from fitedge.bench.android import choose_device, connect, parse_device
+
+from fitedge.errors import DeviceError
+
+ADB = shutil.which("adb")
+
+
+@pytest.fixture
+def adb_server():
+    """Leave no adb server behind that this test started."""
+    yield ADB
+    subprocess.run([ADB, "kill-server"], capture_output=True, timeout=30)
+
+
+@pytest.mark.skipif(ADB is None, reason="the Debian package adb is not installed (make system)")
+def test_real_adb_with_no_phone_says_no_device(adb_server):
+    with pytest.raises(DeviceError, match="^no Android device found by adb: connect a phone with USB debugging"):
+        connect(adb_server, "android")
+
+
+def test_a_missing_adb_binary_says_how_to_get_one(tmp_path):
+    with pytest.raises(DeviceError, match="adb not found .*apt-get install adb.*--adb PATH"):
+        connect(str(tmp_path / "no-adb-here"), "android")
+
+
+@pytest.mark.parametrize("devices, serial, message", [
+    ({"R58M": "unauthorized"}, None, "R58M is unauthorized: unlock the phone, accept the 'Allow USB debugging'"),
+    ({"R58M": "offline"}, "R58M", "R58M is offline: reconnect it"),
+    ({"A": "device", "B": "device"}, None, r"several devices connected \(A, B\): choose one with --device"),
+    ({"A": "device"}, "B", r"device B not found by adb \(connected: A\)"),
+])
+def test_device_states_are_one_line_errors(devices, serial, message):
+    with pytest.raises(DeviceError, match=message):
+        choose_device(devices, serial)
+
+
+def test_the_one_usable_device_is_chosen():
+    assert choose_device({"emulator-5554": "device"}, None) == "emulator-5554"
+    assert choose_device({"A": "unauthorized", "B": "device"}, "B") == "B"
+
+
+@pytest.mark.parametrize("spec, serial", [("android", None), ("android:R58M", "R58M")])
+def test_device_spec(spec, serial):
+    assert parse_device(spec) == serial
+
+
+def test_a_bad_device_spec_is_refused():
+    with pytest.raises(DeviceError, match="--device must be"):
+        parse_device("android:")
