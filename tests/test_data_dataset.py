@@ -157,3 +157,12 @@ def test_audio_item_from_manifest_is_absolute(tmp_path: Path) -> None:
     _tree(tmp_path)
     (tmp_path / "x.tsv").write_text(f"{tmp_path}\nspk1/b.wav\t4000\n")
     assert list_audio(tmp_path / "x.tsv") == [AudioItem(tmp_path / "spk1" / "b.wav", 4000)]
+
+
+def test_manifest_survives_a_moved_corpus_and_rejects_bad_rows(tmp_path: Path) -> None:
+    _tree(tmp_path)
+    (tmp_path / "moved.tsv").write_text("/no/such/root\nspk1/b.wav\t4000\n")
+    assert list_audio(tmp_path / "moved.tsv") == [AudioItem(tmp_path / "spk1" / "b.wav", 4000)]
+    (tmp_path / "bad.tsv").write_text(f"{tmp_path}\nspk1/b.wav\n")
+    with pytest.raises(DataError, match="bad.tsv:2"):
+        list_audio(tmp_path / "bad.tsv")

@@ -1,0 +1,81 @@
+"""The Asterisk prompts corpus: real speech from the Debian package, CMUdict phones, non-speech dropped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+
+from fitedge.distill.asterisk import (
+    build_asterisk_corpus,
+    find_sounds_dir,
+    find_transcripts,
+    normalise,
+    read_transcripts,
+    split_of,
+)
+from fitedge.distill.corpus import SPLITS, load_split, phoneme_inventory
+from fitedge.distill.phonemes import ARPABET
+from fitedge.errors import DataError
+
+try:
+    SOUNDS = find_sounds_dir()
+    TRANSCRIPTS = find_transcripts(SOUNDS)
+except DataError:
+    SOUNDS = TRANSCRIPTS = None
+needs_package = pytest.mark.skipif(SOUNDS is None, reason="Debian asterisk-core-sounds-en(-wav) not installed")
+
+
+def test_normalise_drops_annotations_and_flags_ambiguous_numbers() -> None:
+    assert normalise("[this is a simple beep tone]") == []
+    assert normalise("(10 seconds of silence)") == []
+    assert normalise("at [@]") == ["at"]
+    assert normalise("Press 1 then #, or *.") == ["press", "one", "then", "pound", "or", "star"]
+    assert normalise("dial 500 now") is None and normalise("a 28.8 kilobit modem") is None
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("asterisk") / "corpus"
+    return out, build_asterisk_corpus(out)
+
+
+@needs_package
+def test_every_speech_prompt_becomes_an_utterance(corpus: tuple[Path, dict]) -> None:
+    out, info = corpus
+    prompts = read_transcripts(TRANSCRIPTS)
+    wavs = {p.relative_to(SOUNDS).with_suffix("").as_posix() for p in SOUNDS.rglob("*.wav")}
+    speech = {name for name, text in prompts.items() if name in wavs and normalise(text)}
+    utterances = [u for s in SPLITS for u in load_split(out, s)]
+    assert len(wavs) == 568  # what the Debian package ships
+    assert {u.path.relative_to(out / "wav").with_suffix("").as_posix() for u in utterances} == speech
+    assert len(utterances) > 500
+    dropped = set(info["dropped"]["non_speech"])
+    assert {"beep", "beeperr", "tt-monkeys", "silence/1"} <= dropped and not dropped & speech
+
+
+@needs_package
+def test_audio_is_16k_and_labels_come_from_cmudict(corpus: tuple[Path, dict]) -> None:
+    out, info = corpus
+    assert phoneme_inventory(out) == ARPABET
+    by_name = {u.path.stem: u for s in SPLITS for u in load_split(out, s)}
+    thanks = by_name["auth-thankyou"]
+    assert thanks.text == "thank you" and thanks.phonemes == "TH AE NG K Y UW".split()
+    data, rate = sf.read(thanks.path)
+    assert rate == 16000 and data.shape[0] == thanks.num_samples
+    source, source_rate = sf.read(SOUNDS / "auth-thankyou.wav")
+    assert source_rate == 8000 and abs(data.shape[0] - 2 * source.shape[0]) <= 1
+    for u in by_name.values():
+        assert u.phonemes and set(u.phonemes) <= set(ARPABET)
+    assert "digium" in info["words_from_espeak"]
+
+
+@needs_package
+def test_split_is_fixed_and_keeps_repeated_text_together(corpus: tuple[Path, dict]) -> None:
+    out, _ = corpus
+    sizes = {s: len(load_split(out, s)) for s in SPLITS}
+    assert sizes["test"] > 20 and sizes["valid"] > 20 and sizes["train"] > 4 * sizes["test"]
+    texts = {s: {u.text for u in load_split(out, s)} for s in SPLITS}
+    assert not texts["train"] & texts["test"] and not texts["train"] & texts["valid"]
+    assert all(split_of(u.text.split()) == s for s in SPLITS for u in load_split(out, s))  # a pure function of text
