@@ -3,7 +3,8 @@
 1. Its JUnit suite passes (built with javac + Debian's junit4/gson by ``android_demo/core/run_tests.sh``).
 2. On a bundle made here from a real tiny encoder, the Java CLI parses the manifest, verifies every sha256,
    reads the golden tensors, and its statistics, cosine, max abs diff and SNR agree with NumPy's.
-3. The results JSON the Java core writes (contract 3) parses in Python with NumPy-identical statistics.
+3. The results JSON the Java core writes (contract 3) parses in Python with NumPy-identical statistics, and
+   ``fitedge bench``'s reader for phone results accepts it.
 No skips: without a JDK or the Debian jars the tests fail and say what to install.
 """
 
@@ -169,6 +170,7 @@ def test_java_results_json_follows_contract_3(java_core, bundle, tmp_path):
     assert (out / "DONE").is_file()
     results = json.loads((out / "results.json").read_text())
     assert results["schema"] == "fitedge.device_bench" and results["schema_version"] == 1
+    assert results["error"] is None and results["app_version"] == "0.1.0"
     assert set(results["device"]) == {"manufacturer", "model", "soc", "android_version", "sdk_int", "abi",
                                       "thermal_status", "cores"}
     assert results["bundle"] == {"path": str(bundle), "model_name": "tiny",
@@ -186,3 +188,19 @@ def test_java_results_json_follows_contract_3(java_core, bundle, tmp_path):
     assert run["rtf"] == pytest.approx(timings.mean() / 1000.0, abs=TOL)
     assert run["peak_memory_kb"] > 1024
     assert run["error"] is None
+
+
+def test_bench_reads_what_the_java_core_wrote(java_core, bundle, tmp_path):
+    from fitedge.bench.device_results import device_runs, read_device_results
+
+    _, classpath = java_core
+    timings = [12.5, 11.0, 13.25, 12.0]
+    out = tmp_path / "fitedge_bench"
+    run_cli(classpath, "bench-json", str(bundle), "tiny_fp32.onnx", "--timings", ",".join(map(str, timings)),
+            "--load-ms", "30", "--first-ms", "20", "--out", str(out))
+    device, (record,) = device_runs(read_device_results(out / "results.json"), "SERIAL", [])
+    assert device["id"] == "android:SERIAL" and device["cores"] >= 1
+    assert record["status"] == "ok" and record["model"] == "tiny"
+    assert record["timings_ms"] == timings
+    assert record["latency"]["p50"] == pytest.approx(np.percentile(timings, 50))
+    assert record["rtf"] == pytest.approx(np.mean(timings) / 1000.0)

@@ -20,6 +20,8 @@ public final class BenchResults {
     public Device device;
     public Bundle bundle;
     public List<Run> runs = new ArrayList<>();
+    /** Why nothing could be measured (unreadable or mismatched bundle); null when {@code runs} is meaningful. */
+    public String error;
 
     /** Where the numbers come from; fields the platform does not report stay null. */
     public static final class Device {
@@ -91,6 +93,17 @@ public final class BenchResults {
         r.bundle.path = dir.toString();
         r.bundle.modelName = m.model == null ? null : m.model.name;
         r.bundle.manifestSha256 = Sha256.ofFile(dir.resolve(Manifest.FILE_NAME));
+        return r;
+    }
+
+    /** Results that say why the bundle at {@code path} could not be benchmarked at all; no runs. */
+    public static BenchResults failed(String path, Device device, String appVersion, String error) {
+        BenchResults r = new BenchResults();
+        r.appVersion = appVersion;
+        r.device = device;
+        r.bundle = new Bundle();
+        r.bundle.path = path;
+        r.error = error;
         return r;
     }
 

@@ -56,6 +56,7 @@ public class ResultsWriterTest {
         assertEquals(11.5, run.getAsJsonObject("stats").get("mean_ms").getAsDouble(), 1e-12);
         assertEquals(0.0115, run.get("rtf").getAsDouble(), 1e-12);
         assertTrue(run.get("error").isJsonNull());
+        assertTrue(j.get("error").isJsonNull());
     }
 
     @Test
@@ -70,6 +71,19 @@ public class ResultsWriterTest {
         assertEquals(0, run.getAsJsonArray("timings_ms").size());
         assertTrue(run.get("stats").isJsonNull());
         assertEquals(30, run.get("iterations").getAsInt());
+    }
+
+    @Test
+    public void unreadableBundleStillGivesAResultsFileThatSaysWhy() throws Exception {
+        Path out = tmp.getRoot().toPath().resolve("fitedge_bench");
+        ResultsWriter.write(out, BenchResults.failed("/data/local/tmp/x", device(), "0.1.0", "no manifest.json"));
+        JsonObject j = JsonParser.parseString(new String(Files.readAllBytes(out.resolve("results.json")),
+                StandardCharsets.UTF_8)).getAsJsonObject();
+        assertEquals("no manifest.json", j.get("error").getAsString());
+        assertEquals(0, j.getAsJsonArray("runs").size());
+        assertEquals("/data/local/tmp/x", j.getAsJsonObject("bundle").get("path").getAsString());
+        assertTrue(j.getAsJsonObject("bundle").get("manifest_sha256").isJsonNull());
+        assertTrue(Files.exists(out.resolve("DONE")));
     }
 
     @Test
