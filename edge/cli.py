@@ -46,11 +46,12 @@ def cli(verbose: int) -> None:
 
 
 def _register() -> None:
-    from fitedge.edge import commands_bench, commands_model
+    from fitedge.edge import commands_bench, commands_data, commands_model
 
     cli.add_command(commands_model.info)
     cli.add_command(commands_model.import_)
     cli.add_command(commands_bench.bench)
+    cli.add_command(commands_data.data)
 
 
 def main() -> None:

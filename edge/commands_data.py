@@ -50,9 +50,19 @@ def synth(out: Path, minutes: float, seed: int, voices: tuple[str, ...], valid_v
     chosen = tuple(v for option in voices for v in option.split(",") if v) or DEFAULT_VOICES
     config = SynthConfig(minutes=minutes, seed=seed, voices=chosen, valid_voices=valid_voices,
                          test_voices=test_voices, noise=noise, text_file=text_file, jobs=jobs)
-    bar_format = "{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s of audio [{elapsed}<{remaining}]"
-    with tqdm(total=round(minutes * 60), desc="synth", bar_format=bar_format, disable=as_json) as bar:
-        info = synthesize_corpus(out, config, force=force, progress=bar.update)
+    bars: list[tqdm] = []  # opened on the first finished utterance, so that early errors print alone
+
+    def advance(seconds: float) -> None:
+        if not bars:
+            bar_format = "{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s of audio [{elapsed}<{remaining}]"
+            bars.append(tqdm(total=round(minutes * 60), desc="synth", bar_format=bar_format, disable=as_json))
+        bars[0].update(seconds)
+
+    try:
+        info = synthesize_corpus(out, config, force=force, progress=advance)
+    finally:
+        for bar in bars:
+            bar.close()
     _report(out, info, as_json)
 
 
