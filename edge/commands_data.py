@@ -56,7 +56,7 @@ def synth(out: Path, minutes: float, seed: int, voices: tuple[str, ...], valid_v
         if not bars:
             bar_format = "{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s of audio [{elapsed}<{remaining}]"
             bars.append(tqdm(total=round(minutes * 60), desc="synth", bar_format=bar_format, disable=as_json))
-        bars[0].update(seconds)
+        bars[0].update(min(seconds, bars[0].total - bars[0].n))  # splits overshoot their share a little
 
     try:
         info = synthesize_corpus(out, config, force=force, progress=advance)
