@@ -88,6 +88,8 @@ public final class BenchmarkActivity extends Activity {
                 results.runs.add(Benchmark.run(m, a, Runners.in(dir), source, s.seconds, s.warmup, s.iterations,
                         s.threads));
             }
+            // Throttling builds up during the runs: report the state they ended in.
+            results.device.thermalStatus = DeviceProbe.thermalStatus(this);
         } catch (BundleException | IOException | RuntimeException e) {
             Log.e(TAG, "benchmark failed", e);
             results = BenchResults.failed(s.bundle, DeviceProbe.describe(this), BuildConfig.VERSION_NAME,

@@ -64,13 +64,24 @@ public final class MainActivity extends Activity {
         artifacts = findViewById(R.id.artifacts);
         seconds = findViewById(R.id.seconds);
         heatmap = findViewById(R.id.heatmap);
-        actions = Arrays.asList(findViewById(R.id.record), findViewById(R.id.sample), findViewById(R.id.play),
-                findViewById(R.id.run), findViewById(R.id.self_test));
-        actions.get(0).setOnClickListener(v -> onRecordTapped());
-        actions.get(1).setOnClickListener(v -> submit(this::useSample));
-        actions.get(2).setOnClickListener(v -> onPlayTapped());
-        actions.get(3).setOnClickListener(v -> submit(this::runOnClip));
-        actions.get(4).setOnClickListener(v -> submit(this::selfTest));
+        Button record = findViewById(R.id.record);
+        Button sample = findViewById(R.id.sample);
+        Button play = findViewById(R.id.play);
+        Button run = findViewById(R.id.run);
+        Button selfTest = findViewById(R.id.self_test);
+        actions = Arrays.asList(record, sample, play, run, selfTest);
+        record.setOnClickListener(v -> onRecordTapped());
+        sample.setOnClickListener(v -> submit(this::useSample));
+        play.setOnClickListener(v -> onPlayTapped());
+        // Widgets are read here on the UI thread; the worker only gets the values.
+        run.setOnClickListener(v -> {
+            Manifest.Artifact a = selectedArtifact();
+            submit(() -> runOnClip(a));
+        });
+        selfTest.setOnClickListener(v -> {
+            Manifest.Artifact a = selectedArtifact();
+            submit(() -> selfTest(a));
+        });
         setActionsEnabled(false);
         worker.execute(this::loadBundle);
     }
@@ -109,7 +120,7 @@ public final class MainActivity extends Activity {
 
     private void onRecordTapped() {
         if (checkSelfPermission(permission.RECORD_AUDIO) == PackageManager.PERMISSION_GRANTED) {
-            submit(this::record);
+            startRecording();
         } else {
             requestPermissions(new String[] {permission.RECORD_AUDIO}, MIC_REQUEST);
         }
@@ -122,17 +133,23 @@ public final class MainActivity extends Activity {
             return;
         }
         if (grants.length > 0 && grants[0] == PackageManager.PERMISSION_GRANTED) {
-            submit(this::record);
+            startRecording();
         } else {
             result.setText(R.string.mic_denied);
         }
     }
 
-    private void record() throws BundleException {
-        double s = parseSeconds();
-        show(getString(R.string.recording, s));
-        clip = AudioCapture.record(manifest.audio.sampleRate, s);
-        show(String.format(Locale.ROOT, "Recorded %.2f s. Tap Run model or Play.", s));
+    private void startRecording() {
+        try {
+            double s = parseSeconds();
+            submit(() -> {
+                show(getString(R.string.recording, s));
+                clip = AudioCapture.record(manifest.audio.sampleRate, s);
+                show(String.format(Locale.ROOT, "Recorded %.2f s. Tap Run model or Play.", s));
+            });
+        } catch (BundleException e) {
+            result.setText(e.getMessage());
+        }
     }
 
     /** The APK's sample.wav when there is one, else the bundle's golden input (real audio from the export). */
@@ -162,13 +179,12 @@ public final class MainActivity extends Activity {
     }
 
     /** Runs the selected artifact on the current clip, padded or cropped as the manifest says. */
-    private void runOnClip() throws BundleException, ModelRunner.InferenceException {
+    private void runOnClip(Manifest.Artifact a) throws BundleException, ModelRunner.InferenceException {
         float[] c = clip;
         if (c == null) {
             show(getString(R.string.no_clip));
             return;
         }
-        Manifest.Artifact a = selectedArtifact();
         float[] input = InputShaper.fit(manifest, a, c);
         ModelRunner r = runnerFor(a);
         long start = System.nanoTime();
@@ -182,8 +198,7 @@ public final class MainActivity extends Activity {
         runOnUiThread(() -> heatmap.show(first));
     }
 
-    private void selfTest() throws BundleException, ModelRunner.InferenceException {
-        Manifest.Artifact a = selectedArtifact();
+    private void selfTest(Manifest.Artifact a) throws BundleException, ModelRunner.InferenceException {
         SelfTest t = SelfTest.run(bundleDir, manifest, a, runnerFor(a));
         String text = String.format(Locale.ROOT, "Self-test %s (%.1f ms)%n%s", a.label(), t.latencyMs, t.summary());
         runOnUiThread(() -> {
