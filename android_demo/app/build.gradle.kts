@@ -30,6 +30,13 @@ android {
         noCompress += listOf("pte", "tflite", "onnx", "bin", "npy")
     }
 
+    // The ExecuTorch AAR (through fbjni) and LiteRT may both carry the C++ runtime; one copy serves both.
+    packaging {
+        jniLibs {
+            pickFirsts += "**/libc++_shared.so"
+        }
+    }
+
     buildFeatures {
         buildConfig = true
     }
