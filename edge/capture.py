@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import torch
 from fitedge.distill.encoder import Encoder
+from fitedge.edge.runtime import one_line
 from torch import Tensor, nn
 
 from fitedge.errors import ConfigError, ExportError
@@ -98,4 +99,4 @@ def capture(module: nn.Module, samples: int, dynamic: tuple[int, int] | None = N
     try:
         return torch.export.export(module, example, dynamic_shapes=shapes, strict=False)
     except Exception as e:  # torch.export raises many unrelated types; report one line
-        raise ExportError(f"torch.export failed: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}") from e
+        raise ExportError(f"torch.export failed: {type(e).__name__}: {one_line(e)}") from e

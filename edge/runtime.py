@@ -158,32 +158,40 @@ class OnnxRunner(Runner):
         return self.session.run(None, {self.input_name: x})
 
 
-def load(target: Any, threads: int | None = None, **eager_options: Any) -> Runner:
+FILE_OVERRIDES = {"output_names", "input_samples", "min_samples", "max_samples"}
+EAGER_OPTIONS = {"outputs", "input_samples", "head"}
+
+
+def load(target: Any, threads: int | None = None, **options: Any) -> Runner:
     """Load ``target`` for inference.
 
     Args:
         target: a ``.pte``/``.tflite``/``.onnx`` path, an :class:`Encoder`, or a model source for eager
             PyTorch (a preset name or checkpoint path, as ``fitedge.load`` reads).
         threads: CPU threads for the runtime (``None``: the runtime's default).
-        eager_options: eager only: ``outputs`` (``"last"``, ``"all"``, ``"4,8"``, ``"final_proj"`` or an
-            :class:`OutputSpec`) and ``input_samples`` (a fixed length to enforce, default any).
+        options: eager: ``outputs`` (``"last"``, ``"all"``, ``"4,8"``, ``"final_proj"`` or an
+            :class:`OutputSpec`), ``input_samples`` (a fixed length to enforce, default any), ``head`` (the
+            final_proj module). Files: ``output_names``, ``input_samples``, ``min_samples``, ``max_samples``
+            override what the ``manifest.json`` beside the file says (for a file outside a bundle).
     """
     from fitedge.distill.encoder import Encoder
 
-    if isinstance(target, Encoder) or (isinstance(target, (str, Path)) and Path(target).suffix not in RUNTIMES):
-        return _load_eager(target, threads, **eager_options)
-    if eager_options:
-        raise ConfigError(f"options {sorted(eager_options)} apply to eager PyTorch only")
+    eager = isinstance(target, Encoder) or (isinstance(target, (str, Path)) and Path(target).suffix not in RUNTIMES)
+    unknown = set(options) - (EAGER_OPTIONS if eager else FILE_OVERRIDES)
+    if unknown:
+        raise ConfigError(f"unknown options {sorted(unknown)} for {'eager PyTorch' if eager else 'an artifact file'}")
+    if eager:
+        return _load_eager(target, threads, **options)
     path = Path(target)
     if not path.is_file():
         raise BundleError(f"{path}: no such artifact file")
     runner_class = {".pte": ExecuTorchRunner, ".tflite": LiteRTRunner, ".onnx": OnnxRunner}[path.suffix]
     try:
-        return runner_class(path, threads)
+        return runner_class(path, threads, **options)
     except (BundleError, ShapeMismatch):
         raise
     except Exception as e:  # each runtime has its own exception types for a corrupted file
-        reason = f"{type(e).__name__}: {_first_line(e)}"
+        reason = f"{type(e).__name__}: {one_line(e)}"
         raise BundleError(f"{path}: {RUNTIMES[path.suffix]} cannot load it ({reason})") from e
 
 
@@ -240,6 +248,7 @@ def _set_executorch_threads(threads: int | None) -> None:
     _executorch_loaded = True
 
 
-def _first_line(e: BaseException) -> str:
+def one_line(e: BaseException) -> str:
+    """The first line of an exception message, for one-line errors."""
     text = str(e).strip()
     return text.splitlines()[0][:200] if text else ""

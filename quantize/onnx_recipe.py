@@ -1,0 +1,75 @@
+"""ONNX Runtime int8: static QDQ (per-channel weights, calibrated activations; the default) or dynamic.
+
+Static QDQ is the default because dynamic int8 turns the convolutions, where FitHuBERT spends most of its
+time, into slow integer kernels (edge-stack.md: 219 ms vs 80 ms float). Kept-float modules are found
+through the module scopes the dynamo exporter writes into each node's metadata.
+"""
+
+from __future__ import annotations
+
+import ast
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from fitedge.edge.runtime import one_line
+
+from fitedge.errors import ExportError
+
+log = logging.getLogger(__name__)
+ONNX_MODES = ("static", "dynamic")
+# Only the weight-heavy ops: quantizing LayerNorm/Softmax/elementwise adds error and, in QDQ form, no speed.
+OPS_TO_QUANTIZE = ["Conv", "MatMul", "Gemm"]
+SCOPES_KEY = "pkg.torch.onnx.name_scopes"
+
+
+class WindowReader:
+    """onnxruntime's ``CalibrationDataReader`` protocol over calibration windows."""
+
+    def __init__(self, input_name: str, windows: Sequence[np.ndarray]) -> None:
+        self._windows = [{input_name: w[None, :].astype(np.float32)} for w in windows]
+        self.rewind()
+
+    def get_next(self) -> dict[str, np.ndarray] | None:
+        return next(self._feeds, None)
+
+    def rewind(self) -> None:
+        self._feeds = iter(self._windows)
+
+
+def quantize_onnx(fp32_path: Path, out_path: Path, calibration: Sequence[np.ndarray], keep_float: list[str],
+                  mode: str = "static", input_name: str = "wav") -> str:
+    """Write the int8 model of ``fp32_path`` to ``out_path``; returns the recipe name for the manifest."""
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_dynamic, quantize_static
+
+    excluded = nodes_in_modules(fp32_path, keep_float)
+    try:
+        if mode == "dynamic":
+            quantize_dynamic(fp32_path, out_path, per_channel=True, weight_type=QuantType.QInt8,
+                             op_types_to_quantize=OPS_TO_QUANTIZE, nodes_to_exclude=excluded)
+        else:
+            quantize_static(fp32_path, out_path, WindowReader(input_name, calibration), quant_format=QuantFormat.QDQ,
+                            per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                            op_types_to_quantize=OPS_TO_QUANTIZE, nodes_to_exclude=excluded,
+                            calibrate_method=CalibrationMethod.MinMax)
+    except Exception as e:  # onnxruntime raises assorted types; one line names the step
+        raise ExportError(f"ONNX Runtime {mode} quantization failed: {type(e).__name__}: {one_line(e)}") from e
+    return f"ort-{'static-qdq' if mode == 'static' else 'dynamic'}-per-channel"
+
+
+def nodes_in_modules(onnx_path: Path, modules: list[str]) -> list[str]:
+    """Names of the ONNX nodes that came from any of ``modules`` (qualified PyTorch module names)."""
+    if not modules:
+        return []
+    import onnx
+
+    graph = onnx.load(str(onnx_path), load_external_data=False).graph
+    found = []
+    for node in graph.node:
+        meta = {p.key: p.value for p in node.metadata_props}
+        scopes = ast.literal_eval(meta[SCOPES_KEY]) if SCOPES_KEY in meta else []
+        if any(s == m or s.startswith(m + ".") for s in scopes for m in modules):
+            found.append(node.name)
+    log.info("keeping %d ONNX nodes float", len(found))
+    return found

@@ -1,0 +1,77 @@
+"""PT2E int8 recipes: ExecuTorch (XNNPACK quantizer, static) and LiteRT (litert-torch quantizer, dynamic or static).
+
+Both follow the same steps: capture the float module with ``torch.export``, annotate it with the runtime's
+quantizer (weights int8 symmetric per output channel), run the calibration windows through it to observe
+activation ranges, and convert. Modules kept float are left unannotated, so they stay float ops.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from fitedge.quantize.keep_float import leaf_modules
+from torch import nn
+
+log = logging.getLogger(__name__)
+
+LITERT_MODES = ("dynamic", "static")
+
+
+@dataclass(frozen=True)
+class QuantizedModule:
+    """A converted PT2E module, the quantizer that annotated it (LiteRT's converter needs it), the recipe name."""
+
+    module: nn.Module
+    quantizer: Any
+    recipe: str
+
+
+def quantize_for_executorch(module: nn.Module, calibration: Sequence[np.ndarray],
+                            keep_float: list[str]) -> QuantizedModule:
+    """XNNPACK quantizer: static int8 activations per tensor, int8 weights per channel, calibrated."""
+    from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import (
+        XNNPACKQuantizer,
+        get_symmetric_quantization_config,
+    )
+
+    quantizer = XNNPACKQuantizer().set_global(get_symmetric_quantization_config(is_per_channel=True))
+    for name in leaf_modules(module, keep_float):
+        quantizer.set_module_name(name, None)
+    converted = _prepare_calibrate_convert(module, quantizer, calibration, fold=True)
+    return QuantizedModule(converted, quantizer, "pt2e-xnnpack-static-per-channel")
+
+
+def quantize_for_litert(module: nn.Module, calibration: Sequence[np.ndarray], keep_float: list[str],
+                        mode: str = "dynamic") -> QuantizedModule:
+    """litert-torch's PT2E quantizer; ``dynamic`` (int8 weights, activations quantized at run time) or ``static``."""
+    from litert_torch.quantize.pt2e_quantizer import PT2EQuantizer, get_symmetric_quantization_config
+
+    config = get_symmetric_quantization_config(is_per_channel=True, is_dynamic=mode == "dynamic")
+    quantizer = PT2EQuantizer().set_global(config)
+    for name in leaf_modules(module, keep_float):
+        # set_module_name refuses None; an entry of None is what "leave this module alone" means to annotate(),
+        # and its filter matches the module-stack names with "_" spelt "." (see _get_module_name_filter).
+        quantizer.module_name_config[name.replace("_", ".")] = None
+    # Dynamic quantization observes nothing at calibration; one window is enough to trace the observers.
+    windows = calibration if mode == "static" else calibration[:1]
+    converted = _prepare_calibrate_convert(module, quantizer, windows, fold=False)
+    return QuantizedModule(converted, quantizer, f"pt2e-litert-{mode}-per-channel")
+
+
+def _prepare_calibrate_convert(module: nn.Module, quantizer: Any, calibration: Sequence[np.ndarray],
+                               fold: bool) -> nn.Module:
+    from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
+
+    example = torch.from_numpy(calibration[0])[None]
+    graph = torch.export.export(module, (example,), strict=False).module()
+    prepared = prepare_pt2e(graph, quantizer)
+    with torch.no_grad():
+        for window in calibration:
+            prepared(torch.from_numpy(window)[None])
+    log.info("calibrated on %d windows", len(calibration))
+    return convert_pt2e(prepared, fold_quantize=fold)
