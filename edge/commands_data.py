@@ -43,8 +43,9 @@ def synth(out: Path, minutes: float, seed: int, voices: tuple[str, ...], valid_v
       fitedge data synth --out corpus/ --minutes 120 --seed 0 --jobs 2
       fitedge data synth --out arctic/ --minutes 30 --text cmuarctic.data --voices en-us+f3,en-us+m3,en-gb+m2,en-029+f2
     """
-    from fitedge.distill.synth import DEFAULT_VOICES, SynthConfig, synthesize_corpus
     from tqdm import tqdm
+
+    from fitedge.distill.synth import DEFAULT_VOICES, SynthConfig, synthesize_corpus
 
     chosen = tuple(v for option in voices for v in option.split(",") if v) or DEFAULT_VOICES
     config = SynthConfig(minutes=minutes, seed=seed, voices=chosen, valid_voices=valid_voices,
