@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -13,7 +14,7 @@ from fitedge.distill.corpus import SPLITS, load_split, phoneme_inventory, read_c
 from fitedge.distill.dataset import list_audio
 from fitedge.distill.phonemes import ARPABET, espeak_ipa, ipa_to_arpabet
 from fitedge.distill.sentences import generate_sentences, read_sentences, spell_number
-from fitedge.distill.synth import SynthConfig, synthesize_corpus
+from fitedge.distill.synth import SynthConfig, plan_split, synthesize_corpus
 from fitedge.errors import DataError
 
 VOICES = ("en-us+m3", "en-us+f3", "en-gb+m2", "en-us+klatt", "en-029+f2", "en-gb-scotland+m5")
@@ -75,8 +76,9 @@ def test_corpus_folder_feeds_the_dataset(corpus: Path) -> None:
 def test_same_seed_same_corpus_whatever_the_jobs(corpus: Path, tmp_path: Path) -> None:
     _build(tmp_path / "again", jobs=1)
     assert _fingerprint(tmp_path / "again") == _fingerprint(corpus)
-    _build(tmp_path / "other", seed=5)
-    assert _fingerprint(tmp_path / "other") != _fingerprint(corpus)
+    config = SynthConfig(voices=VOICES, valid_voices=1, test_voices=1)
+    first = [next(plan_split(dataclasses.replace(config, seed=seed), "train", list(VOICES))) for seed in (4, 4, 5)]
+    assert first[0] == first[1] and first[0] != first[2]  # another seed, another corpus
 
 
 def test_existing_output_is_refused_and_unknown_voice_rejected(corpus: Path, tmp_path: Path) -> None:
@@ -135,3 +137,21 @@ def test_ipa_to_arpabet_follows_the_accent() -> None:
 def test_corpus_json_is_valid_json(corpus: Path) -> None:
     info = json.loads((corpus / "corpus.json").read_text())
     assert info["config"]["seed"] == 4 and set(info["voices"]) == set(SPLITS)
+
+
+def test_cli_builds_a_corpus_and_fails_in_one_line(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from fitedge.edge.cli import _register, cli
+
+    _register()
+    runner = CliRunner()
+    args = ["data", "synth", "--out", str(tmp_path / "c"), "--minutes", "0.1", "--no-noise", "--jobs", "1",
+            "--voices", "en-us+m3,en-us+f3", "--voices", "en-gb+m2", "--valid-voices", "1", "--test-voices", "1"]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "wrote" in result.output and read_corpus_info(tmp_path / "c")["config"]["noise"] is False
+    again = runner.invoke(cli, args)
+    assert again.exit_code == 1 and "already exists" in again.output and "Traceback" not in again.output
+    bad = runner.invoke(cli, [*args[:3], str(tmp_path / "d"), "--voices", "en-us+nosuch,en-us+f3,en-gb+m2,en-029+f2,x"])
+    assert bad.exit_code == 1 and "no voice" in bad.output and not (tmp_path / "d").exists()
