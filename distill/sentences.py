@@ -1,7 +1,7 @@
 """English sentences for the synthetic corpus: a seeded generator that ships with fitedge, or the user's text.
 
 The generator fills a dozen sentence shapes (statements, questions, requests, counts, times) from word lists
-written here: about 700 words with their inflections and spelled-out numbers, so millions of different
+written here: about 800 words with their inflections and spelled-out numbers, so millions of different
 sentences exist and a probe cannot memorise them. The words were chosen to cover English's phonemes in
 many contexts. ``read_sentences`` takes a user's file instead: one sentence per line, or the CMU ARCTIC
 ``( arctic_a0001 "text" )`` format.
@@ -25,7 +25,8 @@ lawyer leaf letter lion machine map market mirror monkey motor mountain mouse ne
 painter paper parrot pencil penny picture pillow pilot pipe planet pocket poem potato puzzle queen rabbit radio
 river robot rocket roof sailor sandwich school scientist shadow sheep shell ship shoe singer soldier spider
 spoon station stone storm student sugar table teacher telephone theatre thunder ticket tiger tower towel train
-tree truck tunnel umbrella valley village violin wagon wallet window wizard wolf yard zebra
+tree truck tunnel umbrella valley village violin wagon wallet window wizard wolf yard zebra treasure television
+garage vision toy oyster voice boy hook cushion pudding
 """.split()
 IRREGULAR_PLURALS = {"child": "children", "man": "men", "woman": "women", "foot": "feet", "tooth": "teeth",
                      "goose": "geese", "mouse": "mice", "sheep": "sheep", "leaf": "leaves", "wolf": "wolves",
@@ -37,7 +38,8 @@ curious damp dark dirty dusty eager early empty enormous fancy fresh friendly fr
 grey happy heavy hollow honest huge hungry icy jolly large lazy little lonely loud lucky modern muddy narrow
 nervous new noisy odd old orange pale perfect pink plain polite poor proud purple quick quiet rapid red rich
 rough round rusty sad safe sharp shiny short silent silly slow small smooth soft sour spare strange strong
-sweet tall tame thick thin tiny tired ugly warm wet white wide wild wise wooden yellow young
+sweet tall tame thick thin tiny tired ugly warm wet white wide wild wise wooden yellow young usual casual royal
+loyal moist visual
 """.split()
 # base form, past tense
 TRANSITIVE = [tuple(p.split("/")) for p in """
@@ -47,7 +49,8 @@ find/found follow/followed grab/grabbed hide/hid hold/held keep/kept kick/kicked
 lose/lost measure/measured mend/mended move/moved open/opened paint/painted pass/passed pick/picked
 polish/polished pull/pulled push/pushed question/questioned reach/reached read/read remember/remembered
 repair/repaired sell/sold send/sent share/shared shake/shook show/showed steal/stole sweep/swept take/took
-throw/threw touch/touched visit/visited wash/washed watch/watched weigh/weighed wrap/wrapped
+throw/threw touch/touched visit/visited wash/washed watch/watched weigh/weighed wrap/wrapped enjoy/enjoyed
+destroy/destroyed avoid/avoided annoy/annoyed
 """.split()]
 INTRANSITIVE = [tuple(p.split("/")) for p in """
 arrive/arrived begin/began breathe/breathed crawl/crawled cry/cried dance/danced disappear/disappeared
@@ -105,96 +108,69 @@ def _a(word: str) -> str:
     return ("an " if word[0] in "aeiou" else "a ") + word
 
 
-class _Words:
-    """Random picks from the word lists, with a noun phrase builder."""
+# Sentence shapes; each {slot} is filled with a fresh random pick (see _Filler).
+SHAPES = (
+    "{np} {vt_past} {np} {prep} {np}",
+    "{np} {vi_past} {adv} {prep} {np}",
+    "{name} {vt_past} {np} {time}",
+    "did {name} {vt} {np} {time}?",
+    "why did {np} {vi} so {adv}?",
+    "please {vt} {np} {time}",
+    "there were {count} {adj} {nouns} {prep} the {noun}",
+    "{name} {say} that {np} was {adj}",
+    "after {np} {vi_past}, {name} {vt_past} {np}",
+    "how many {nouns} can {name} {vt} in {count} {unit}?",
+    "at {clock} {np} {vi_past} {adv}",
+    "we can {vt} {count} {nouns} if {np} is {adj} enough",
+)
+SLOT = re.compile(r"\{(\w+)\}")
+
+
+class _Filler:
+    """Random words for the slots of a sentence shape."""
 
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
+        pick = rng.choice
+        self.slots: dict[str, Callable[[], str]] = {
+            "np": self.noun_phrase, "noun": lambda: pick(NOUNS), "nouns": lambda: plural(pick(NOUNS)),
+            "adj": lambda: pick(ADJECTIVES), "adv": lambda: pick(ADVERBS), "name": lambda: pick(NAMES),
+            "prep": lambda: pick(PREPOSITIONS), "time": lambda: pick(TIMES), "say": lambda: pick(VERBS_OF_SAYING),
+            "vt": lambda: pick(TRANSITIVE)[0], "vt_past": lambda: pick(TRANSITIVE)[1],
+            "vi": lambda: pick(INTRANSITIVE)[0], "vi_past": lambda: pick(INTRANSITIVE)[1],
+            "count": self.count, "clock": self.clock, "unit": lambda: pick(["seconds", "minutes", "hours", "days"]),
+        }
 
-    def pick(self, words: list) -> str | tuple:
-        return self.rng.choice(words)
+    def fill(self, shape: str) -> str:
+        return SLOT.sub(lambda m: self.slots[m.group(1)](), shape)
 
     def noun_phrase(self) -> str:
-        noun = self.pick(NOUNS)
+        noun = self.rng.choice(NOUNS)
         roll = self.rng.random()
         if roll < 0.35:
-            return "the " + self.pick(ADJECTIVES) + " " + noun
+            return "the " + self.rng.choice(ADJECTIVES) + " " + noun
         if roll < 0.55:
-            return _a(self.pick(ADJECTIVES) + " " + noun)
+            return _a(self.rng.choice(ADJECTIVES) + " " + noun)
         if roll < 0.7:
-            return self.pick(NAMES) + "'s " + noun
+            return self.rng.choice(NAMES) + "'s " + noun
         return ("the " if roll < 0.9 else "my ") + noun
 
     def count(self) -> str:
-        n = self.rng.choice([self.rng.randint(2, 20), self.rng.randint(21, 999), self.rng.randint(1000, 2099)])
-        return spell_number(n)
+        rng = self.rng
+        return spell_number(rng.choice([rng.randint(2, 20), rng.randint(21, 999), rng.randint(1000, 2099)]))
 
-
-def _statement(w: _Words) -> str:
-    return f"{w.noun_phrase()} {w.pick(TRANSITIVE)[1]} {w.noun_phrase()} {w.pick(PREPOSITIONS)} {w.noun_phrase()}"
-
-
-def _intransitive(w: _Words) -> str:
-    return f"{w.noun_phrase()} {w.pick(INTRANSITIVE)[1]} {w.pick(ADVERBS)} {w.pick(PREPOSITIONS)} {w.noun_phrase()}"
-
-
-def _person_time(w: _Words) -> str:
-    return f"{w.pick(NAMES)} {w.pick(TRANSITIVE)[1]} {w.noun_phrase()} {w.pick(TIMES)}"
-
-
-def _question(w: _Words) -> str:
-    return f"did {w.pick(NAMES)} {w.pick(TRANSITIVE)[0]} {w.noun_phrase()} {w.pick(TIMES)}?"
-
-
-def _why(w: _Words) -> str:
-    return f"why did {w.noun_phrase()} {w.pick(INTRANSITIVE)[0]} so {w.pick(ADVERBS)}?"
-
-
-def _request(w: _Words) -> str:
-    return f"please {w.pick(TRANSITIVE)[0]} {w.noun_phrase()} {w.pick(TIMES)}"
-
-
-def _count(w: _Words) -> str:
-    return f"there were {w.count()} {w.pick(ADJECTIVES)} {plural(w.pick(NOUNS))} {w.pick(PREPOSITIONS)} the " \
-        f"{w.pick(NOUNS)}"
-
-
-def _report(w: _Words) -> str:
-    return f"{w.pick(NAMES)} {w.pick(VERBS_OF_SAYING)} that {w.noun_phrase()} was {w.pick(ADJECTIVES)}"
-
-
-def _sequence(w: _Words) -> str:
-    return f"after {w.noun_phrase()} {w.pick(INTRANSITIVE)[1]}, {w.pick(NAMES)} {w.pick(TRANSITIVE)[1]} " \
-        f"{w.noun_phrase()}"
-
-
-def _how_many(w: _Words) -> str:
-    return f"how many {plural(w.pick(NOUNS))} can {w.pick(NAMES)} {w.pick(TRANSITIVE)[0]} in {w.count()} " \
-        f"{w.pick(['seconds', 'minutes', 'hours', 'days'])}?"
-
-
-def _clock(w: _Words) -> str:
-    hour, minute = w.rng.randint(1, 12), w.rng.choice([0, 15, 30, 45, w.rng.randint(1, 59)])
-    said = spell_number(hour) + (" o'clock" if minute == 0 else " " + spell_number(minute))
-    return f"at {said} {w.noun_phrase()} {w.pick(INTRANSITIVE)[1]} {w.pick(ADVERBS)}"
-
-
-def _condition(w: _Words) -> str:
-    return f"we can {w.pick(TRANSITIVE)[0]} {w.count()} {plural(w.pick(NOUNS))} if {w.noun_phrase()} is " \
-        f"{w.pick(ADJECTIVES)} enough"
-
-
-SHAPES: list[Callable[[_Words], str]] = [_statement, _intransitive, _person_time, _question, _why, _request,
-                                         _count, _report, _sequence, _how_many, _clock, _condition]
+    def clock(self) -> str:
+        hour, minute = self.rng.randint(1, 12), self.rng.choice([0, 15, 30, 45, self.rng.randint(1, 59)])
+        return spell_number(hour) + (" o'clock" if minute == 0 else " " + spell_number(minute))
 
 
 def generate_sentences(count: int, seed: int = 0) -> list[str]:
     """``count`` different sentences, the same ones for the same seed."""
     rng = random.Random(seed)
-    words = _Words(rng)
+    filler = _Filler(rng)
     sentences: dict[str, None] = {}
     while len(sentences) < count:
-        text = rng.choice(SHAPES)(words)
+        text = filler.fill(rng.choice(SHAPES))
         text = text[0].upper() + text[1:]
         sentences.setdefault(text if text.endswith("?") else text + ".")
     return list(sentences)
