@@ -57,10 +57,9 @@ def load_strict(module: torch.nn.Module, state_dict: dict[str, torch.Tensor], so
     unexpected = [k for k in state_dict if k not in own]
     if missing or unexpected:
         parts = []
-        if missing:
-            parts.append(f"missing {missing[0]}" + (f" (+{len(missing) - 1} more)" if len(missing) > 1 else ""))
-        if unexpected:
-            parts.append(f"unexpected {unexpected[0]}" + (f" (+{len(unexpected) - 1} more)" if len(unexpected) > 1 else ""))
+        for label, keys in (("missing", missing), ("unexpected", unexpected)):
+            if keys:
+                parts.append(f"{label} {keys[0]}" + (f" (+{len(keys) - 1} more)" if len(keys) > 1 else ""))
         raise CheckpointKeyMismatch(f"{source}: {'; '.join(parts)}")
     for k, v in own.items():
         if v.shape != state_dict[k].shape:

@@ -86,7 +86,8 @@ class EncoderConfig:
     def __post_init__(self) -> None:
         object.__setattr__(self, "conv_layers", tuple(tuple(int(v) for v in c) for c in self.conv_layers))
         if not self.conv_layers or any(len(c) != 3 or min(c) < 1 for c in self.conv_layers):
-            raise ConfigError(f"conv_layers must be non-empty (channels, kernel, stride) triples, got {self.conv_layers}")
+            raise ConfigError(
+                f"conv_layers must be non-empty (channels, kernel, stride) triples, got {self.conv_layers}")
         if self.extractor_mode not in EXTRACTOR_MODES:
             raise ConfigError(f"extractor_mode must be one of {EXTRACTOR_MODES}, got {self.extractor_mode!r}")
         if self.time_reduction not in TIME_REDUCTIONS:

@@ -63,15 +63,12 @@ def fairseq_options(loaded: Mapping[str, Any]) -> dict[str, Any]:
     return {}
 
 
-def import_torchaudio(state: Mapping[str, Tensor], path: Path) -> Checkpoint:
-    """A torchaudio ``Wav2Vec2Model`` state dict (``hubert_base``, ``wav2vec2_*``); config from shapes only."""
-    return _checkpoint(dict(state), "torchaudio", path, {}, {}, "torchaudio")
+def import_state_dict(state: Mapping[str, Tensor], path: Path, layout: str) -> Checkpoint:
+    """A bare state dict with ``layout``'s key names and no config (e.g. torchaudio's ``hubert_base``, ``wav2vec2_*``).
 
-
-def import_state_dict(state: Mapping[str, Tensor], path: Path) -> Checkpoint:
-    """A bare state dict in any of the known key layouts, with no config: everything from shapes."""
-    layout = require_layout(dict(state), str(path))
-    return _checkpoint(dict(state), layout, path, {}, {}, f"{layout} state dict")
+    The whole config comes from the tensor shapes.
+    """
+    return _checkpoint(dict(state), layout, path, {}, {}, layout)
 
 
 def import_fithubert(loaded: Any, path: Path) -> Checkpoint:

@@ -31,7 +31,6 @@ from fitedge.distill.import_fairseq import (
     import_fairseq,
     import_fithubert,
     import_state_dict,
-    import_torchaudio,
 )
 from fitedge.distill.import_hf import import_transformers, is_transformers_folder
 from fitedge.distill.import_keys import key_layout
@@ -58,19 +57,15 @@ def import_checkpoint(path: str | Path, format: str | None = None) -> Checkpoint
         raise CheckpointError(f"{path}: not a HuBERT/wav2vec2 checkpoint ({_describe(loaded)})")
     chosen = format or detected
     log.info("%s: reading as %s%s", path, chosen, "" if format is None else " (format given)")
-    if chosen == "fairseq" and _is_tensor_dict(loaded):
-        return import_state_dict(loaded, path)
-    if chosen == "fairseq":
-        return import_fairseq(loaded, path)
     if chosen == "fithubert":
         return import_fithubert(loaded, path)
+    if chosen == "fairseq" and not _is_tensor_dict(loaded):
+        return import_fairseq(loaded, path)
+    if chosen == "fitedge":
+        raise CheckpointError(f"{path}: a fitedge checkpoint is a folder, not a file")
     if not _is_tensor_dict(loaded):
         raise CheckpointError(f"{path}: not a {chosen} state dict ({_describe(loaded)})")
-    if chosen == "torchaudio":
-        return import_torchaudio(loaded, path)
-    if chosen == "transformers":
-        return import_state_dict(loaded, path)
-    raise CheckpointError(f"{path}: a {chosen} checkpoint is a folder, not a file")
+    return import_state_dict(loaded, path, chosen)
 
 
 def detect_format(loaded: Any) -> str | None:

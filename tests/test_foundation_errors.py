@@ -142,3 +142,22 @@ def test_existing_output_needs_force(runner, tmp_path):
     result = runner.invoke(cli, ["import", str(folder), "--out", str(out), "--force"])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == ["config.json", "model.safetensors"]
+
+
+def test_transformers_config_with_an_unsupported_activation(runner, tmp_path):
+    folder = tmp_path / "hf"
+    folder.mkdir()
+    save_file(build_encoder(PRESETS["tiny"]).state_dict(), folder / "model.safetensors")
+    tiny = PRESETS["tiny"]
+    hf = {"model_type": "hubert", "hidden_act": "relu", "conv_dim": [c for c, _, _ in tiny.conv_layers],
+          "conv_kernel": [k for _, k, _ in tiny.conv_layers], "conv_stride": [s for _, _, s in tiny.conv_layers],
+          "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 128,
+          "num_conv_pos_embeddings": 16, "num_conv_pos_embedding_groups": 4}
+    (folder / "config.json").write_text(json.dumps(hf))
+    out = tmp_path / "out"
+    fails_cleanly(runner, ["import", folder, "--out", out], out, "hidden_act 'relu' is not supported")
+    hf["hidden_act"] = "gelu"
+    (folder / "config.json").write_text(json.dumps(hf))
+    result = runner.invoke(cli, ["import", str(folder), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert fitedge.load(out).config == tiny.replace(activation_dropout=0.1, feature_dropout=0.0)
