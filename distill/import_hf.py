@@ -25,6 +25,15 @@ MODEL_TYPES = ("hubert", "wav2vec2")
 MODEL_PREFIXES = ("hubert.", "wav2vec2.")
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
 _NORM_MODES = {"group": "group_norm", "layer": "layer_norm"}
+# transformers' own defaults (HubertConfig/Wav2Vec2Config), for hand-written configs that leave fields out.
+HF_DEFAULTS: dict[str, Any] = {
+    "conv_dim": [512] * 7, "conv_kernel": [10, 3, 3, 3, 3, 2, 2], "conv_stride": [5, 2, 2, 2, 2, 2, 2],
+    "conv_bias": False, "feat_extract_norm": "group", "feat_proj_layer_norm": True, "hidden_size": 768,
+    "num_hidden_layers": 12, "num_attention_heads": 12, "intermediate_size": 3072, "do_stable_layer_norm": False,
+    "num_conv_pos_embeddings": 128, "num_conv_pos_embedding_groups": 16, "hidden_dropout": 0.1,
+    "attention_dropout": 0.1, "activation_dropout": 0.1, "feat_proj_dropout": 0.0, "layerdrop": 0.1,
+    "layer_norm_eps": 1e-5, "hidden_act": "gelu", "feat_extract_activation": "gelu",
+}
 
 
 def is_transformers_folder(path: Path) -> bool:
@@ -55,39 +64,38 @@ def import_transformers(folder: Path) -> Checkpoint:
 
 def config_from_hf(hf: dict[str, Any], source: str, normalize_waveform: bool = False) -> EncoderConfig:
     """Translate a transformers ``HubertConfig``/``Wav2Vec2Config`` dict to an :class:`EncoderConfig`."""
+    hf = {**HF_DEFAULTS, **{k: v for k, v in hf.items() if v is not None}}
     for key in ("hidden_act", "feat_extract_activation"):
-        if hf.get(key, "gelu") != "gelu":
+        if hf[key] != "gelu":
             raise CheckpointError(f"{source}: {key} {hf[key]!r} is not supported (fitedge encoders use gelu)")
-    for flag in ("conv_pos_batch_norm", "add_adapter", "use_weighted_layer_sum_in_encoder"):
+    for flag in ("conv_pos_batch_norm", "add_adapter"):
         if hf.get(flag):
             raise CheckpointError(f"{source}: {flag}=true is not supported by fitedge's encoder")
-    mode = _NORM_MODES.get(hf.get("feat_extract_norm", "group"))
+    mode = _NORM_MODES.get(hf["feat_extract_norm"])
     if mode is None:
-        raise CheckpointError(f"{source}: unsupported feat_extract_norm {hf.get('feat_extract_norm')!r}")
+        raise CheckpointError(f"{source}: unsupported feat_extract_norm {hf['feat_extract_norm']!r}")
     try:
         return EncoderConfig(
             conv_layers=tuple(zip(hf["conv_dim"], hf["conv_kernel"], hf["conv_stride"], strict=True)),
-            conv_bias=bool(hf.get("conv_bias", False)),
+            conv_bias=bool(hf["conv_bias"]),
             extractor_mode=mode,
             # Wav2Vec2's projection always has the LayerNorm; HuBERT makes it optional.
-            feature_layer_norm=bool(hf.get("feat_proj_layer_norm", True)),
+            feature_layer_norm=bool(hf["feat_proj_layer_norm"]),
             dim=hf["hidden_size"],
             layers=hf["num_hidden_layers"],
             heads=hf["num_attention_heads"],
             ffn_dim=hf["intermediate_size"],
-            layer_norm_first=bool(hf.get("do_stable_layer_norm", False)),
-            pos_conv_kernel=hf.get("num_conv_pos_embeddings", 128),
-            pos_conv_groups=hf.get("num_conv_pos_embedding_groups", 16),
-            dropout=float(hf.get("hidden_dropout", 0.1)),
-            attention_dropout=float(hf.get("attention_dropout", 0.1)),
-            activation_dropout=float(hf.get("activation_dropout", 0.1)),
-            feature_dropout=float(hf.get("feat_proj_dropout", 0.0)),
-            layer_drop=float(hf.get("layerdrop", 0.0)),
-            layer_norm_eps=float(hf.get("layer_norm_eps", 1e-5)),
+            layer_norm_first=bool(hf["do_stable_layer_norm"]),
+            pos_conv_kernel=hf["num_conv_pos_embeddings"],
+            pos_conv_groups=hf["num_conv_pos_embedding_groups"],
+            dropout=float(hf["hidden_dropout"]),
+            attention_dropout=float(hf["attention_dropout"]),
+            activation_dropout=float(hf["activation_dropout"]),
+            feature_dropout=float(hf["feat_proj_dropout"]),
+            layer_drop=float(hf["layerdrop"]),
+            layer_norm_eps=float(hf["layer_norm_eps"]),
             normalize_waveform=normalize_waveform,
         )
-    except KeyError as e:
-        raise CheckpointError(f"{source}: missing config field {e.args[0]}") from None
     except (ConfigError, ValueError, TypeError) as e:
         raise CheckpointError(f"{source}: unusable config ({e})") from None
 
