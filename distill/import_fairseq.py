@@ -81,7 +81,7 @@ def import_fithubert(loaded: Any, path: Path) -> Checkpoint:
     if require_layout(student, str(path)) != "fairseq":
         raise CheckpointError(f"{path}: the FitHuBERT student does not use fairseq key names")
     backbone, extra = to_fitedge_keys(student, "fairseq", str(path))
-    if "encoder.layers.0.weight" in backbone:
+    if _has_time_reduction(backbone, path):
         backbone = shift_fithubert_layers(backbone)
     hyper = loaded.get("hyper_parameters")
     options = find_fairseq_options(hyper) if hyper is not None else {}
@@ -89,6 +89,14 @@ def import_fithubert(loaded: Any, path: Path) -> Checkpoint:
     config, guessed = infer_config_from_state_dict(backbone, str(path), known, base=PRESETS["fithubert"])
     meta = {"source": str(path), "imported_from": "fithubert", "config_guessed": guessed}
     return Checkpoint(config, backbone, {**heads, **extra}, meta)
+
+
+def _has_time_reduction(backbone: Mapping[str, Tensor], path: Path) -> bool:
+    """Whether ``encoder.layers.0`` is a conv1d TR layer; the code's other kinds (fc1, fc2) are refused."""
+    weight = backbone.get("encoder.layers.0.weight")
+    if "encoder.layers.0.0.weight" in backbone or (weight is not None and weight.dim() != 3):
+        raise CheckpointError(f"{path}: FitHuBERT time reduction of type fc1/fc2 is not supported (only conv1d)")
+    return weight is not None
 
 
 def find_fairseq_options(tree: Any, depth: int = 0) -> dict[str, Any]:

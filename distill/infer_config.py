@@ -61,7 +61,19 @@ def fairseq_config_fields(options: Mapping[str, Any], source: str) -> dict[str, 
     for name in ("dropout", "attention_dropout", "activation_dropout", "feature_dropout", "layer_drop"):
         if name in fields:
             fields[name] = float(fields[name])
+    if "enable_tr_layer" in options:  # the official FitHuBERT code's time-reduction options
+        fields.update(_time_reduction_fields(options, source))
     return fields
+
+
+def _time_reduction_fields(options: Mapping[str, Any], source: str) -> dict[str, Any]:
+    if not options["enable_tr_layer"]:
+        return {"time_reduction": None}
+    kind, index = options.get("tr_layer_type", "conv1d"), int(options.get("tr_layer_index", 0))
+    if kind != "conv1d" or index != 0:
+        raise CheckpointError(f"{source}: time reduction {kind!r} at layer index {index} is not supported "
+                              "(fitedge has the paper's 'conv1d' before the first transformer layer)")
+    return {"time_reduction": "conv1d", "time_reduction_factor": int(options.get("tr_reduce_factor", 2))}
 
 
 def parse_conv_spec(text: str, source: str) -> tuple[tuple[int, int, int], ...]:

@@ -142,7 +142,9 @@ def write_fithubert_ckpt(path, student, with_hparams=True):
     lightning["student_model.upsampler.bias"] = torch.randn(dim)
     lightning["teacher_model.encoder.layers.0.fc1.weight"] = torch.randn(3072, 768)
     hparams = {"cfg": {"distiller": {"encoder_layers": 3, "encoder_embed_dim": dim, "encoder_attention_heads": 4,
-                                     "encoder_ffn_embed_dim": dim, "layer_norm_first": False, "conv_feature_layers":
+                                     "encoder_ffn_embed_dim": dim, "layer_norm_first": False,
+                                     "enable_tr_layer": True, "tr_layer_type": "conv1d", "tr_layer_index": 0,
+                                     "tr_reduce_factor": 2, "conv_feature_layers":
                                          str([list(c) for c in student.config.conv_layers])}}}
     torch.save({"epoch": 3, "global_step": 100, "pytorch-lightning_version": "1.5.10", "state_dict": lightning,
                 "callbacks": {"ModelCheckpoint": {"best_model_score": torch.tensor(0.5)}},
@@ -192,3 +194,21 @@ def test_format_override_is_respected(hubert, tmp_path):
         import_checkpoint(tmp_path / "hf", format="fitedge")
     with pytest.raises(fitedge.errors.CheckpointError, match="unknown checkpoint format"):
         import_checkpoint(tmp_path / "hf", format="onnx")
+
+
+def test_fithubert_time_reduction_of_another_type_is_refused(tmp_path):
+    student = build_encoder(fithubert_like_config()).eval()
+    path = tmp_path / "fc1.ckpt"
+    write_fithubert_ckpt(path, student)
+    ckpt = torch.load(path, weights_only=True)
+    ckpt["state_dict"]["student_model.encoder.layers.0.weight"] = torch.zeros(32, 64)  # fc1: Linear(2 * dim, dim)
+    torch.save(ckpt, path)
+    with pytest.raises(fitedge.errors.CheckpointError, match="fc1/fc2 is not supported"):
+        import_checkpoint(path)
+    # A conv-shaped TR layer, but the hyper-parameters say fc2: refused too, by the config.
+    tr_weight = student.state_dict()["encoder.time_reduction.conv.weight"]
+    ckpt["state_dict"]["student_model.encoder.layers.0.weight"] = tr_weight
+    ckpt["hyper_parameters"]["cfg"]["distiller"].update(tr_layer_type="fc2")
+    torch.save(ckpt, path)
+    with pytest.raises(fitedge.errors.CheckpointError, match="time reduction 'fc2' at layer index 0"):
+        import_checkpoint(path)
