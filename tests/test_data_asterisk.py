@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
+import numpy as np
 import pytest
 import soundfile as sf
 
@@ -79,3 +81,31 @@ def test_split_is_fixed_and_keeps_repeated_text_together(corpus: tuple[Path, dic
     texts = {s: {u.text for u in load_split(out, s)} for s in SPLITS}
     assert not texts["train"] & texts["test"] and not texts["train"] & texts["valid"]
     assert all(split_of(u.text.split()) == s for s in SPLITS for u in load_split(out, s))  # a pure function of text
+
+
+def test_builds_from_any_prompt_folder_and_transcript_file(tmp_path: Path) -> None:
+    sounds = tmp_path / "sounds"
+    (sounds / "digits").mkdir(parents=True)
+    prompts = {f"prompt-{i}": f"Please hold for operator number {i}." for i in range(30)}
+    prompts |= {"beep": "[this is a simple beep tone]", "silence/1": "(1 second of silence)", "digits/5": "5",
+                "demo": "Dial 500 now.", "missing-audio": "Hello."}
+    for name in prompts:
+        if name != "missing-audio":
+            (sounds / name).parent.mkdir(parents=True, exist_ok=True)
+            sf.write(sounds / f"{name}.wav", 0.3 * np.sin(np.arange(4000) / 5.0), 8000)
+    transcripts = tmp_path / "core-sounds-en.txt.gz"
+    with gzip.open(transcripts, "wt") as f:
+        f.write("; Core Asterisk Sounds in English\n\n" + "".join(f"{n}: {t}\n" for n, t in prompts.items()))
+    info = build_asterisk_corpus(tmp_path / "c", sounds=sounds, transcripts=transcripts)
+    utterances = {u.path.stem: u for s in SPLITS for u in load_split(tmp_path / "c", s)}
+    assert len(utterances) == 31 and utterances["5"].phonemes == "F AY V".split()
+    assert sorted(info["dropped"]["non_speech"]) == ["beep", "silence/1"]
+    assert info["dropped"]["ambiguous_numbers"] == ["demo"] and info["dropped"]["no_audio"] == ["missing-audio"]
+    assert all(sf.info(u.path).samplerate == 16000 and u.num_samples == 8000 for u in utterances.values())
+
+
+def test_missing_prompts_are_one_line_errors(tmp_path: Path) -> None:
+    (tmp_path / "t.txt").write_text("hello: Hello.\n")
+    with pytest.raises(DataError, match="no prompt matched"):
+        build_asterisk_corpus(tmp_path / "c", sounds=tmp_path, transcripts=tmp_path / "t.txt")
+    assert not (tmp_path / "c").exists()
