@@ -187,7 +187,7 @@ def profile_source(source: str, seconds: float) -> ModelProfile:
         note = f"preset (random weights): {PRESET_NOTES[source]}"
         return profile_config(preset(source), seconds, source, source=note)
     origin = checkpoint.meta.get("imported_from", "fitedge")
-    return profile_config(checkpoint.config, seconds, source, checkpoint.heads, source=f"{origin} checkpoint")
+    return profile_config(checkpoint.config, seconds, source, checkpoint.heads, source=f"checkpoint from {origin}")
 
 
 def compare(profiles: list[ModelProfile]) -> dict[str, Any]:
