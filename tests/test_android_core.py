@@ -1,8 +1,9 @@
 """The Android app's plain-Java core (android_demo/core), checked from Python.
 
 1. Its JUnit suite passes (built with javac + Debian's junit4/gson by ``android_demo/core/run_tests.sh``).
-2. On a bundle made here from a real tiny encoder, the Java CLI parses the manifest, verifies every sha256,
-   reads the golden tensors, and its statistics, cosine, max abs diff and SNR agree with NumPy's.
+2. On a bundle exported here by ``fitedge.edge.pipeline`` from the tiny preset, the Java CLI parses the
+   manifest, verifies every sha256, reads the golden tensors, and its statistics, cosine, max abs diff and SNR
+   agree with NumPy's.
 3. The results JSON the Java core writes (contract 3) parses in Python with NumPy-identical statistics, and
    ``fitedge bench``'s reader for phone results accepts it.
 No skips: without a JDK or the Debian jars the tests fail and say what to install.
@@ -26,17 +27,19 @@ TOL = 1e-5
 
 
 @pytest.fixture(scope="module")
-def java_core(tmp_path_factory) -> tuple[subprocess.CompletedProcess, str]:
+def java_core(tmp_path_factory, request) -> tuple[subprocess.CompletedProcess, str]:
     """Builds the core and runs its JUnit tests once; returns the run and the classpath of the built core."""
     if shutil.which("javac") is None or shutil.which("java") is None:
         pytest.fail("javac/java not found: install a JDK 17 (apt-get install openjdk-17-jdk-headless)")
     build = tmp_path_factory.mktemp("android_core_build")
-    proc = subprocess.run(["bash", str(RUN_TESTS), str(build)], capture_output=True, text=True, timeout=120)
+    args = ["bash", str(RUN_TESTS), str(build)]
+    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as running:
+        request.getfixturevalue("bundle")  # export the bundle while javac works: each takes ~15 s
+        stdout, stderr = running.communicate(timeout=120)
     classpath_file = build / "classpath"
     if not classpath_file.is_file():
-        log = proc.stdout + proc.stderr
-        pytest.fail(f"android_demo/core failed to build (`make system` installs junit4 and gson):\n{log}")
-    return proc, classpath_file.read_text().strip()
+        pytest.fail(f"android_demo/core failed to build (`make system` installs junit4 and gson):\n{stdout}{stderr}")
+    return subprocess.CompletedProcess(args, running.returncode, stdout, stderr), classpath_file.read_text().strip()
 
 
 def run_cli(classpath: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -59,44 +62,16 @@ def numpy_stats(x: np.ndarray) -> dict[str, float]:
 
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory) -> Path:
-    """A real bundle: the tiny preset's golden input/output from an eager run, with its ONNX artifact."""
-    import torch
-    from fitedge.edge import manifest as mf
-    from fitedge.edge.capture import DeployableEncoder, OutputSpec, capture
+    """The app's copy of a real bundle: ``fitedge export tiny --targets onnx --precision fp32 --seconds 1
+    --android ASSETS`` (ONNX only because it lowers fastest; the Java side reads every runtime's files alike)."""
+    from fitedge.edge.options import ExportOptions
+    from fitedge.edge.pipeline import export_bundle
 
-    import fitedge
-
-    out = tmp_path_factory.mktemp("bundle")
-    samples = 16000
-    encoder = fitedge.load("tiny").for_inference()
-    rng = np.random.default_rng(0)
-    t = np.arange(samples) / 16000
-    wav = (0.3 * np.sin(2 * np.pi * 220 * t) + 0.05 * rng.standard_normal(samples)).astype(np.float32)[None]
-    module = DeployableEncoder(encoder, OutputSpec())
-    with torch.no_grad():
-        (hidden,) = module(torch.from_numpy(wav))
-    hidden = hidden.numpy()
-    torch.onnx.export(capture(module, samples), (torch.from_numpy(wav),), str(out / "tiny_fp32.onnx"),
-                      input_names=["wav"], output_names=["last_hidden_state"], dynamo=True, verbose=False)
-    (out / "golden").mkdir()
-    golden = {}
-    for name, array in (("input", wav), ("last_hidden_state", hidden)):
-        np.save(out / "golden" / f"{name}.npy", array)
-        array.astype("<f4").tofile(out / "golden" / f"{name}.bin")
-        golden[name] = {"npy": f"golden/{name}.npy", "bin": f"golden/{name}.bin", "shape": list(array.shape),
-                        "sha256": sha256(out / "golden" / f"{name}.bin")}
-    doc = mf.new_manifest({"name": "tiny", "source": "preset:tiny", "trained": False,
-                           "config": encoder.config.to_dict()},
-                          mf.audio_section(16000, samples, None, "none"),
-                          [{"name": "last_hidden_state", "shape": list(hidden.shape), "layer": encoder.config.layers,
-                            "frame_hop_ms": encoder.config.frame_hop_ms}],
-                          encoder.config.time_reduction_factor, 0.98)
-    doc["golden"] = {"input": golden["input"], "outputs": {"last_hidden_state": golden["last_hidden_state"]}}
-    onnx = out / "tiny_fp32.onnx"
-    doc["artifacts"] = [{"file": onnx.name, "runtime": "onnxruntime", "precision": "fp32", "static": True,
-                         "bytes": onnx.stat().st_size, "sha256": sha256(onnx)}]
-    mf.write_manifest(out, doc)
-    return out
+    root = tmp_path_factory.mktemp("export")
+    assets = root / "app" / "src" / "main" / "assets" / "bundle"
+    options = ExportOptions(targets=("onnx",), precisions=("fp32",), seconds=1.0, timing_runs=1, android=assets)
+    export_bundle("tiny", root / "bundle", options)
+    return assets
 
 
 def test_junit_suite_passes(java_core):
