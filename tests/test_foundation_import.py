@@ -107,10 +107,14 @@ def test_fairseq_pt_with_cfg_dicts_stable_layer_norm(stable, tmp_path):
     assert (mine - theirs).abs().max().item() <= TOL
 
 
-def test_torchaudio_state_dict_with_config_from_shapes(tmp_path):
+@pytest.fixture(scope="module")
+def wide48():
     # 48 wide with 12 heads: what the shape rules guess when a file states no config.
-    reference = hf_model("wav2vec2-stableln", seed=8, hidden_size=48, heads=12)
-    state = to_torchaudio({k: v for k, v in reference.state_dict().items() if k != "masked_spec_embed"})
+    return hf_model("wav2vec2-stableln", seed=8, hidden_size=48, heads=12)
+
+
+def test_torchaudio_state_dict_with_config_from_shapes(wide48, tmp_path):
+    state = to_torchaudio({k: v for k, v in wide48.state_dict().items() if k != "masked_spec_embed"})
     state["aux.weight"], state["aux.bias"] = torch.randn(29, 48), torch.randn(29)
     assert "encoder.transformer.pos_conv_embed.conv.weight_v" in state
     path = tmp_path / "wav2vec2_torchaudio.pth"
@@ -120,7 +124,21 @@ def test_torchaudio_state_dict_with_config_from_shapes(tmp_path):
     assert set(checkpoint.meta["config_guessed"]) == {"conv strides", "heads", "layer_norm_first"}
     assert checkpoint.config.layer_norm_first and checkpoint.config.heads == 12
     assert set(checkpoint.heads) == {"aux.weight", "aux.bias"}
-    assert_same_hidden_states(checkpoint.build(), reference)
+    assert_same_hidden_states(checkpoint.build(), wide48)
+
+
+@pytest.mark.parametrize("wrapped", [False, True])
+def test_fairseq_weights_without_any_config(wide48, wrapped, tmp_path):
+    state = to_fairseq({k: v for k, v in wide48.state_dict().items() if k != "masked_spec_embed"},
+                       layer_norm_extractor=True)
+    path = tmp_path / "weights.pt"
+    torch.save({"model": state} if wrapped else state, path)
+    checkpoint = import_checkpoint(path)
+    assert checkpoint.meta["imported_from"] == "fairseq"
+    assert set(checkpoint.meta["config_guessed"]) == {"conv strides", "heads", "layer_norm_first"}
+    assert_same_hidden_states(checkpoint.build(), wide48)
+    with pytest.raises(fitedge.errors.CheckpointError, match="expected torchaudio key names|not a torchaudio"):
+        import_checkpoint(path, format="torchaudio")
 
 
 def fithubert_like_config():
