@@ -86,11 +86,7 @@ public final class BenchResults {
 
     /** Results for the bundle in {@code dir} measured on {@code device}, with no runs yet. */
     public static BenchResults forBundle(Path dir, Manifest m, Device device, String appVersion) throws IOException {
-        BenchResults r = new BenchResults();
-        r.appVersion = appVersion;
-        r.device = device;
-        r.bundle = new Bundle();
-        r.bundle.path = dir.toString();
+        BenchResults r = header(dir.toString(), device, appVersion);
         r.bundle.modelName = m.model == null ? null : m.model.name;
         r.bundle.manifestSha256 = Sha256.ofFile(dir.resolve(Manifest.FILE_NAME));
         return r;
@@ -98,12 +94,17 @@ public final class BenchResults {
 
     /** Results that say why the bundle at {@code path} could not be benchmarked at all; no runs. */
     public static BenchResults failed(String path, Device device, String appVersion, String error) {
+        BenchResults r = header(path, device, appVersion);
+        r.error = error;
+        return r;
+    }
+
+    private static BenchResults header(String path, Device device, String appVersion) {
         BenchResults r = new BenchResults();
         r.appVersion = appVersion;
         r.device = device;
         r.bundle = new Bundle();
         r.bundle.path = path;
-        r.error = error;
         return r;
     }
 
