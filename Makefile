@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.fitedge-installed
 # Debian packages: espeak-ng/sox make speech, adb talks to phones, junit4/gson test the Android core.
-APT_PACKAGES := espeak-ng sox libsndfile1 adb junit4 libgoogle-gson-java asterisk-core-sounds-en-wav asterisk-core-sounds-en
+APT_PACKAGES := openjdk-17-jdk-headless espeak-ng sox libsndfile1 adb junit4 libgoogle-gson-java asterisk-core-sounds-en-wav asterisk-core-sounds-en
 
 .PHONY: setup system demo test lint clean
 
