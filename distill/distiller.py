@@ -160,7 +160,6 @@ def distill(teacher: Encoder, student: Encoder, train: Sequence[AudioItem], vali
                 sampler.set_epoch(pos.epoch, start_batch=pos.batches_in_epoch)
                 dataset.set_epoch(pos.epoch)
                 for micro in _groups(iter(loader), cfg.accum_steps):
-                    step_rng = capture_rng()  # an interrupted step is redone on resume with the same randomness
                     set_lr(optimizer, lr_at(pos.step, cfg))
                     for i, (wav, lengths) in enumerate(micro):
                         sync = i == len(micro) - 1 or not env.distributed
@@ -175,6 +174,7 @@ def distill(teacher: Encoder, student: Encoder, train: Sequence[AudioItem], vali
                     optimizer.zero_grad(set_to_none=True)
                     pos.step += 1
                     pos.batches_in_epoch += len(micro)
+                    step_rng = capture_rng()  # Ctrl-C before the next step completes: it is redone from here
                     if pos.step % cfg.log_every == 0 or pos.step == cfg.max_steps:
                         record = window.flush(env, optimizer.param_groups[0]["lr"])
                         pos.audio_seconds += record["audio_seconds"]

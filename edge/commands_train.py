@@ -67,13 +67,14 @@ def _split_items(data: str, split: str):
               help="Leave padded frames out of the loss (the official code does not).")
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--workers", default=0, show_default=True, type=click.IntRange(min=0), help="DataLoader workers.")
+@click.option("--threads", type=click.IntRange(min=1), help="CPU threads per process (default: torch's choice).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
 def distill(ctx: click.Context, teacher: str, student: str, data: str, valid_data: str | None, run_dir: str,
             objective: str, layer_map: str | None, steps: int, minutes: float | None, batch_seconds: float,
             crop_seconds: float, accum: int, lr: float, amp: str, nproc: int, device: str, resume: bool,
             save_every: int, log_every: int, valid_every: int, patience: int, mask_padding: bool, seed: int,
-            workers: int, as_json: bool) -> None:
+            workers: int, threads: int | None, as_json: bool) -> None:
     """Distil TEACHER into a fresh STUDENT on DATA, writing RUN_DIR/{log.jsonl, train_state.pt, final/}.
 
     RUN_DIR/final is a fitedge checkpoint (student backbone; hint heads in heads.safetensors) that
@@ -87,6 +88,8 @@ def distill(ctx: click.Context, teacher: str, student: str, data: str, valid_dat
     """
     if nproc > 1 and "LOCAL_RANK" not in os.environ:
         sys.exit(_relaunch_under_torchrun(ctx, nproc))
+    import torch
+
     import fitedge
     from fitedge.distill.distiller import DistillConfig
     from fitedge.distill.distiller import distill as run_distill
@@ -104,7 +107,10 @@ def distill(ctx: click.Context, teacher: str, student: str, data: str, valid_dat
     teacher_model = fitedge.load(teacher)
     if not teacher_model.meta.get("trained", True):
         log.warning("teacher %s has random weights: fine for a benchmark, useless for a real student", teacher)
+    if threads:
+        torch.set_num_threads(threads)
     env = setup_distributed(device)
+    torch.manual_seed(seed)  # the same --seed gives the same initial student (on every rank)
     try:
         result = run_distill(teacher_model, build_encoder(_encoder_config(student)), train, valid, cfg, run_dir, env,
                              resume=resume, progress=env.is_main)
@@ -154,11 +160,13 @@ def _relaunch_under_torchrun(ctx: click.Context, nproc: int) -> int:
 @click.option("--crop-seconds", default=4.0, show_default=True, type=click.FloatRange(min=0.1))
 @click.option("--lr", default=5e-4, show_default=True, type=click.FloatRange(min=0, min_open=True))
 @click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--threads", type=click.IntRange(min=1), help="CPU threads (default: torch's choice).")
 @click.option("--purity/--no-purity", default=True, show_default=True,
               help="Score k-means purity/PNMI against the corpus phonemes (MFCC, random and trained encoder).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def pretrain(data: str, run_dir: str, encoder_config: str, units: int, steps: int, minutes: float | None,
-             batch_seconds: float, crop_seconds: float, lr: float, seed: int, purity: bool, as_json: bool) -> None:
+             batch_seconds: float, crop_seconds: float, lr: float, seed: int, threads: int | None, purity: bool,
+             as_json: bool) -> None:
     """Pre-train a small HuBERT teacher (iteration 1: masked prediction of MFCC k-means units) on DATA.
 
     Writes RUN_DIR/teacher (a fitedge checkpoint for `fitedge distill --teacher`), the k-means centroids and
@@ -170,10 +178,14 @@ def pretrain(data: str, run_dir: str, encoder_config: str, units: int, steps: in
       fitedge data synth --out corpus --minutes 120
       fitedge pretrain --data corpus --out runs/pre --encoder teacher.json --minutes 25
     """
+    import torch
+
     from fitedge.distill.corpus import is_corpus
     from fitedge.distill.pretrain import PretrainConfig
     from fitedge.distill.pretrain import pretrain as run_pretrain
 
+    if threads:
+        torch.set_num_threads(threads)
     encoder = _encoder_config(encoder_config)
     cfg = PretrainConfig(num_units=units, max_steps=steps, max_minutes=minutes, batch_seconds=batch_seconds,
                          crop_seconds=crop_seconds, lr=lr, seed=seed)

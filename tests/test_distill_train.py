@@ -1,0 +1,159 @@
+"""The distillation trainer end to end on real espeak-ng speech with tiny models: learning, resume, data errors."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from click.testing import CliRunner
+from distill_helpers import tiny_student, tiny_teacher, write_speech
+
+import fitedge
+from fitedge.distill.checkpoint import read_checkpoint, save_checkpoint
+from fitedge.distill.dataset import list_audio
+from fitedge.distill.distiller import DistillConfig, distill
+from fitedge.distill.distributed import DistEnv
+from fitedge.distill.encoder import build_encoder
+from fitedge.distill.run_log import read_log
+from fitedge.distill.train_state import STATE_FILE
+from fitedge.edge.cli import _register, cli
+
+
+@pytest.fixture(scope="module")
+def speech(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("speech")
+    write_speech(folder, count=8, seconds=1.0)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def teacher_dir(tmp_path_factory) -> Path:
+    torch.manual_seed(0)
+    teacher = build_encoder(tiny_teacher())
+    return save_checkpoint(teacher, tmp_path_factory.mktemp("teacher") / "teacher")
+
+
+def _run(teacher_dir: Path, speech: Path, out: Path, **cfg) -> tuple:
+    torch.manual_seed(0)
+    student = build_encoder(tiny_student())
+    config = DistillConfig(**{"batch_seconds": 4.0, "crop_seconds": None, "lr": 2e-3, "log_every": 1, **cfg})
+    result = distill(fitedge.load(teacher_dir), student, list_audio(speech), [], config, out, DistEnv())
+    return result, student
+
+
+def test_loss_falls_clearly_within_a_few_dozen_steps(teacher_dir, speech, tmp_path) -> None:
+    result, _ = _run(teacher_dir, speech, tmp_path / "run", max_steps=30)
+    losses = [r["loss"] for r in read_log(tmp_path / "run" / "log.jsonl") if r["kind"] == "train"]
+    assert len(losses) == 30 and result.stopped == "max_steps"
+    first, last = sum(losses[:5]) / 5, sum(losses[-5:]) / 5
+    assert last < 0.5 * first, f"loss went from {first:.3f} to {last:.3f}"
+
+
+def test_final_folder_is_a_fitedge_checkpoint_with_heads(teacher_dir, speech, tmp_path) -> None:
+    result, student = _run(teacher_dir, speech, tmp_path / "run", max_steps=2, objective="distilhubert")
+    loaded = fitedge.load(result.final_dir)
+    assert loaded.meta["trained"] is True
+    for k, v in student.state_dict().items():
+        assert torch.equal(loaded.state_dict()[k], v), k
+    ckpt = read_checkpoint(result.final_dir)
+    # DistilHuBERT's heads at 1/3, 2/3 and 3/3 of a 2-layer teacher: layers 1 and 2, both from the last student layer.
+    assert ckpt.meta["distill"]["layer_map"] == [[2, 1], [2, 2]]
+    assert sorted({k.split(".")[1] for k in ckpt.heads}) == ["0", "1"]
+    assert ckpt.meta["distill"]["distill"]["objective"] == "distilhubert"
+
+
+def test_corrupt_audio_is_skipped_and_counted(teacher_dir, speech, tmp_path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    for wav in speech.glob("*.wav"):
+        (data / wav.name).write_bytes(wav.read_bytes())
+    (data / "broken.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEnot audio at all")
+    result, _ = _run(teacher_dir, data, tmp_path / "run", max_steps=4)
+    assert result.skipped_audio == 1
+    assert result.steps == 4
+
+
+STEPS = 6
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    # Tiny models on a shared 2-core machine: one thread per process avoids oversubscription stalls.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _cli_args(teacher_dir: Path, speech: Path, out: Path, student: Path) -> list[str]:
+    return ["distill", "--teacher", str(teacher_dir), "--student", str(student), "--data", str(speech),
+            "--out", str(out), "--steps", str(STEPS), "--batch-seconds", "2", "--crop-seconds", "0.75", "--lr", "2e-3",
+            "--save-every", "2", "--log-every", "1", "--seed", "3"]
+
+
+def _fitedge(args: list[str]) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "fitedge.edge.cli", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+
+
+def _wait_for(path: Path, proc: subprocess.Popen, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert proc.poll() is None, f"the run ended before {path.name} appeared: {proc.stderr.read()}"
+        assert time.monotonic() < deadline, f"no {path.name} after {timeout} s"
+        time.sleep(0.02)
+
+
+@pytest.fixture(scope="module")
+def student_json(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("student") / "student.json"
+    tiny_student().save(path)  # with dropout: the RNG state must be restored too
+    return path
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(teacher_dir, speech, student_json, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("whole") / "run"
+    proc = _fitedge(_cli_args(teacher_dir, speech, out, student_json))
+    assert proc.wait(180) == 0, proc.stderr.read()
+    return out / "final"
+
+
+@pytest.mark.parametrize("kill", [signal.SIGKILL, signal.SIGTERM], ids=["crash", "sigterm"])
+def test_a_killed_run_resumes_to_the_same_weights_as_an_uninterrupted_one(teacher_dir, speech, student_json,
+                                                                          uninterrupted, tmp_path, kill) -> None:
+    out = tmp_path / "broken"
+    broken = _fitedge(_cli_args(teacher_dir, speech, out, student_json))
+    _wait_for(out / STATE_FILE, broken)
+    broken.send_signal(kill)
+    code = broken.wait(60)
+    if kill == signal.SIGTERM:
+        assert code == 0, broken.stderr.read()  # saved its state and left cleanly
+        assert not (out / "final").exists()
+    state = torch.load(out / STATE_FILE, weights_only=True)
+    assert state["position"]["step"] < STEPS, "the run finished before it was killed; the test proves nothing"
+    resumed = _fitedge([*_cli_args(teacher_dir, speech, out, student_json), "--resume"])
+    assert resumed.wait(180) == 0, resumed.stderr.read()
+    a, b = read_checkpoint(uninterrupted), read_checkpoint(out / "final")
+    for k in a.state_dict:
+        assert torch.equal(a.state_dict[k], b.state_dict[k]), k
+    for k in a.heads:
+        assert torch.equal(a.heads[k], b.heads[k]), k
+
+
+def test_cli_reports_bad_input_in_one_line(teacher_dir, speech, tmp_path) -> None:
+    _register()
+    result = CliRunner().invoke(cli, ["distill", "--teacher", str(teacher_dir), "--student", "no-such-preset",
+                                      "--data", str(speech), "--out", str(tmp_path / "run")])
+    assert result.exit_code == 1
+    assert "unknown preset 'no-such-preset'" in result.output and "Traceback" not in result.output
+    result = CliRunner().invoke(cli, ["distill", "--teacher", str(teacher_dir), "--student", "tiny", "--data",
+                                      str(speech), "--out", str(tmp_path / "run"), "--layer-map", "9:9"])
+    assert result.exit_code == 1 and "out of range" in result.output
+    assert not (tmp_path / "run" / "final").exists()
