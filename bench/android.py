@@ -19,7 +19,6 @@ from fitedge.bench.device_results import device_runs
 from fitedge.bench.matrix import MatrixSettings
 from fitedge.bench.schema import validate_device_results
 from fitedge.bench.targets import Artifact
-
 from fitedge.errors import DeviceError
 
 log = logging.getLogger(__name__)

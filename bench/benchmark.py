@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from fitedge import __version__
 from fitedge.bench import compare, scaling
 from fitedge.bench.efficiency import add_efficiency, macs_note
 from fitedge.bench.environment import describe_host
@@ -20,8 +21,6 @@ from fitedge.bench.matrix import MatrixSettings, run_matrix
 from fitedge.bench.peak import measure_peak
 from fitedge.bench.schema import SCHEMA, SCHEMA_VERSION, validate_results
 from fitedge.bench.targets import EAGER, Artifact, Exporter, resolve_targets
-
-from fitedge import __version__
 
 log = logging.getLogger(__name__)
 

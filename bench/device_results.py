@@ -13,7 +13,6 @@ from pathlib import Path
 from fitedge.bench.schema import validate_device_results
 from fitedge.bench.stats import device_stats_as_metric
 from fitedge.bench.targets import Artifact
-
 from fitedge.errors import DataError
 
 KIB_PER_MIB = 1024.0

@@ -1,8 +1,8 @@
 """MACs per run and what they mean: achieved GFLOP/s and its share of this machine's measured peak.
 
 An int8 artifact is set against the int8 GEMM peak (GOP/s), everything else against the float32 one; a
-MAC counts as two operations. MACs come from :mod:`fitedge.distill.profile` (counted on the real modules);
-where that is unavailable the runs keep ``macs`` empty and a note says why.
+MAC counts as two operations. MACs come from :mod:`fitedge.distill.profile` (counted on the real modules,
+built on the meta device); where that is unavailable the runs keep ``macs`` empty and a note says why.
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ def _macs_cached(config_json: str, samples: int) -> int | None:
     import json
 
     from fitedge.distill.config import EncoderConfig
-    from fitedge.distill.profile import count_macs
+    from fitedge.distill.profile import profile_config
 
-    return int(count_macs(EncoderConfig.from_dict(json.loads(config_json)), samples))
+    config = EncoderConfig.from_dict(json.loads(config_json))
+    return int(profile_config(config, samples / config.sample_rate).macs)
 
 
 def model_macs(config: dict | None, samples: int) -> int | None:
@@ -40,7 +41,7 @@ def model_macs(config: dict | None, samples: int) -> int | None:
 def macs_note() -> str | None:
     """A note for the report when MACs cannot be counted here."""
     try:
-        from fitedge.distill.profile import count_macs  # noqa: F401
+        from fitedge.distill.profile import profile_config  # noqa: F401
     except ImportError:
         return "MACs, GFLOP/s and % of peak are empty: fitedge.distill.profile (the MAC counter) is not available"
     return None

@@ -14,7 +14,6 @@ from typing import Any
 
 from fitedge.edge import manifest as mf
 from fitedge.edge.runtime import RUNTIMES
-
 from fitedge.errors import ConfigError
 
 EAGER = "eager"
@@ -95,13 +94,14 @@ def eager_artifact(doc: dict[str, Any]) -> Artifact:
 
 def bundle_artifact(doc: dict[str, Any], folder: Path, entry: dict[str, Any]) -> Artifact:
     """An artifact that a bundle's manifest lists."""
-    samples, low, high = mf.artifact_input_bounds(doc, entry)
+    bounds = mf.artifact_input_bounds(doc, entry)  # a dynamic length is cropped to its grid by the runner
     path = folder / entry["file"]
     return Artifact(model=doc["model"]["name"], name=entry["file"], runtime=entry["runtime"],
                     precision=entry.get("precision", "unknown"), path=path, recipe=entry.get("recipe"),
                     config=doc["model"].get("config"), parameters=doc["model"].get("parameters"),
                     bytes=path.stat().st_size if path.is_file() else entry.get("bytes"),
-                    input_samples=samples, min_samples=low, max_samples=high,
+                    input_samples=bounds["input_samples"], min_samples=bounds["min_samples"],
+                    max_samples=bounds["max_samples"],
                     delegation=entry.get("delegation"), parity=entry.get("parity"))
 
 

@@ -27,8 +27,8 @@ def status_kb(field: str) -> int | None:
 
 
 RUNTIME_MODULES = {
-    "eager": ("torch", "fitedge.distill.encoder", "fitedge.edge.capture"),
-    "executorch": ("torch", "executorch.runtime"),
+    "eager": ("fitedge.edge.capture",),
+    "executorch": ("executorch.runtime",),
     "litert": ("ai_edge_litert.interpreter",),
     "onnxruntime": ("onnxruntime",),
 }
@@ -38,7 +38,8 @@ def import_runtime(runtime: str) -> None:
     """Import a runtime before the clock starts: load time is the model's, not the library's import."""
     import importlib
 
-    for name in ("fitedge.edge.runtime", *RUNTIME_MODULES.get(runtime, ())):
+    # runtime.load imports the encoder module (and so torch) for every target: do that before the clock too.
+    for name in ("fitedge.edge.runtime", "fitedge.distill.encoder", *RUNTIME_MODULES.get(runtime, ())):
         try:
             importlib.import_module(name)
         except ImportError:  # e.g. tflite_runtime instead of LiteRT: load() reports what is really missing

@@ -40,6 +40,13 @@ def _number_list(kind: type, minimum: float):
     return parse
 
 
+def _console():
+    """A rich console; logs and pipes get a wide one so that no column is cut."""
+    from rich.console import Console
+
+    return Console(width=None if sys.stdout.isatty() else 200)
+
+
 def _device(ctx: click.Context, param: click.Parameter, value: str) -> str:
     if value != "host" and not (value == "android" or value.startswith("android:") and len(value) > 8):
         raise click.BadParameter(f"expected host, android or android:SERIAL; got {value!r}")
@@ -48,7 +55,7 @@ def _device(ctx: click.Context, param: click.Parameter, value: str) -> str:
 
 @click.group(cls=DefaultRunGroup)
 def bench() -> None:
-    """Benchmark artifacts (default subcommand ``run``) or compare two result files (``compare``).
+    """Benchmark artifacts (the default subcommand, run) or compare two result files (compare).
 
     \b
       fitedge bench                               # the default study: fithubert vs hubert-base
@@ -88,31 +95,34 @@ def run(targets: tuple[str, ...], reference: str | None, seconds: tuple[float, .
     machine's measured GEMM peak. With no TARGET: the fithubert and hubert-base presets, fp32 eager plus
     every exported artifact, 4 s of audio, 2 threads.
     """
+    from tqdm import tqdm
+
     from fitedge.bench.benchmark import DEFAULT_TARGETS, BenchConfig, run_benchmark
     from fitedge.bench.matrix import MatrixSettings
     from fitedge.bench.onthefly import BundleExporter
     from fitedge.bench.report import write_report
-    from tqdm import tqdm
 
     matrix = MatrixSettings(seconds=seconds, threads=threads, warmup=warmup, iters=iters, timeout_s=timeout_s)
     config = BenchConfig(targets=targets or DEFAULT_TARGETS, reference=reference, device=device, adb=adb_binary,
                          device_results=device_results, matrix=matrix)
+    # One bar for everything slow: each export step of a model target, then each timed cell.
     with tempfile.TemporaryDirectory(prefix="fitedge-bench-") as tmp, \
-            tqdm(desc="bench", unit="cell", disable=as_json or None, file=sys.stderr) as bar:
-        def show(record: dict) -> None:
-            bar.set_postfix_str(f"{record['model']} {record['artifact']} {record['status']}")
+            tqdm(desc="bench", unit="step", disable=as_json or None, file=sys.stderr) as bar:
+        def step(text: str) -> None:
+            bar.set_postfix_str(text[:70])
             bar.update()
 
-        export = BundleExporter(Path(tmp), seconds=seconds, progress=not as_json)
-        doc = run_benchmark(config, export, on_cell=show)
+        export = BundleExporter(Path(tmp), seconds=seconds, threads=max(threads),
+                                say=lambda line: step(f"export {line}"))
+        doc = run_benchmark(config, export,
+                            on_cell=lambda r: step(f"timed {r['model']} {r['artifact']}: {r['status']}"))
     written = write_report(doc, out_dir)
     if as_json:
         click.echo(json.dumps(doc, indent=1))
         return
     from fitedge.bench.report import print_tables
-    from rich.console import Console
 
-    print_tables(doc, Console())
+    print_tables(doc, _console())
     click.echo(f"wrote {', '.join(str(p) for p in written)}")
 
 
@@ -134,6 +144,4 @@ def compare_cmd(a: Path, b: Path, as_json: bool) -> None:
         click.echo(json.dumps({"a": str(a), "b": str(b), "rows": rows, "unmatched": unmatched_runs(doc_a, doc_b)},
                               indent=1))
         return
-    from rich.console import Console
-
-    print_comparison(rows, unmatched_runs(doc_a, doc_b), Console())
+    print_comparison(rows, unmatched_runs(doc_a, doc_b), _console())

@@ -6,8 +6,8 @@ import shutil
 import subprocess
 
 import pytest
-from fitedge.bench.android import choose_device, connect, parse_device
 
+from fitedge.bench.android import choose_device, connect, parse_device
 from fitedge.errors import DeviceError
 
 ADB = shutil.which("adb")

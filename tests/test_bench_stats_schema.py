@@ -6,9 +6,9 @@ import copy
 
 import numpy as np
 import pytest
+
 from fitedge.bench.schema import schema_problems, validate_device_results, validate_results
 from fitedge.bench.stats import summarize
-
 from fitedge.errors import ConfigError, DataError
 
 

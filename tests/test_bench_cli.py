@@ -1,0 +1,157 @@
+"""``fitedge bench`` end to end on a real tiny bundle: eager and all six artifacts in their real runtimes,
+a broken artifact beside them, a device results file written by the Android app's Java core, the report
+files, and ``fitedge bench compare``."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from fitedge.bench.schema import read_results
+from fitedge.bench.stats import summarize
+from fitedge.edge.cli import _register, cli
+
+REPO = Path(__file__).resolve().parents[1]
+CORE = REPO / "android_demo" / "core" / "src" / "main" / "java"
+GSON = Path("/usr/share/java/gson.jar")
+DEVICE_TIMINGS = [12.5, 11.0, 14.25, 13.0]
+
+pytestmark = pytest.mark.slow
+
+
+def invoke(*args: str):
+    _register()
+    return CliRunner().invoke(cli, list(args))
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory) -> Path:
+    """A tiny bundle with every runtime in fp32 and int8, exported by the real pipeline (1 s of audio)."""
+    from fitedge.edge.options import ExportOptions
+    from fitedge.edge.pipeline import export_bundle
+
+    out = tmp_path_factory.mktemp("bench") / "tiny_bundle"
+    export_bundle("tiny", out, ExportOptions(seconds=1.0, threads=1, timing_runs=1))
+    return out
+
+
+@pytest.fixture(scope="module")
+def device_results(bundle, tmp_path_factory) -> Path:
+    """results.json as the Android app writes it: produced by the app's own Java core (org.fitedge.core.Cli)."""
+    if shutil.which("javac") is None or not GSON.is_file():
+        pytest.skip("javac or the Debian gson jar is missing (make system)")
+    work = tmp_path_factory.mktemp("java")
+    sources = [str(p) for p in CORE.rglob("*.java")]
+    subprocess.run(["javac", "--release", "17", "-d", str(work / "classes"), "-cp", str(GSON), *sources],
+                   check=True, capture_output=True, timeout=180)
+    subprocess.run(["java", "-cp", f"{work / 'classes'}:{GSON}", "org.fitedge.core.Cli", "bench-json", str(bundle),
+                    "tiny_int8.pte", "--timings", ",".join(map(str, DEVICE_TIMINGS)), "--load-ms", "40.5",
+                    "--first-ms", "30.25", "--threads", "1", "--warmup", "1", "--seconds", "1", "--out",
+                    str(work / "device")], check=True, capture_output=True, timeout=120)
+    return work / "device" / "results.json"
+
+
+@pytest.fixture(scope="module")
+def bench_run(bundle, device_results, tmp_path_factory):
+    """One bench run over the bundle plus a file of garbage bytes, with the device file merged."""
+    broken = tmp_path_factory.mktemp("broken") / "broken.onnx"
+    broken.write_bytes(b"this is not an ONNX model" * 100)
+    out = tmp_path_factory.mktemp("results")
+    result = invoke("bench", str(bundle), str(broken), "--reference", "tiny", "--seconds", "1", "--threads", "1",
+                    "--warmup", "1", "--iters", "3", "--timeout", "120", "--device-results", str(device_results),
+                    "--out", str(out))
+    return result, out
+
+
+def test_every_artifact_gets_numbers_and_the_broken_one_is_reported(bench_run):
+    result, out = bench_run
+    assert result.exit_code == 0, result.output
+    doc = read_results(out / "results.json")  # validates against the schema
+    host = {r["artifact"]: r for r in doc["runs"] if r["device"] == "host"}
+    expected = {"eager", "broken.onnx"} | {f"tiny_{p}.{x}" for p in ("fp32", "int8") for x in ("pte", "tflite", "onnx")}
+    assert set(host) == expected
+    for name, run in host.items():
+        if name == "broken.onnx":
+            assert run["status"] == "failed" and "cannot load" in run["error"]
+            continue
+        assert run["status"] == "ok", (name, run["error"])
+        assert len(run["timings_ms"]) == 3 and run["latency"]["p50"] > 0
+        assert run["load_ms"] > 0 and run["first_inference_ms"] > 0 and run["peak_rss_mb"] > 0
+        assert run["bytes"] > 0 and run["rtf"] == pytest.approx(run["latency"]["p50"] / 1000.0)
+    assert host["tiny_int8.pte"]["bytes"] < host["tiny_fp32.pte"]["bytes"]
+    assert host["tiny_fp32.pte"]["delegation"]["delegated_nodes"] > 0
+    assert doc["environment"]["versions"]["onnxruntime"] and doc["peaks"][0]["fp32_gflops"] > 0
+    assert "failed" in result.output and "tiny_int8.tflite" in result.output
+
+
+def test_efficiency_and_comparisons_against_the_reference(bench_run):
+    _, out = bench_run
+    doc = read_results(out / "results.json")
+    host = [r for r in doc["runs"] if r["device"] == "host" and r["status"] == "ok"]
+    if not doc["notes"]:  # the MAC counter is there: every host run has MACs and an achieved rate
+        assert all(r["macs"] > 0 and r["gflops"] > 0 and r["peak_fraction"] > 0 for r in host)
+    rows = {c["artifact"]: c for c in doc["comparisons"] if c["device"] == "host"}
+    assert set(rows) == {r["artifact"] for r in host} - {"eager"}
+    eager = next(r for r in host if r["artifact"] == "eager")
+    int8 = next(r for r in host if r["artifact"] == "tiny_int8.onnx")
+    assert rows["tiny_int8.onnx"]["time_pct"] == pytest.approx(100 * int8["latency"]["p50"] / eager["latency"]["p50"])
+    assert rows["tiny_int8.onnx"]["size_pct"] == pytest.approx(100 * int8["bytes"] / eager["bytes"])
+    assert doc["headline"]["artifact"] != "eager"
+    assert doc["headline"]["time_pct"] == min(c["time_pct"] for c in rows.values())
+
+
+def test_the_device_column_comes_from_the_java_core_file(bench_run):
+    _, out = bench_run
+    doc = read_results(out / "results.json")
+    [device] = doc["devices"]
+    [run] = [r for r in doc["runs"] if r["device"] != "host"]
+    assert run["device"] == device["id"] and device["id"].startswith("android:")
+    assert run["status"] == "ok" and run["artifact"] == "tiny_int8.pte" and run["timings_ms"] == DEVICE_TIMINGS
+    assert run["load_ms"] == 40.5 and run["first_inference_ms"] == 30.25
+    # The Java core's statistics and ours mean the same thing (contract 3 fixes the definitions).
+    ours = summarize(DEVICE_TIMINGS)
+    for key in ("mean", "std", "p50", "p90", "p99", "min", "max"):
+        assert run["latency"][key] == pytest.approx(getattr(ours, key)), key
+    host_pte = next(r for r in doc["runs"] if r["device"] == "host" and r["artifact"] == "tiny_int8.pte")
+    assert run["bytes"] == host_pte["bytes"] and run["recipe"] == host_pte["recipe"]
+
+
+def test_report_files(bench_run):
+    _, out = bench_run
+    markdown = (out / "results.md").read_text()
+    assert "| tiny | tiny_int8.pte |" in markdown and "broken.onnx" in markdown
+    assert "23.8" in markdown and "35.9" in markdown  # the paper's figures beside ours
+    plots = sorted(p.name for p in out.glob("*.png"))
+    assert plots == ["latency_by_artifact.png", "size_by_artifact.png"]  # one length: no length plot
+    assert all(0 < (out / p).stat().st_size < 200_000 for p in plots)
+
+
+def test_compare_two_result_files(bench_run, tmp_path):
+    _, out = bench_run
+    doc = json.loads((out / "results.json").read_text())
+    for run in doc["runs"]:
+        if run["status"] == "ok" and run["artifact"] == "tiny_fp32.onnx":
+            run["latency"] = {**run["latency"], "p50": 2 * run["latency"]["p50"]}
+    slower = tmp_path / "slower.json"
+    slower.write_text(json.dumps(doc))
+    result = invoke("bench", "compare", str(out / "results.json"), str(slower), "--json")
+    assert result.exit_code == 0, result.output
+    rows = {(r["artifact"], r["device"]): r for r in json.loads(result.output)["rows"]}
+    assert rows[("tiny_fp32.onnx", "host")]["p50_ratio"] == pytest.approx(2.0)
+    assert rows[("tiny_int8.pte", "host")]["p50_ratio"] == pytest.approx(1.0)
+    table = invoke("bench", "compare", str(out / "results.json"), str(slower))
+    assert table.exit_code == 0 and "tiny_fp32.onnx" in table.output
+
+
+def test_compare_refuses_a_file_that_is_not_results(tmp_path):
+    bogus = tmp_path / "bogus.json"
+    bogus.write_text('{"schema": "something"}')
+    result = invoke("bench", "compare", str(bogus), str(bogus))
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: ") and "not a valid fitedge.bench v1 results file" in result.output
+    assert len(result.output.strip().splitlines()) == 1
