@@ -20,7 +20,7 @@ from fitedge.bench.environment import describe_host
 from fitedge.bench.matrix import MatrixSettings, run_matrix
 from fitedge.bench.peak import measure_peak
 from fitedge.bench.schema import SCHEMA, SCHEMA_VERSION, validate_results
-from fitedge.bench.targets import EAGER, Artifact, Exporter, resolve_targets
+from fitedge.bench.targets import EAGER, Artifact, Exporter, model_artifact, model_name, resolve_targets
 
 log = logging.getLogger(__name__)
 
@@ -49,23 +49,6 @@ class BenchConfig:
     device_results: Path | None = None
 
 
-def reference_artifact(source: str) -> Artifact:
-    """The reference model as people run it today: float32 eager PyTorch, with its deployable weights."""
-    import fitedge
-
-    encoder = fitedge.load(source).for_inference()
-    params = encoder.num_parameters()
-    name = source if source in _presets() else Path(source).name
-    return Artifact(model=name, name=EAGER, runtime=EAGER, precision="fp32", source=source,
-                    config=encoder.config.to_dict(), parameters=params, bytes=4 * params, recipe="torch eager")
-
-
-def _presets() -> tuple[str, ...]:
-    from fitedge.distill.config import PRESETS
-
-    return tuple(PRESETS)
-
-
 def choose_reference(artifacts: list[Artifact], requested: str | None) -> str | None:
     """The reference model: as requested, else hubert-base when a FitHuBERT-like model is measured."""
     if requested is not None:
@@ -78,10 +61,10 @@ def with_reference(artifacts: list[Artifact], reference: str | None) -> tuple[li
     """``artifacts`` plus the reference's eager run unless a target provides it, and the reference's model name."""
     if reference is None:
         return artifacts, None
-    name = reference if reference in _presets() else Path(reference).name
+    name = model_name(reference)
     if any(a.model == name and a.runtime == EAGER for a in artifacts):
         return artifacts, name
-    return artifacts + [reference_artifact(reference)], name
+    return artifacts + [model_artifact(reference)], name
 
 
 def measure_devices(config: BenchConfig, artifacts: list[Artifact]) -> tuple[list[dict], list[dict]]:
@@ -104,8 +87,11 @@ def measure_devices(config: BenchConfig, artifacts: list[Artifact]) -> tuple[lis
     return devices, runs
 
 
-def run_benchmark(config: BenchConfig, export: Exporter, on_cell: Callable[[dict], None] | None = None) -> dict:
-    """Benchmark every target as ``config`` says and return the validated results document."""
+def run_benchmark(config: BenchConfig, export: Exporter | None, on_cell: Callable[[dict], None] | None = None) -> dict:
+    """Benchmark every target as ``config`` says and return the validated results document.
+
+    ``export`` turns a model target into a bundle folder; ``None`` measures model targets in eager PyTorch only.
+    """
     artifacts = resolve_targets(list(config.targets), export)
     artifacts, reference = with_reference(artifacts, choose_reference(artifacts, config.reference))
     settings = config.matrix

@@ -122,8 +122,25 @@ def file_artifact(path: Path) -> Artifact:
                     bytes=path.stat().st_size)
 
 
-def resolve_target(target: str, export: Exporter) -> list[Artifact]:
-    """The artifacts one TARGET stands for (see the module docstring)."""
+def model_name(source: str) -> str:
+    """The name a model source goes by in reports: the preset name, else the checkpoint's folder or file name."""
+    from fitedge.distill.config import PRESETS
+
+    return source if source in PRESETS else Path(source).name
+
+
+def model_artifact(source: str) -> Artifact:
+    """A model source as people run it today: float32 eager PyTorch, with its deployable (folded) weights."""
+    import fitedge
+
+    encoder = fitedge.load(source).for_inference()
+    params = encoder.num_parameters()
+    return Artifact(model=model_name(source), name=EAGER, runtime=EAGER, precision="fp32", source=source,
+                    config=encoder.config.to_dict(), parameters=params, bytes=4 * params, recipe="torch eager")
+
+
+def resolve_target(target: str, export: Exporter | None) -> list[Artifact]:
+    """The artifacts one TARGET stands for (see the module docstring); ``export=None``: models stay eager."""
     path = Path(target)
     if path.is_dir():
         return bundle_artifacts(path)
@@ -131,10 +148,12 @@ def resolve_target(target: str, export: Exporter) -> list[Artifact]:
         if not path.is_file():
             raise ConfigError(f"{target}: no such artifact file")
         return [file_artifact(path)]
+    if export is None:
+        return [model_artifact(target)]
     return bundle_artifacts(export(target))
 
 
-def resolve_targets(targets: list[str], export: Exporter) -> list[Artifact]:
+def resolve_targets(targets: list[str], export: Exporter | None) -> list[Artifact]:
     """All artifacts of all targets, without duplicates, in the order given."""
     seen: dict[tuple[str, str, str], Artifact] = {}
     for target in targets:

@@ -82,12 +82,14 @@ def bench() -> None:
 @click.option("--adb", "adb_binary", default="adb", show_default=True, help="The adb binary for --device android.")
 @click.option("--device-results", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Merge a results.json pulled from the app (contract 3) as a device column.")
+@click.option("--export/--no-export", "export_models", default=True, show_default=True,
+              help="Export model TARGETs on the fly into temporary bundles, or measure them in eager PyTorch only.")
 @click.option("--out", "out_dir", default="bench_results", show_default=True, type=click.Path(path_type=Path),
               help="Folder for results.json, results.md and the PNG plots.")
 @click.option("--json", "as_json", is_flag=True, help="Print results.json to stdout instead of the tables.")
 def run(targets: tuple[str, ...], reference: str | None, seconds: tuple[float, ...], threads: tuple[int, ...],
         warmup: int, iters: int, timeout_s: float, device: str, adb_binary: str, device_results: Path | None,
-        out_dir: Path, as_json: bool) -> None:
+        export_models: bool, out_dir: Path, as_json: bool) -> None:
     """Measure TARGETs: bundle folders, .pte/.tflite/.onnx files, or models (exported on the fly).
 
     Each artifact x length x threads runs in its own process: load time, first inference, WARMUP untimed
@@ -113,7 +115,7 @@ def run(targets: tuple[str, ...], reference: str | None, seconds: tuple[float, .
             bar.update()
 
         export = BundleExporter(Path(tmp), seconds=seconds, threads=max(threads),
-                                say=lambda line: step(f"export {line}"))
+                                say=lambda line: step(f"export {line}")) if export_models else None
         doc = run_benchmark(config, export,
                             on_cell=lambda r: step(f"timed {r['model']} {r['artifact']}: {r['status']}"))
     written = write_report(doc, out_dir)

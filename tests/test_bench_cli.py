@@ -9,6 +9,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -155,3 +156,18 @@ def test_compare_refuses_a_file_that_is_not_results(tmp_path):
     assert result.exit_code == 1
     assert result.output.startswith("Error: ") and "not a valid fitedge.bench v1 results file" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_eager_only_scaling_run_prints_json(tmp_path):
+    result = invoke("bench", "tiny", "--no-export", "--seconds", "0.5,1.5", "--threads", "1", "--warmup", "0",
+                    "--iters", "2", "--json", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output[result.output.index("{"):])
+    assert [(r["artifact"], r["audio_seconds"], r["status"]) for r in doc["runs"]] == [
+        ("eager", 0.5, "ok"), ("eager", 1.5, "ok")]
+    [row] = doc["scaling"]["length"]
+    assert row["seconds"] == [0.5, 1.5] and row["exponent"] == pytest.approx(
+        np.log(row["p50_ms"][1] / row["p50_ms"][0]) / np.log(3.0))
+    assert doc["scaling"]["attention_crossover_s"]["tiny"] == pytest.approx((2 * 64 + 128) * 320 / 16000)
+    assert (tmp_path / "latency_vs_length.png").stat().st_size > 0
+    assert read_results(tmp_path / "results.json") == doc
