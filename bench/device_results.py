@@ -7,24 +7,18 @@ recipes taken from the host's view of the same bundle.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from fitedge.bench.schema import validate_device_results
+from fitedge.bench.schema import read_json, validate_device_results
 from fitedge.bench.stats import device_stats_as_metric
 from fitedge.bench.targets import Artifact
-from fitedge.errors import DataError
 
 KIB_PER_MIB = 1024.0
 
 
 def read_device_results(path: str | Path) -> dict:
     """A contract-3 results file, validated; :class:`DataError` when it is unreadable or of another shape."""
-    try:
-        doc = json.loads(Path(path).read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise DataError(f"{path}: cannot read device results ({e})") from None
-    return validate_device_results(doc, str(path))
+    return validate_device_results(read_json(path, "device results"), str(path))
 
 
 def device_id(doc: dict, serial: str | None) -> str:

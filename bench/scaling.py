@@ -31,21 +31,23 @@ def frame_stride(config: dict) -> int:
     return stride * (config["time_reduction_factor"] if config.get("time_reduction") else 1)
 
 
-def length_scaling(runs: list[dict]) -> list[dict]:
-    """Per artifact, device and threads with two or more lengths: the log-log slope of p50 against length."""
+def _series(runs: list[dict], fixed: tuple[str, ...], varying: str) -> list[list[dict]]:
+    """Ok runs grouped by the ``fixed`` fields, each group sorted by ``varying``; only groups of two or more."""
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for r in runs:
         if r["status"] == "ok":
-            groups[(r["model"], r["artifact"], r["device"], r["threads"])].append(r)
+            groups[tuple(r[f] for f in fixed)].append(r)
+    return [sorted(g, key=lambda r: r[varying]) for g in groups.values() if len({r[varying] for r in g}) > 1]
+
+
+def length_scaling(runs: list[dict]) -> list[dict]:
+    """Per artifact, device and threads with two or more lengths: the log-log slope of p50 against length."""
     rows = []
-    for (model, artifact, device, threads), members in groups.items():
-        members.sort(key=lambda r: r["audio_seconds"])
-        if len(members) < 2:
-            continue
+    for members in _series(runs, ("model", "artifact", "device", "threads"), "audio_seconds"):
         first, last = members[0], members[-1]
         exponent = math.log(last["latency"]["p50"] / first["latency"]["p50"]) / math.log(
             last["audio_seconds"] / first["audio_seconds"])
-        rows.append({"model": model, "artifact": artifact, "device": device, "threads": threads,
+        rows.append({**{k: first[k] for k in ("model", "artifact", "device", "threads")},
                      "seconds": [r["audio_seconds"] for r in members],
                      "p50_ms": [r["latency"]["p50"] for r in members],
                      "ms_per_audio_s": [r["latency"]["p50"] / r["audio_seconds"] for r in members],
@@ -55,18 +57,11 @@ def length_scaling(runs: list[dict]) -> list[dict]:
 
 def thread_scaling(runs: list[dict]) -> list[dict]:
     """Per artifact, device and length with two or more thread counts: speedup from fewest to most threads."""
-    groups: dict[tuple, list[dict]] = defaultdict(list)
-    for r in runs:
-        if r["status"] == "ok":
-            groups[(r["model"], r["artifact"], r["device"], r["audio_seconds"])].append(r)
     rows = []
-    for (model, artifact, device, seconds), members in groups.items():
-        members.sort(key=lambda r: r["threads"])
-        if len(members) < 2:
-            continue
+    for members in _series(runs, ("model", "artifact", "device", "audio_seconds"), "threads"):
         few, most = members[0], members[-1]
         speedup = few["latency"]["p50"] / most["latency"]["p50"]
-        rows.append({"model": model, "artifact": artifact, "device": device, "audio_seconds": seconds,
+        rows.append({**{k: few[k] for k in ("model", "artifact", "device", "audio_seconds")},
                      "threads": [r["threads"] for r in members], "p50_ms": [r["latency"]["p50"] for r in members],
                      "speedup": speedup, "parallel_efficiency": speedup / (most["threads"] / few["threads"])})
     return rows

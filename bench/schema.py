@@ -154,10 +154,14 @@ def validate_device_results(doc: Any, source: str = "device results") -> dict:
     return doc
 
 
+def read_json(path: str | Path, what: str) -> Any:
+    """The JSON in ``path``; :class:`DataError` naming ``what`` it should have been when it cannot be read."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise DataError(f"{path}: cannot read {what} ({e})") from None
+
+
 def read_results(path: str | Path) -> dict:
     """A results.json file, validated; :class:`DataError` when unreadable or not a results file."""
-    try:
-        doc = json.loads(Path(path).read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise DataError(f"{path}: cannot read results ({e})") from None
-    return validate_results(doc, str(path))
+    return validate_results(read_json(path, "results"), str(path))
