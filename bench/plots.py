@@ -24,8 +24,8 @@ def _pyplot():
 
 
 def _label(run: dict) -> str:
-    device = "" if run["device"] == "host" else f" [{run['device']}]"
-    return f"{run['model']} {run['artifact']}{device}"
+    name = run["artifact"] if run["artifact"].startswith(run["model"]) else f"{run['model']} {run['artifact']}"
+    return name if run["device"] == "host" else f"{name} [{run['device']}]"
 
 
 def _save(fig, path: Path) -> Path:
@@ -49,11 +49,12 @@ def plot_latency_by_artifact(runs: list[dict], path: Path) -> Path | None:
     colors = ["tab:gray" if r["runtime"] == "eager" else "tab:orange" if r["precision"] == "int8" else "tab:blue"
               for r in chosen]
     ax.barh([_label(r) for r in chosen], p50, xerr=whisker, color=colors, capsize=3)
-    for y, value in enumerate(p50):
-        ax.text(value, y, f" {value:.0f}", va="center", fontsize=8)
+    for y, (value, extra) in enumerate(zip(p50, whisker[1])):
+        ax.text(value + extra, y, f"  {value:.3g}", va="center", fontsize=8)
     ax.set_xlabel("latency, ms (bar: p50, whisker: p90)")
-    ax.set_title(f"Latency by artifact: {cell[0]:g} s of audio, {cell[1]} threads "
-                 "(gray eager, blue fp32, orange int8)")
+    ax.set_xlim(0, max(p + e for p, e in zip(p50, whisker[1])) * 1.15)
+    ax.set_title(f"Latency by artifact, {cell[0]:g} s of audio, {cell[1]} threads\n"
+                 "gray: eager PyTorch, blue: fp32, orange: int8", fontsize=10)
     return _save(fig, path)
 
 
@@ -66,9 +67,15 @@ def plot_latency_vs_length(scaling_rows: list[dict], path: Path) -> Path | None:
     for row in scaling_rows:
         ax.plot(row["seconds"], row["p50_ms"], marker="o",
                 label=f"{row['model']} {row['artifact']} ({row['threads']} thr, ~len^{row['exponent']:.2f})")
-    ax.set_xlabel("audio length, s")
-    ax.set_ylabel("p50 latency, ms")
-    ax.set_title("Latency vs audio length (exponent > 1: superlinear)")
+    # Log-log: a straight line of slope 1 is linear growth, a steeper one superlinear (attention's T x T).
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    lengths = sorted({s for row in scaling_rows for s in row["seconds"]})
+    ax.set_xticks(lengths, [f"{s:g}" for s in lengths])
+    ax.tick_params(axis="x", which="minor", labelbottom=False)
+    ax.set_xlabel("audio length, s (log scale)")
+    ax.set_ylabel("p50 latency, ms (log scale)")
+    ax.set_title("Latency vs audio length (slope = exponent; > 1 is superlinear)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     return _save(fig, path)
@@ -84,10 +91,10 @@ def int8_savings(runs: list[dict]) -> dict[tuple[str, str], float]:
 
 
 def plot_sizes(runs: list[dict], path: Path) -> Path | None:
-    """File size of every artifact, with the int8 saving against the same runtime's fp32 file written on it."""
+    """File size of every artifact that ran, with the int8 saving against the same runtime's fp32 file."""
     seen: dict[tuple[str, str], dict] = {}
     for r in runs:
-        if r["bytes"] and r["device"] == "host":
+        if r["bytes"] and r["device"] == "host" and r["status"] == "ok":
             seen.setdefault((r["model"], r["artifact"]), r)
     if not seen:
         return None
@@ -100,10 +107,10 @@ def plot_sizes(runs: list[dict], path: Path) -> Path | None:
                                                     for r in chosen])
     for y, (r, value) in enumerate(zip(chosen, mb)):
         saving = savings.get((r["model"], r["runtime"])) if r["precision"] == "int8" else None
-        ax.text(value, y, f" {value:.1f}" + (f"  (-{100 * saving:.0f}% vs fp32)" if saving else ""), va="center",
+        ax.text(value, y, f" {value:.3g}" + (f"  (-{100 * saving:.0f}% vs fp32)" if saving else ""), va="center",
                 fontsize=8)
     ax.set_xlabel("size, MB (eager: float32 weights)")
-    ax.set_title("Model size by artifact (blue fp32, orange int8)")
+    ax.set_title("Model size by artifact\nblue: fp32, orange: int8 (saving vs the same runtime's fp32)", fontsize=10)
     ax.set_xlim(0, max(mb) * 1.35)
     return _save(fig, path)
 
