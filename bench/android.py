@@ -138,10 +138,9 @@ def run_app_once(adb: Adb, remote_bundle: str, artifact: str, seconds: float, th
         raise DeviceError(f"{artifact}: the app's results.json is not JSON ({e})") from None
 
 
-def run_on_android(device: str, adb_binary: str, artifacts: list[Artifact],
-                   settings: MatrixSettings) -> tuple[dict, list[dict]]:
-    """Benchmark every ExecuTorch/LiteRT artifact of the given bundles on the phone; (device entry, runs)."""
-    adb = connect(adb_binary, device)
+def run_on_android(adb: Adb, artifacts: list[Artifact], settings: MatrixSettings) -> tuple[dict, list[dict]]:
+    """Benchmark every ExecuTorch/LiteRT artifact of the given bundles on the phone that ``adb`` is connected to
+    (see :func:`connect`); returns (device entry, runs)."""
     on_phone = [a for a in artifacts if a.runtime in DEVICE_RUNTIMES and a.path is not None]
     if not on_phone:
         raise DeviceError("nothing to run on the phone: give a bundle with .pte or .tflite artifacts")

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fitedge import __version__
 from fitedge.bench import compare, scaling
@@ -21,6 +22,9 @@ from fitedge.bench.matrix import MatrixSettings, run_matrix
 from fitedge.bench.peak import measure_peak
 from fitedge.bench.schema import SCHEMA, SCHEMA_VERSION, validate_results
 from fitedge.bench.targets import EAGER, Artifact, Exporter, model_artifact, model_name, resolve_targets
+
+if TYPE_CHECKING:
+    from fitedge.bench.android import Adb
 
 log = logging.getLogger(__name__)
 
@@ -67,24 +71,41 @@ def with_reference(artifacts: list[Artifact], reference: str | None) -> tuple[li
     return artifacts + [model_artifact(reference)], name
 
 
-def measure_devices(config: BenchConfig, artifacts: list[Artifact]) -> tuple[list[dict], list[dict]]:
-    """Device entries and RUN records: from a phone over adb, and from a results file given by the user."""
-    devices: list[dict] = []
-    runs: list[dict] = []
-    if config.device != "host":
-        from fitedge.bench.android import run_on_android
+@dataclass
+class DeviceInputs:
+    """What the device column comes from, checked before any host measurement so that a missing phone or a
+    bad results file fails in seconds, not after the whole matrix."""
 
-        device, device_runs = run_on_android(config.device, config.adb, artifacts, config.matrix)
-        devices.append(device)
-        runs += device_runs
+    adb: Adb | None = None
+    results_file: dict | None = None
+
+
+def open_devices(config: BenchConfig) -> DeviceInputs:
+    inputs = DeviceInputs()
+    if config.device != "host":
+        from fitedge.bench.android import connect
+
+        inputs.adb = connect(config.adb, config.device)
     if config.device_results is not None:
-        from fitedge.bench.device_results import device_runs as file_runs
         from fitedge.bench.device_results import read_device_results
 
-        device, device_runs = file_runs(read_device_results(config.device_results), None, artifacts)
-        devices.append(device)
-        runs += device_runs
-    return devices, runs
+        inputs.results_file = read_device_results(config.device_results)
+    return inputs
+
+
+def measure_devices(inputs: DeviceInputs, artifacts: list[Artifact],
+                    settings: MatrixSettings) -> tuple[list[dict], list[dict]]:
+    """Device entries and RUN records: from the phone over adb, and from the results file the user gave."""
+    measured = []
+    if inputs.adb is not None:
+        from fitedge.bench.android import run_on_android
+
+        measured.append(run_on_android(inputs.adb, artifacts, settings))
+    if inputs.results_file is not None:
+        from fitedge.bench.device_results import device_runs
+
+        measured.append(device_runs(inputs.results_file, None, artifacts))
+    return [device for device, _ in measured], [run for _, runs in measured for run in runs]
 
 
 def run_benchmark(config: BenchConfig, export: Exporter | None, on_cell: Callable[[dict], None] | None = None) -> dict:
@@ -92,13 +113,14 @@ def run_benchmark(config: BenchConfig, export: Exporter | None, on_cell: Callabl
 
     ``export`` turns a model target into a bundle folder; ``None`` measures model targets in eager PyTorch only.
     """
+    devices_in = open_devices(config)
     artifacts = resolve_targets(list(config.targets), export)
     artifacts, reference = with_reference(artifacts, choose_reference(artifacts, config.reference))
     settings = config.matrix
     log.info("measuring this machine's GEMM peak at %s threads", settings.threads)
     peaks = {t: measure_peak(t) for t in settings.threads}
     runs = run_matrix(artifacts, settings, on_cell)
-    devices, device_runs = measure_devices(config, artifacts)
+    devices, device_runs = measure_devices(devices_in, artifacts, settings)
     runs += device_runs
     configs = {a.model: a.config for a in artifacts}
     runs = [add_efficiency(r, configs.get(r["model"]), peaks) for r in runs]

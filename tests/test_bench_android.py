@@ -26,6 +26,34 @@ def test_real_adb_with_no_phone_says_no_device(adb_server):
         connect(adb_server, "android")
 
 
+@pytest.mark.skipif(ADB is None, reason="the Debian package adb is not installed (make system)")
+def test_bench_cli_fails_fast_with_one_line_when_no_phone_is_connected(adb_server, tmp_path):
+    from click.testing import CliRunner
+
+    from fitedge.edge.cli import _register, cli
+
+    _register()
+    result = CliRunner().invoke(cli, ["bench", "tiny", "--no-export", "--device", "android", "--adb", adb_server,
+                                      "--out", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: no Android device found by adb") and len(result.output.splitlines()) == 1
+    assert not (tmp_path / "results.json").exists()  # nothing measured, nothing written
+
+
+def test_a_device_results_file_of_another_kind_is_refused_before_measuring(tmp_path):
+    from click.testing import CliRunner
+
+    from fitedge.edge.cli import _register, cli
+
+    bogus = tmp_path / "results.json"
+    bogus.write_text('{"schema": "fitedge.bench", "runs": []}')
+    _register()
+    result = CliRunner().invoke(cli, ["bench", "tiny", "--no-export", "--device-results", str(bogus),
+                                      "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1 and "not a valid fitedge.device_bench v1 results file" in result.output
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_missing_adb_binary_says_how_to_get_one(tmp_path):
     with pytest.raises(DeviceError, match="adb not found .*apt-get install adb.*--adb PATH"):
         connect(str(tmp_path / "no-adb-here"), "android")
