@@ -44,6 +44,7 @@ class PretrainConfig:
     mask_span: int = 10
     final_dim: int = 256  # projection and unit-embedding width (fairseq: 256)
     logit_temp: float = 0.1
+    unmasked_weight: float = 0.0  # fairseq's pred_nomask_weight: HuBERT trains on masked frames only (0)
     lr: float = 5e-4
     betas: tuple[float, float] = (0.9, 0.98)
     eps: float = 1e-6
@@ -152,7 +153,7 @@ def pretrain(encoder_config: EncoderConfig, cfg: PretrainConfig, train: Sequence
         for wav, lengths, labels in loader:
             set_lr(optimizer, lr_at(step, cfg))
             logits, masked, frames_valid = model(wav, lengths, mask_fn)
-            loss, acc_m, acc_u = masked_prediction_loss(logits, labels, masked, frames_valid)
+            loss, acc_m, acc_u = masked_prediction_loss(logits, labels, masked, frames_valid, cfg.unmasked_weight)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
@@ -178,15 +179,17 @@ def pretrain(encoder_config: EncoderConfig, cfg: PretrainConfig, train: Sequence
     return PretrainResult(out / "teacher", step, acc_m, acc_u, history)
 
 
-def masked_prediction_loss(logits: Tensor, labels: Tensor, masked: Tensor,
-                           valid: Tensor) -> tuple[Tensor, float, float]:
-    """Cross-entropy on masked frames; accuracies on masked and on unmasked valid frames."""
+def masked_prediction_loss(logits: Tensor, labels: Tensor, masked: Tensor, valid: Tensor,
+                           unmasked_weight: float = 0.0) -> tuple[Tensor, float, float]:
+    """Cross-entropy on masked frames (plus ``unmasked_weight`` x that on the others); accuracies on both kinds."""
     frames = min(logits.shape[1], labels.shape[1])
     logits, labels = logits[:, :frames], labels[:, :frames]
     has_label = labels >= 0
     on_masked = masked[:, :frames] & has_label
     on_unmasked = valid[:, :frames] & ~masked[:, :frames] & has_label
     loss = nn.functional.cross_entropy(logits[on_masked], labels[on_masked])
+    if unmasked_weight > 0 and on_unmasked.any():
+        loss = loss + unmasked_weight * nn.functional.cross_entropy(logits[on_unmasked], labels[on_unmasked])
     hits = logits.argmax(-1) == labels
     return loss, _mean(hits[on_masked]), _mean(hits[on_unmasked])
 
