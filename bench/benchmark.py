@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from fitedge import __version__
 from fitedge.bench import compare, scaling
 from fitedge.bench.efficiency import add_efficiency, macs_note
-from fitedge.bench.environment import describe_host
+from fitedge.bench.environment import describe_host, load_average
 from fitedge.bench.matrix import MatrixSettings, run_matrix
 from fitedge.bench.peak import measure_peak
 from fitedge.bench.schema import SCHEMA, SCHEMA_VERSION, validate_results
@@ -113,6 +113,7 @@ def run_benchmark(config: BenchConfig, export: Exporter | None, on_cell: Callabl
 
     ``export`` turns a model target into a bundle folder; ``None`` measures model targets in eager PyTorch only.
     """
+    load_at_start = load_average()
     devices_in = open_devices(config)
     artifacts = resolve_targets(list(config.targets), export)
     artifacts, reference = with_reference(artifacts, choose_reference(artifacts, config.reference))
@@ -128,7 +129,7 @@ def run_benchmark(config: BenchConfig, export: Exporter | None, on_cell: Callabl
     doc = {
         "schema": SCHEMA, "schema_version": SCHEMA_VERSION, "fitedge_version": __version__,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "environment": describe_host(),
+        "environment": describe_host(load_at_start),
         "peaks": [p.to_dict() for p in peaks.values()],
         "settings": {"seconds": list(settings.seconds), "threads": list(settings.threads),
                      "warmup": settings.warmup, "iterations": settings.iters, "timeout_s": settings.timeout_s,

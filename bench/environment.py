@@ -41,8 +41,16 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-def describe_host() -> dict:
-    """The ``environment`` record of results.json."""
+def load_average() -> list[float] | None:
+    """1, 5 and 15-minute load averages: other work sharing these cores skews every latency measured."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
+def describe_host(load_at_start: list[float] | None = None) -> dict:
+    """The ``environment`` record of results.json (``load_at_start``: :func:`load_average` before measuring)."""
     return {
         "kind": "host",
         "cpu_model": cpu_model(),
@@ -51,4 +59,5 @@ def describe_host() -> dict:
         "os": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
         "versions": package_versions(),
+        "load_average": {"start": load_at_start, "end": load_average()},
     }

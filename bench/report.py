@@ -56,14 +56,21 @@ def markdown_table(columns: tuple[str, ...], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def _load(values: list[float] | None) -> str:
+    return "-" if not values else f"{values[0]:.1f}"
+
+
 def environment_lines(doc: dict) -> list[str]:
     env = doc["environment"]
     versions = ", ".join(f"{k} {v}" for k, v in env["versions"].items() if v)
     peaks = "; ".join(f"{p['threads']} threads: fp32 {p['fp32_gflops']:.0f} GFLOP/s, int8 "
                       f"{_num(p['int8_gops'], 0)} GOP/s" for p in doc["peaks"])
     s = doc["settings"]
+    load = env["load_average"]
     lines = [f"- Machine: {env['cpu_model']} ({env['machine']}), {env['cores']} usable cores, {env['os']}, "
              f"Python {env['python']}",
+             f"- Load average (1 min) at start / end: {_load(load['start'])} / {_load(load['end'])} (work of other "
+             f"processes on these {env['cores']} cores slows every number here)",
              f"- Versions: {versions}",
              f"- Measured GEMM peak: {peaks}",
              f"- Settings: audio {', '.join(f'{x:g}' for x in s['seconds'])} s; threads "

@@ -3,7 +3,8 @@
 A results file is::
 
     {"schema": "fitedge.bench", "schema_version": 1, "fitedge_version", "created" (ISO-8601 UTC),
-     "environment": {kind, cpu_model, machine, cores, os, python, versions: {package: version|null}},
+     "environment": {kind, cpu_model, machine, cores, os, python, versions: {package: version|null},
+                     load_average: {start, end: [1m, 5m, 15m] | null}},
      "peaks": [{threads, fp32_gflops, int8_gops|null, size}],       # this machine's measured GEMM peak
      "settings": {seconds: [..], threads: [..], warmup, iterations, timeout_s, reference|null},
      "devices": [{id, manufacturer, model, soc, android_version, sdk_int, abi, thermal_status, cores, app_version}],
@@ -18,6 +19,7 @@ and one RUN per artifact x audio length x threads x device (see ``RUN`` below): 
 timed run (warm-up excluded); ``latency`` its :class:`~fitedge.bench.stats.MetricStats`; ``status`` is "ok",
 "failed" (``error`` says why: exception, crash signal, timeout) or "skipped" (e.g. a static-shape artifact
 asked for another audio length). Sizes are bytes, times ms, memory MiB, ``rtf`` = latency / audio duration.
+Every field is described in docs/bench/schema.md.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ DEVICE = {"id": str, "manufacturer": OPT_STR, "model": OPT_STR, "soc": OPT_STR, 
 RESULTS = {
     "schema": frozenset({SCHEMA}), "schema_version": int, "fitedge_version": str, "created": str,
     "environment": {"kind": str, "cpu_model": str, "machine": str, "cores": int, "os": str, "python": str,
-                    "versions": dict},
+                    "versions": dict, "load_average": {"start": ([NUM], type(None)), "end": ([NUM], type(None))}},
     "peaks": [PEAK],
     "settings": {"seconds": [NUM], "threads": [int], "warmup": int, "iterations": int, "timeout_s": NUM,
                  "reference": OPT_STR},

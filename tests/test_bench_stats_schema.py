@@ -44,7 +44,8 @@ def _doc(runs: list[dict]) -> dict:
     return {
         "schema": "fitedge.bench", "schema_version": 1, "fitedge_version": "0.1.0", "created": "2026-01-01T00:00:00",
         "environment": {"kind": "host", "cpu_model": "x", "machine": "x86_64", "cores": 2, "os": "Linux",
-                        "python": "3.11", "versions": {"torch": "2.13.0"}},
+                        "python": "3.11", "versions": {"torch": "2.13.0"},
+                        "load_average": {"start": [0.5, 0.4, 0.3], "end": None}},
         "peaks": [{"threads": 1, "fp32_gflops": 50.0, "int8_gops": None, "size": 1024}],
         "settings": {"seconds": [1.0], "threads": [1], "warmup": 0, "iterations": 2, "timeout_s": 60.0,
                      "reference": None},
