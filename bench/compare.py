@@ -80,6 +80,22 @@ def headline_text(best: dict | None) -> str:
             f"(paper: {PAPER_SIZE_PCT}% size, {PAPER_TIME_PCT}% time)")
 
 
+def precision_spread(runs: list[dict]) -> list[dict]:
+    """Per model and precision, each deployable artifact's p50 as a multiple of the fastest one (host, primary
+    cell): the export's "within 1.3x of the fastest artifact of the same precision" goal, measured properly."""
+    deployable = [r for r in _ok(runs) if r["artifact"] != EAGER and r["device"] == "host"]
+    cell = primary_cell(deployable)
+    rows = []
+    for model, precision in sorted({(r["model"], r["precision"]) for r in deployable}):
+        same = [r for r in deployable if (r["model"], r["precision"]) == (model, precision)
+                and (r["audio_seconds"], r["threads"]) == cell]
+        fastest = min((r["latency"]["p50"] for r in same), default=None)
+        rows += [{"model": model, "precision": precision, "artifact": r["artifact"], "runtime": r["runtime"],
+                  "p50_ms": r["latency"]["p50"], "vs_fastest": r["latency"]["p50"] / fastest}
+                 for r in sorted(same, key=lambda r: r["latency"]["p50"])]
+    return rows
+
+
 def _run_key(run: dict) -> tuple:
     return run["model"], run["artifact"], run["device"], run["audio_seconds"], run["threads"]
 

@@ -19,6 +19,13 @@ def _num(value: float | None, digits: int = 1) -> str:
     return "-" if value is None else f"{value:,.{digits}f}"
 
 
+def _ms(value: float | None) -> str:
+    """A time with about three significant digits: 1,234 / 123.4 / 12.34 / 0.456."""
+    if value is None:
+        return "-"
+    return _num(value, 0 if value >= 1000 else 1 if value >= 100 else 2 if value >= 1 else 3)
+
+
 def _delegation(d: dict | None) -> str:
     """Delegated share of graph nodes, from the manifest (ExecuTorch counts them; others may not)."""
     if not d:
@@ -38,8 +45,8 @@ def run_row(run: dict) -> list[str]:
     lat = run["latency"] or {}
     return [run["model"], run["artifact"], run["runtime"], run["precision"], run["device"],
             f"{run['audio_seconds']:g}", str(run["threads"]), _num(run["bytes"] and run["bytes"] / MB),
-            _num(run["load_ms"]), _num(run["first_inference_ms"]), _num(lat.get("p50")), _num(lat.get("p90")),
-            _num(lat.get("p99")), _num(lat.get("std"), 2), _num(run["rtf"], 3), _num(run["peak_rss_mb"], 0),
+            _ms(run["load_ms"]), _ms(run["first_inference_ms"]), _ms(lat.get("p50")), _ms(lat.get("p90")),
+            _ms(lat.get("p99")), _ms(lat.get("std")), _num(run["rtf"], 4), _num(run["peak_rss_mb"], 0),
             _num(run["gflops"]), _num(run["peak_fraction"] and 100 * run["peak_fraction"]),
             _delegation(run["delegation"]), _status(run)]
 
@@ -106,6 +113,12 @@ def results_markdown(doc: dict, plots: list[Path]) -> str:
         parts += ["## Against the reference and the paper", "", f"**{compare.headline_text(doc['headline'])}**", "",
                   markdown_table(COMPARISON_COLUMNS, [comparison_row(c) for c in doc["comparisons"]]), ""]
     parts += ["## Every run", "", markdown_table(RUN_COLUMNS, [run_row(r) for r in doc["runs"]]), ""]
+    spread = compare.precision_spread(doc["runs"])
+    if spread:
+        parts += ["## Each artifact against the fastest of its precision", "",
+                  markdown_table(("model", "precision", "artifact", "runtime", "p50 ms", "x fastest"),
+                                 [[r["model"], r["precision"], r["artifact"], r["runtime"], _ms(r["p50_ms"]),
+                                   f"{r['vs_fastest']:.2f}x"] for r in spread]), ""]
     parts += ["## Scaling", "", *scaling_lines(doc), ""] if any(doc["scaling"].values()) else []
     parts += [f"![{p.stem}]({p.name})" for p in plots]
     parts += ["", "## Notes", "", *[f"- {n}" for n in doc["notes"]]] if doc["notes"] else []
@@ -171,8 +184,8 @@ COMPARE_COLUMNS = ("model", "artifact", "device", "audio s", "thr", "A p50 ms", 
 
 
 def compare_row(r: dict) -> list[str]:
-    return [r["model"], r["artifact"], r["device"], f"{r['audio_seconds']:g}", str(r["threads"]), _num(r["a_p50_ms"]),
-            _num(r["b_p50_ms"]), *(_num(r[k], 3) for k in ("p50_ratio", "p90_ratio", "bytes_ratio", "peak_rss_ratio",
+    return [r["model"], r["artifact"], r["device"], f"{r['audio_seconds']:g}", str(r["threads"]), _ms(r["a_p50_ms"]),
+            _ms(r["b_p50_ms"]), *(_num(r[k], 3) for k in ("p50_ratio", "p90_ratio", "bytes_ratio", "peak_rss_ratio",
                                                                "load_ratio"))]
 
 
