@@ -1,0 +1,70 @@
+"""Phoneme error rate: edit distance by hand, the bootstrap interval, and a CTC probe that really learns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from eval_helpers import tiny_corpus
+
+from fitedge.bench.bootstrap import bootstrap_error_rate
+from fitedge.bench.edit_distance import edit_counts, edit_distance, error_rate
+from fitedge.bench.evaluate import EvalSettings, score_per, train_corpus_probe
+from fitedge.bench.features import MfccFeatures
+from fitedge.bench.phoneme_probe import ProbeConfig, collapse_ctc
+from fitedge.distill.corpus import load_split
+
+
+def test_edit_distance_hand_worked() -> None:
+    # reference  K AE T S  vs hypothesis K AH T: AE->AH substituted, S deleted -> 2 edits of 4.
+    counts = edit_counts("K AE T S".split(), "K AH T".split())
+    assert (counts.substitutions, counts.deletions, counts.insertions, counts.edits) == (1, 1, 0, 2)
+    # kitten -> sitting: the textbook 3 (k->s, e->i, +g).
+    counts = edit_counts(list("kitten"), list("sitting"))
+    assert (counts.substitutions, counts.deletions, counts.insertions) == (2, 0, 1)
+    assert edit_distance([], list("abc")) == 3 and edit_distance(list("abc"), []) == 3
+    # Corpus-level: (2 + 0 + 3) edits / (4 + 2 + 3) reference symbols, not a mean of per-utterance rates.
+    refs = ["K AE T S".split(), ["AA", "B"], ["X", "Y", "Z"]]
+    hyps = ["K AH T".split(), ["AA", "B"], []]
+    assert error_rate(refs, hyps) == pytest.approx(5 / 9)
+
+
+def test_greedy_ctc_collapses_repeats_and_drops_blanks() -> None:
+    vocab = ["A", "B"]
+    assert collapse_ctc([0, 1, 1, 0, 1, 2, 2, 0], vocab) == ["A", "A", "B"]
+    assert collapse_ctc([0, 0, 0], vocab) == []
+
+
+def test_bootstrap_interval_contains_estimate_and_narrows_with_data() -> None:
+    rng = np.random.default_rng(3)
+    lengths = rng.integers(10, 40, size=400)
+    edits = rng.binomial(lengths, 0.3)
+    small = bootstrap_error_rate(edits[:25], lengths[:25], seed=1)
+    large = bootstrap_error_rate(edits, lengths, seed=1)
+    for ci in (small, large):
+        assert ci.low <= ci.estimate <= ci.high and ci.low < ci.high
+    assert large.estimate == pytest.approx(edits.sum() / lengths.sum())
+    assert (large.high - large.low) < 0.6 * (small.high - small.low)
+    assert bootstrap_error_rate(edits, lengths, seed=1) == large  # seeded: reproducible
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tiny_corpus(tmp_path_factory.mktemp("eval") / "corpus")
+
+
+def test_probe_learns_well_below_chance(corpus: Path) -> None:
+    assert 12 <= len(load_split(corpus, "train")) <= 40
+    source = MfccFeatures()
+    settings = EvalSettings(resamples=200)
+    probe = train_corpus_probe(source, corpus, ProbeConfig(epochs=60, batch_size=4), settings)
+    # Chance is 100% (an empty or random output). The probe fits what it was trained on...
+    seen = score_per(probe, source, corpus, "mfcc", settings, split="train")
+    assert seen.per < 0.6, seen.summary()
+    # ...and stays clearly below chance on voices it never heard, from about 20 training sentences.
+    report = score_per(probe, source, corpus, "mfcc", settings)
+    assert report.per < 0.9, report.summary()
+    assert report.ci_low <= report.per <= report.ci_high
+    assert report.utterances == len(load_split(corpus, "test"))
+    assert report.substitutions + report.deletions + report.insertions == round(report.per * report.reference_phonemes)
