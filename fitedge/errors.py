@@ -49,3 +49,7 @@ class BundleError(FitedgeError):
 
 class DeviceError(FitedgeError):
     """An Android device cannot be used: no adb, no device, unauthorised, app missing, no results."""
+
+
+class PerGateRefused(FitedgeError):
+    """An exported artifact loses more phoneme accuracy (PER) against the float model than allowed."""
