@@ -52,6 +52,18 @@ def _register() -> None:
     cli.add_command(commands_model.import_)
     cli.add_command(commands_bench.bench)
     cli.add_command(commands_data.data)
+    from fitedge.edge import commands_train
+
+    cli.add_command(commands_train.distill)
+    cli.add_command(commands_train.pretrain)
+    from fitedge.edge import commands_export
+
+    cli.add_command(commands_export.export)
+    cli.add_command(commands_export.verify)
+    cli.add_command(commands_export.quantize)
+    from fitedge.edge import commands_eval
+
+    cli.add_command(commands_eval.eval_)
 
 
 def main() -> None:
