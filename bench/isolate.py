@@ -1,8 +1,10 @@
-"""Run one benchmark cell in its own process, with a timeout, and measure that process's peak memory.
+"""Run one benchmark cell in its own process, with a timeout, and take that process's peak memory.
 
-The parent collects the child with :func:`os.wait4`, whose rusage is that one child's own ``ru_maxrss``, so
-peak resident memory is known even when the runtime crashed; ``/proc/self/status`` VmHWM reported by the
-child is used when it finishes. A hang is killed after ``timeout_s`` and recorded, never waited on forever.
+Peak memory is the child's own ``VmHWM`` (from ``/proc/self/status``), which starts afresh at ``exec``. The
+``ru_maxrss`` that ``wait4`` reports is not used: Linux carries the parent's resident size into it at fork and
+exec, so every child would seem at least as big as the parent. When the child dies, the last progress note it
+wrote (see :mod:`fitedge.bench.worker`) says in which phase, and its peak memory until then. A hang is killed
+after ``timeout_s`` and recorded, never waited on forever.
 """
 
 from __future__ import annotations
@@ -14,44 +16,42 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from fitedge.bench.worker import progress_path
 
 log = logging.getLogger(__name__)
 
 POLL_S = 0.05
 
 
-def _wait(proc: subprocess.Popen, timeout_s: float) -> tuple[int | None, int]:
-    """Reap ``proc``; return (wait status or None on timeout, its peak RSS in kB)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            proc.returncode = os.waitstatus_to_exitcode(status)
-            return status, int(usage.ru_maxrss)
-        if time.monotonic() > deadline:
-            os.killpg(proc.pid, signal.SIGKILL)  # the child leads its own session: its helpers die with it
-            _, _, usage = os.wait4(proc.pid, 0)
-            proc.returncode = -signal.SIGKILL
-            return None, int(usage.ru_maxrss)
-        time.sleep(POLL_S)
+def _wait(proc: subprocess.Popen, timeout_s: float) -> int | None:
+    """Reap ``proc``; return its exit code (negative: killed by that signal), or None when it timed out."""
+    try:
+        return proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # the child leads its own session: its helpers die with it
+        proc.wait()
+        return None
 
 
-def _failure(status: int | None, timeout_s: float, stderr_tail: str) -> str:
+def _failure(code: int | None, timeout_s: float, phase: str | None, stderr_tail: str) -> str:
     """One line saying how the child ended badly."""
-    if status is None:
-        return f"timed out after {timeout_s:.0f} s (killed)"
-    code = os.waitstatus_to_exitcode(status)
-    how = f"crashed with {signal.Signals(-code).name}" if code < 0 else f"exited with status {code}"
-    return f"{how}: {stderr_tail}" if stderr_tail else how
+    if code is None:
+        how = f"timed out after {timeout_s:.0f} s (killed)"
+    else:
+        how = f"crashed with {signal.Signals(-code).name}" if code < 0 else f"exited with status {code}"
+    where = f" during {phase}" if phase else ""
+    return f"{how}{where}: {stderr_tail}" if stderr_tail and code is not None else f"{how}{where}"
+
+
+def _read(path: Path) -> dict:
+    return json.loads(path.read_text()) if path.exists() else {}
 
 
 def run_isolated(spec: dict, timeout_s: float) -> dict:
-    """Run ``spec`` in ``python -m fitedge.bench.worker``; the child's result plus ``peak_rss_kb``/``error``.
-
-    Never raises for the child's sake: a crash, hang or Python error becomes ``{"error": "..."}``.
-    """
+    """Run ``spec`` in ``python -m fitedge.bench.worker``; the child's result, or ``{"error": ...}`` plus the
+    memory it had reached. Never raises for the child's sake: a crash, hang or Python error is a result."""
     with tempfile.TemporaryDirectory(prefix="fitedge-cell-") as tmp:
         spec_path, out_path, err_path = Path(tmp, "spec.json"), Path(tmp, "out.json"), Path(tmp, "stderr.txt")
         spec_path.write_text(json.dumps(spec))
@@ -59,12 +59,12 @@ def run_isolated(spec: dict, timeout_s: float) -> dict:
         with open(err_path, "wb") as err:
             proc = subprocess.Popen([sys.executable, "-m", "fitedge.bench.worker", str(spec_path), str(out_path)],
                                     stdout=subprocess.DEVNULL, stderr=err, env=env, start_new_session=True)
-            status, rusage_kb = _wait(proc, timeout_s)
+            code = _wait(proc, timeout_s)
+        result, progress = _read(out_path), _read(progress_path(out_path))
         stderr_tail = _last_line(err_path.read_text(errors="replace"))
-        result = json.loads(out_path.read_text()) if out_path.exists() else {}
-    if status is None or not result:
-        result = {"error": _failure(status, timeout_s, stderr_tail)}
-    result["peak_rss_kb"] = max(result.get("peak_rss_kb") or 0, rusage_kb)
+    if code is None or not result:
+        result = {"error": _failure(code, timeout_s, progress.get("phase"), stderr_tail),
+                  "peak_rss_kb": progress.get("peak_rss_kb"), "baseline_rss_kb": progress.get("baseline_rss_kb")}
     if result.get("error"):
         log.warning("%s: %s", spec.get("path") or spec.get("source") or "eager", result["error"])
     return result

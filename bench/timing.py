@@ -31,10 +31,17 @@ def elapsed_ms(fn: Callable[[], Any]) -> tuple[Any, float]:
     return result, (time.perf_counter_ns() - start) / 1e6
 
 
-def time_runner(load: Callable[[], Any], wav: np.ndarray, warmup: int, iters: int) -> RunTimings:
-    """Load a runner with ``load()``, then time ``runner.run(wav)``: one first run, ``warmup``, ``iters``."""
+def time_runner(load: Callable[[], Any], wav: np.ndarray, warmup: int, iters: int,
+                on_phase: Callable[[str], None] = lambda phase: None) -> RunTimings:
+    """Load a runner with ``load()``, then time ``runner.run(wav)``: one first run, ``warmup``, ``iters``.
+
+    ``on_phase`` hears which phase starts next (``loading``, ``first inference``, ``timed runs``).
+    """
+    on_phase("loading")
     runner, load_ms = elapsed_ms(load)
+    on_phase("first inference")
     _, first_ms = elapsed_ms(lambda: runner.run(wav))
+    on_phase("timed runs")
     for _ in range(warmup):
         runner.run(wav)
     timings = [elapsed_ms(lambda: runner.run(wav))[1] for _ in range(iters)]

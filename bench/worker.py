@@ -2,7 +2,9 @@
 
 It imports one runtime, loads one artifact, times it and writes the raw numbers to ``OUT.json``. Running
 each cell in a fresh process keeps runtimes from polluting each other's memory and thread pools, and lets
-the parent survive a runtime that crashes or hangs (see :mod:`fitedge.bench.isolate`).
+the parent survive a runtime that crashes or hangs (see :mod:`fitedge.bench.isolate`). Before each phase it
+writes ``OUT.json.progress`` (the phase and the peak memory so far), so that a crash still says where it
+happened and how much memory had been used.
 """
 
 from __future__ import annotations
@@ -56,7 +58,18 @@ def eager_target(source: str | None, config: dict | None) -> Any:
     return build_encoder(EncoderConfig.from_dict(config)).for_inference()
 
 
-def run_cell(spec: dict) -> dict:
+def progress_path(out_path: Path) -> Path:
+    return out_path.with_name(out_path.name + ".progress")
+
+
+def write_json(path: Path, doc: dict) -> None:
+    """Write whole, then rename: the parent never reads half a file, even after a crash."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(doc))
+    os.replace(tmp, path)
+
+
+def run_cell(spec: dict, progress: Path) -> dict:
     """Load and time the runner that ``spec`` names; return the raw result (no statistics)."""
     from fitedge.bench.timing import bench_audio, time_runner
     from fitedge.edge.runtime import load
@@ -72,7 +85,10 @@ def run_cell(spec: dict) -> dict:
     else:
         def load_runner():
             return load(spec["path"], threads=threads)
-    timings = time_runner(load_runner, wav, int(spec["warmup"]), int(spec["iters"]))
+    def on_phase(phase: str) -> None:
+        write_json(progress, {"phase": phase, "baseline_rss_kb": baseline_kb, "peak_rss_kb": status_kb("VmHWM")})
+
+    timings = time_runner(load_runner, wav, int(spec["warmup"]), int(spec["iters"]), on_phase)
     return {**asdict(timings), "baseline_rss_kb": baseline_kb, "peak_rss_kb": status_kb("VmHWM")}
 
 
@@ -80,12 +96,11 @@ def main(argv: list[str]) -> int:
     spec_path, out_path = Path(argv[0]), Path(argv[1])
     spec = json.loads(spec_path.read_text())
     try:
-        result, code = run_cell(spec), 0
+        result, code = run_cell(spec, progress_path(out_path)), 0
     except Exception as e:  # any failure of a runtime is data for the report, not a crash of the matrix
-        result, code = {"error": f"{type(e).__name__}: {e}".splitlines()[0][:500]}, 1
-    tmp = out_path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(result))
-    os.replace(tmp, out_path)
+        result, code = {"error": f"{type(e).__name__}: {e}".splitlines()[0][:500],
+                        "peak_rss_kb": status_kb("VmHWM")}, 1
+    write_json(out_path, result)
     return code
 
 

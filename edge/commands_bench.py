@@ -84,12 +84,15 @@ def bench() -> None:
               help="Merge a results.json pulled from the app (contract 3) as a device column.")
 @click.option("--export/--no-export", "export_models", default=True, show_default=True,
               help="Export model TARGETs on the fly into temporary bundles, or measure them in eager PyTorch only.")
+@click.option("--bundles", "bundles_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Keep the bundles of model TARGETs in this folder and reuse them on later runs "
+                   "(default: a temporary folder, exported afresh).")
 @click.option("--out", "out_dir", default="bench_results", show_default=True, type=click.Path(path_type=Path),
               help="Folder for results.json, results.md and the PNG plots.")
 @click.option("--json", "as_json", is_flag=True, help="Print results.json to stdout instead of the tables.")
 def run(targets: tuple[str, ...], reference: str | None, seconds: tuple[float, ...], threads: tuple[int, ...],
         warmup: int, iters: int, timeout_s: float, device: str, adb_binary: str, device_results: Path | None,
-        export_models: bool, out_dir: Path, as_json: bool) -> None:
+        export_models: bool, bundles_dir: Path | None, out_dir: Path, as_json: bool) -> None:
     """Measure TARGETs: bundle folders, .pte/.tflite/.onnx files, or models (exported on the fly).
 
     Each artifact x length x threads runs in its own process: load time, first inference, WARMUP untimed
@@ -107,15 +110,20 @@ def run(targets: tuple[str, ...], reference: str | None, seconds: tuple[float, .
     matrix = MatrixSettings(seconds=seconds, threads=threads, warmup=warmup, iters=iters, timeout_s=timeout_s)
     config = BenchConfig(targets=targets or DEFAULT_TARGETS, reference=reference, device=device, adb=adb_binary,
                          device_results=device_results, matrix=matrix)
-    # One bar for everything slow: each export step of a model target, then each timed cell.
+    # One bar for everything slow: each export step of a model target, then each timed cell. Without a
+    # terminal (CI logs) the bar is off and each step is a line on stderr instead.
     with tempfile.TemporaryDirectory(prefix="fitedge-bench-") as tmp, \
             tqdm(desc="bench", unit="step", disable=as_json or None, file=sys.stderr) as bar:
         def step(text: str) -> None:
+            if bar.disable and not as_json:
+                click.echo(f"bench: {text}", err=True)
             bar.set_postfix_str(text[:70])
             bar.update()
 
-        export = BundleExporter(Path(tmp), seconds=seconds, threads=max(threads),
-                                say=lambda line: step(f"export {line}")) if export_models else None
+        export = None
+        if export_models:
+            export = BundleExporter(bundles_dir or Path(tmp), seconds=seconds, threads=max(threads),
+                                    say=lambda line: step(f"export {line}"), reuse=bundles_dir is not None)
         doc = run_benchmark(config, export,
                             on_cell=lambda r: step(f"timed {r['model']} {r['artifact']}: {r['status']}"))
     written = write_report(doc, out_dir)
