@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from fitedge.edge import manifest as mf
-from fitedge.edge.delegable import xnnpack_friendly
+from fitedge.edge.delegable import norm_modules, xnnpack_friendly
 from fitedge.edge.model_source import ExportModel
 from fitedge.edge.options import ExportOptions
 from fitedge.quantize.keep_float import display_name, float_modules
@@ -42,16 +43,24 @@ class ArtifactJob:
     def runtime(self) -> str:
         return RUNTIME_OF[self.target]
 
-    def io_bounds(self, options: ExportOptions) -> dict[str, int | None]:
-        """What the runner enforces: a fixed length, or the dynamic bounds."""
+    def io_bounds(self, options: ExportOptions, grid: tuple[int, int]) -> dict[str, Any]:
+        """What the runner enforces: a fixed length, or the dynamic bounds and length grid."""
         if self.dynamic is None:
             return {"input_samples": options.input_samples, "min_samples": None, "max_samples": None}
-        return {"input_samples": None, "min_samples": self.dynamic[0], "max_samples": self.dynamic[1]}
+        return {"input_samples": None, "min_samples": self.dynamic[0], "max_samples": self.dynamic[1],
+                "length_grid": grid}
 
 
 def plan_jobs(model: ExportModel, options: ExportOptions) -> list[ArtifactJob]:
-    """Every requested artifact; TFLite is static even when a dynamic length is asked for."""
-    return [ArtifactJob(model.name, target, precision, None if target == "tflite" else options.dynamic)
+    """Every requested artifact, each dynamic where its runtime supports a bounded dynamic length.
+
+    TFLite wants static shapes. The int8 ``.pte`` is static too: with a dynamic length XNNPACK leaves the
+    quantized convolutions to portable kernels, and executorch 1.4.1 then returns upper-bound output shapes.
+    """
+    def dynamic(target: str, precision: str) -> tuple[int, int] | None:
+        return None if target == "tflite" or (target, precision) == ("pte", "int8") else options.dynamic
+
+    return [ArtifactJob(model.name, target, precision, dynamic(target, precision))
             for target in options.targets for precision in options.precisions]
 
 
@@ -63,7 +72,7 @@ def build_artifact(job: ArtifactJob, model: ExportModel, calibration: Sequence[n
     samples, path = options.input_samples, folder / job.file
     extra: dict[str, Any] = {}
     if job.target == "pte":
-        recipe, extra["delegation"] = _build_pte(deployable, job, calibration, kept, samples, path)
+        recipe, extra["delegation"] = _build_pte(deployable, job, calibration, kept, samples, path, model.length_grid)
     elif job.target == "tflite":
         recipe, extra["delegation"] = _build_tflite(deployable, job, calibration, kept, samples, path, options)
     else:
@@ -83,14 +92,15 @@ def build_artifact(job: ArtifactJob, model: ExportModel, calibration: Sequence[n
 
 
 def _build_pte(deployable: Any, job: ArtifactJob, calibration: Sequence[np.ndarray], kept: list[str],
-               samples: int, path: Path) -> tuple[str, dict[str, Any]]:
+               samples: int, path: Path, grid: tuple[int, int]) -> tuple[str, dict[str, Any]]:
     from fitedge.edge.lower_executorch import lower_to_pte
     from fitedge.quantize.pt2e import quantize_for_executorch
 
+    friendly = xnnpack_friendly(deployable)
     if job.precision == "fp32":
-        return "xnnpack-fp32-delegable-norms", lower_to_pte(xnnpack_friendly(deployable), samples, path, job.dynamic)
-    quantized = quantize_for_executorch(deployable, calibration, kept)
-    return quantized.recipe, lower_to_pte(quantized.module, samples, path, job.dynamic)
+        return "xnnpack-fp32-delegable-norms", lower_to_pte(friendly, samples, path, job.dynamic, grid)
+    quantized = quantize_for_executorch(friendly, calibration, kept + norm_modules(friendly), job.dynamic, grid)
+    return quantized.recipe, lower_to_pte(quantized.module, samples, path, job.dynamic, grid)
 
 
 def _build_tflite(deployable: Any, job: ArtifactJob, calibration: Sequence[np.ndarray], kept: list[str],
@@ -112,10 +122,10 @@ def _build_onnx(deployable: Any, job: ArtifactJob, model: ExportModel, calibrati
     from fitedge.quantize.onnx_recipe import quantize_onnx
 
     if job.precision == "fp32":
-        lower_to_onnx(deployable, samples, path, model.spec.names, job.dynamic)
+        lower_to_onnx(deployable, samples, path, model.spec.names, job.dynamic, model.length_grid)
         return "torch-onnx-dynamo-fp32"
     float_path = path.with_name(f".{path.stem}.float.onnx")
-    lower_to_onnx(deployable, samples, float_path, model.spec.names, job.dynamic)
+    lower_to_onnx(deployable, samples, float_path, model.spec.names, job.dynamic, model.length_grid)
     try:
         return quantize_onnx(float_path, path, calibration, kept, options.onnx_int8)
     finally:

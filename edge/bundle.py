@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from fitedge.edge import manifest as mf
 
+from fitedge.edge import manifest as mf
 from fitedge.errors import BundleError
 
 log = logging.getLogger(__name__)

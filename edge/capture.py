@@ -8,12 +8,13 @@ layers for forms that XNNPACK delegates (see :mod:`fitedge.edge.graph_rewrites`)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
-from fitedge.distill.encoder import Encoder
-from fitedge.edge.runtime import one_line
 from torch import Tensor, nn
 
+from fitedge.distill.encoder import Encoder
+from fitedge.edge.runtime import one_line
 from fitedge.errors import ConfigError, ExportError
 
 INPUT_NAME = "wav"
@@ -89,13 +90,28 @@ class DeployableEncoder(nn.Module):
         return tuple(out.hidden_states[i] for i in self.spec.layers)
 
 
-def capture(module: nn.Module, samples: int, dynamic: tuple[int, int] | None = None) -> torch.export.ExportedProgram:
-    """``torch.export`` the module for input ``(1, samples)``; ``dynamic`` bounds the sample axis."""
-    example = (torch.zeros(1, samples),)
+def dynamic_length(dynamic: tuple[int, int], grid: tuple[int, int]) -> Any:
+    """The sample axis as ``offset + multiple * frames`` with ``frames`` bounded by ``dynamic`` (in samples).
+
+    A plain ``Dim`` over samples fails: the conv stack's floor divisions leave guards that torch.export cannot
+    prove over the range. On the grid every division is exact, so the frame count is the symbol itself.
+    """
+    multiple, offset = grid
+    frames = torch.export.Dim("frames", min=max(2, (dynamic[0] - offset) // multiple),
+                              max=(dynamic[1] - offset) // multiple)
+    return multiple * frames + offset
+
+
+def capture(module: nn.Module, samples: int, dynamic: tuple[int, int] | None = None,
+            grid: tuple[int, int] | None = None) -> torch.export.ExportedProgram:
+    """``torch.export`` the module for input ``(1, samples)``; ``dynamic`` bounds the sample axis on ``grid``."""
     shapes = None
     if dynamic is not None:
-        length = torch.export.Dim("samples", min=dynamic[0], max=dynamic[1])
-        shapes = {"wav": {1: length}}
+        assert grid is not None, "a dynamic length needs the length grid"
+        multiple, offset = grid
+        samples = offset + multiple * ((samples - offset) // multiple)  # the example must lie on the grid
+        shapes = {INPUT_NAME: {1: dynamic_length(dynamic, grid)}}
+    example = (torch.zeros(1, samples),)
     try:
         return torch.export.export(module, example, dynamic_shapes=shapes, strict=False)
     except Exception as e:  # torch.export raises many unrelated types; report one line

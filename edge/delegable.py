@@ -12,9 +12,11 @@ from __future__ import annotations
 import copy
 
 import torch
+from torch import Tensor, nn
+
 from fitedge.distill.attention import SelfAttention
 from fitedge.distill.conv_frontend import ChannelLayerNorm
-from torch import Tensor, nn
+from fitedge.distill.transformer import PositionalConvEmbedding
 
 
 def _normalize_last_axis(x: Tensor, eps: float) -> Tensor:
@@ -23,7 +25,12 @@ def _normalize_last_axis(x: Tensor, eps: float) -> Tensor:
     centred = x4 - x4.mean(dim=(2, 3), keepdim=True)
     variance = (centred * centred).mean(dim=(2, 3), keepdim=True)
     # reshape, not squeeze: XNNPACK takes view_copy but not squeeze_copy
-    return (centred * (variance + eps).rsqrt()).reshape(x.shape)
+    return (centred * (variance + eps).rsqrt()).reshape(_inferred(x.shape))
+
+
+def _inferred(shape: torch.Size) -> list[int]:
+    """``shape`` with a symbolic (dynamic) dim written as -1: XNNPACK reshapes only with concrete sizes."""
+    return [s if isinstance(s, int) else -1 for s in shape]
 
 
 class DelegableLayerNorm(nn.Module):
@@ -66,16 +73,35 @@ class DelegableAttention(nn.Module):
         self.v_proj, self.out_proj = attention.v_proj, attention.out_proj
 
     def forward(self, x: Tensor, attention_bias: Tensor | None = None) -> Tensor:
+        # The frame count is written -1 in every view, so that a dynamic length still delegates.
         b, t, d = x.shape
         h, hd = self.heads, self.head_dim
-        q = (self.q_proj(x) * self.scaling).view(b, t, h, hd).transpose(1, 2).reshape(b * h, t, hd)
-        k = self.k_proj(x).view(b, t, h, hd).permute(0, 2, 3, 1).reshape(b * h, hd, t)
-        v = self.v_proj(x).view(b, t, h, hd).transpose(1, 2).reshape(b * h, t, hd)
+        q = (self.q_proj(x) * self.scaling).view(b, -1, h, hd).transpose(1, 2).reshape(b * h, -1, hd)
+        k = self.k_proj(x).view(b, -1, h, hd).permute(0, 2, 3, 1).reshape(b * h, hd, -1)
+        v = self.v_proj(x).view(b, -1, h, hd).transpose(1, 2).reshape(b * h, -1, hd)
         scores = torch.bmm(q, k)
         if attention_bias is not None:
             scores = (scores.view(b, h, t, t) + attention_bias).view(b * h, t, t)
         out = torch.bmm(scores.softmax(dim=-1), v)
-        return self.out_proj(out.view(b, h, t, hd).transpose(1, 2).reshape(b, t, d))
+        return self.out_proj(out.view(b, h, -1, hd).transpose(1, 2).reshape(b, -1, d))
+
+
+class DelegablePositionalConv(nn.Module):
+    """:class:`PositionalConvEmbedding` with the even kernel's extra frame never computed: pad one frame less
+    on the right instead of slicing it off afterwards (a slice over a dynamic length does not delegate)."""
+
+    def __init__(self, pos_conv: PositionalConvEmbedding) -> None:
+        super().__init__()
+        if pos_conv.weight_normed:
+            raise ValueError("fold weight norm before export")
+        conv = pos_conv.conv
+        self.pad = (conv.padding[0], conv.padding[0] - pos_conv.trim)
+        self.conv = nn.Conv1d(conv.in_channels, conv.out_channels, conv.kernel_size[0], groups=conv.groups)
+        self.conv.weight, self.conv.bias = conv.weight, conv.bias
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = self.conv(nn.functional.pad(x.transpose(1, 2), self.pad))
+        return nn.functional.gelu(y).transpose(1, 2)
 
 
 def xnnpack_friendly(module: nn.Module) -> nn.Module:
@@ -89,9 +115,17 @@ def xnnpack_friendly(module: nn.Module) -> nn.Module:
     return module
 
 
+def norm_modules(module: nn.Module) -> list[str]:
+    """Names of the delegable norms in ``module``: the int8 recipe keeps them float (inside the same XNNPACK
+    partition), because their mean/variance arithmetic loses more in int8 than it gains."""
+    return [n for n, m in module.named_modules() if isinstance(m, (DelegableLayerNorm, DelegableChannelNorm))]
+
+
 def _replacement(child: nn.Module) -> nn.Module | None:
     if isinstance(child, SelfAttention):
         return DelegableAttention(child)
+    if isinstance(child, PositionalConvEmbedding):
+        return DelegablePositionalConv(child)
     if isinstance(child, ChannelLayerNorm) and child.elementwise_affine:
         return DelegableChannelNorm(child)
     if isinstance(child, nn.GroupNorm) and child.num_groups == child.num_channels and child.affine:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 
-from fitedge.distill.config import EncoderConfig
 from torch import Tensor, nn
 
+from fitedge.distill.config import EncoderConfig
 from fitedge.errors import CheckpointKeyMismatch, ConfigError
 
 

@@ -11,22 +11,23 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from fitedge.edge.capture import capture
-from fitedge.edge.runtime import one_line
 from torch import nn
 
+from fitedge.edge.capture import capture
+from fitedge.edge.runtime import one_line
 from fitedge.errors import ExportError
 
 log = logging.getLogger(__name__)
 
 
 def lower_to_pte(module: nn.Module, samples: int, out_path: Path,
-                 dynamic: tuple[int, int] | None = None) -> dict[str, Any]:
+                 dynamic: tuple[int, int] | None = None, grid: tuple[int, int] | None = None) -> dict[str, Any]:
     """Export, partition for XNNPACK, write ``out_path``; returns the delegation numbers for the manifest."""
     from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
     from executorch.exir import to_edge_transform_and_lower
+    from executorch.kernels import quantized  # noqa: F401  portable kernels for q/dq ops XNNPACK leaves out
 
-    program = capture(module, samples, dynamic)
+    program = capture(module, samples, dynamic, grid)
     try:
         edge = to_edge_transform_and_lower(program, partitioner=[XnnpackPartitioner()])
         delegation = delegation_numbers(edge.exported_program().graph_module)

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from fitedge.edge.runtime import one_line
 from torch import nn
 
+from fitedge.edge.runtime import one_line
 from fitedge.errors import ExportError
 
 log = logging.getLogger(__name__)

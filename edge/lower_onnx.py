@@ -8,10 +8,10 @@ import logging
 from pathlib import Path
 
 import torch
-from fitedge.edge.capture import INPUT_NAME
-from fitedge.edge.runtime import one_line
 from torch import nn
 
+from fitedge.edge.capture import INPUT_NAME, dynamic_length
+from fitedge.edge.runtime import one_line
 from fitedge.errors import ExportError
 
 log = logging.getLogger(__name__)
@@ -19,12 +19,17 @@ OPSET = 18
 
 
 def lower_to_onnx(module: nn.Module, samples: int, out_path: Path, output_names: list[str],
-                  dynamic: tuple[int, int] | None = None) -> None:
-    """Export ``module`` for input ``(1, samples)`` to ``out_path`` (one self-contained file)."""
-    example = (torch.zeros(1, samples),)
+                  dynamic: tuple[int, int] | None = None, grid: tuple[int, int] | None = None) -> None:
+    """Export ``module`` for input ``(1, samples)`` to ``out_path`` (one self-contained file).
+
+    With ``dynamic``, the sample axis is dynamic on the length ``grid`` (see :func:`capture.dynamic_length`).
+    """
     shapes = None
     if dynamic is not None:
-        shapes = {INPUT_NAME: {1: torch.export.Dim("samples", min=dynamic[0], max=dynamic[1])}}
+        multiple, offset = grid
+        samples = offset + multiple * ((samples - offset) // multiple)
+        shapes = {INPUT_NAME: {1: dynamic_length(dynamic, grid)}}
+    example = (torch.zeros(1, samples),)
     chatter = io.StringIO()
     try:
         with contextlib.redirect_stdout(chatter):  # the exporter prints its progress

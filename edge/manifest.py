@@ -54,14 +54,21 @@ def new_manifest(model: dict[str, Any], audio: dict[str, Any], outputs: list[dic
 
 
 def audio_section(sample_rate: int, input_samples: int, dynamic: tuple[int, int] | None,
-                  normalization: str) -> dict[str, Any]:
-    """``input_samples`` is the golden/static length; ``dynamic`` the bounds where runtimes allow them."""
+                  normalization: str, length_grid: tuple[int, int]) -> dict[str, Any]:
+    """``input_samples`` is the golden/static length; ``dynamic`` the bounds where runtimes allow them.
+
+    A dynamic artifact takes ``offset + multiple * k`` samples (``length_grid``: the conv front end's frame
+    stride and receptive field minus stride); crop longer audio down to that grid, which drops only samples
+    that fill no output frame. ``fitedge.edge.runtime`` does it for you.
+    """
+    grid = {"multiple": length_grid[0], "offset": length_grid[1]} if dynamic else None
     return {
         "sample_rate": sample_rate,
         "input_samples": input_samples,
         "dynamic": dynamic is not None,
         "min_samples": dynamic[0] if dynamic else None,
         "max_samples": dynamic[1] if dynamic else None,
+        "length_grid": grid,
         "normalization": normalization,
         "dtype": "float32",
         "input_name": "wav",
@@ -97,9 +104,12 @@ def find_artifact(doc: dict[str, Any], file_name: str) -> dict[str, Any] | None:
     return next((a for a in doc.get("artifacts", []) if a.get("file") == file_name), None)
 
 
-def artifact_input_bounds(doc: dict[str, Any], entry: dict[str, Any]) -> tuple[int | None, int | None, int | None]:
-    """``(input_samples, min_samples, max_samples)`` of one artifact: fixed length or bounded dynamic."""
+def artifact_input_bounds(doc: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
+    """What one artifact takes: a fixed ``input_samples``, or bounds and the length grid when dynamic."""
     audio = doc["audio"]
     if entry.get("static", True):
-        return audio["input_samples"], None, None
-    return None, audio["min_samples"], audio["max_samples"]
+        return {"input_samples": audio["input_samples"], "min_samples": None, "max_samples": None,
+                "length_grid": None}
+    grid = audio["length_grid"]
+    return {"input_samples": None, "min_samples": audio["min_samples"], "max_samples": audio["max_samples"],
+            "length_grid": (grid["multiple"], grid["offset"])}

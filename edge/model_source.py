@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from torch import nn
+
 from fitedge.distill.config import EncoderConfig
 from fitedge.distill.encoder import Encoder
 from fitedge.edge.capture import FINAL_PROJ, DeployableEncoder, OutputSpec
 from fitedge.edge.options import ExportOptions
-from torch import nn
 
 
 @dataclass
@@ -42,6 +43,11 @@ class ExportModel:
     def normalization(self) -> str:
         # The encoder normalises inside the graph when its config says so: callers pass raw audio either way.
         return "per-utterance zero-mean unit-variance, inside the model" if self.config.normalize_waveform else "none"
+
+    @property
+    def length_grid(self) -> tuple[int, int]:
+        """``(multiple, offset)``: input lengths ``offset + multiple * k`` give exactly ``k`` extractor frames."""
+        return self.config.conv_stride, self.config.receptive_field - self.config.conv_stride
 
     def deployable(self) -> DeployableEncoder:
         return DeployableEncoder(self.encoder, self.spec, self.head).eval()

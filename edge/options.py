@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fitedge.edge.manifest import DEFAULT_INT8_MIN_COSINE
-
 from fitedge.errors import ConfigError
 
 TARGETS = ("pte", "tflite", "onnx")

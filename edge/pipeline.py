@@ -8,6 +8,7 @@ time it; finally write golden files, manifest and report, and rename the folder 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from fitedge.edge import bundle as bd
 from fitedge.edge import manifest as mf
 from fitedge.edge import runtime
@@ -28,14 +30,22 @@ Progress = Callable[[str], None]
 
 
 def export_bundle(source: str | Path, out: str | Path, options: ExportOptions,
-                  progress: Progress | None = None) -> dict[str, Any]:
-    """Export ``source`` (preset, checkpoint folder, importable checkpoint) into the bundle folder ``out``."""
+                  progress: Progress | None = None, gate: Any = None) -> dict[str, Any]:
+    """Export ``source`` (preset, checkpoint folder, importable checkpoint) into the bundle folder ``out``.
+
+    ``gate``: a :class:`fitedge.bench.gate.PerGate` (``--gate-per``) or ``None``.
+    """
     from fitedge.quantize.calibration import load_calibration
 
     say = progress or log.info
     out = Path(out)
     bd.check_destination(out, options.force)  # fail before any heavy work
     model = load_export_model(source, options)
+    if options.dynamic is not None:
+        # Put the golden/static length on the dynamic artifacts' length grid, so every artifact sees the same audio.
+        multiple, offset = model.length_grid
+        on_grid = offset + multiple * ((options.input_samples - offset) // multiple)
+        options = dataclasses.replace(options, seconds=on_grid / model.config.sample_rate)
     say(f"model {model.name}: {model.parameters:,} parameters, {'trained' if model.trained else 'UNTRAINED'}")
     audio = load_calibration(options.calib, options.input_samples, options.calib_windows)
     golden_input = audio.held_out[0][None, :]
@@ -43,7 +53,7 @@ def export_bundle(source: str | Path, out: str | Path, options: ExportOptions,
     golden = eager.run(golden_input)
     held_out_reference = [eager.run(w) for w in audio.held_out]
     doc = mf.new_manifest(model.manifest_section(), mf.audio_section(
-        model.config.sample_rate, options.input_samples, options.dynamic, model.normalization),
+        model.config.sample_rate, options.input_samples, options.dynamic, model.normalization, model.length_grid),
         model.outputs_section(golden), model.time_reduction_factor, options.min_cosine)
     doc["calibration"] = audio.describe() if "int8" in options.precisions else None
     with bd.BundleWriter(out, options.force) as tmp:
@@ -51,7 +61,7 @@ def export_bundle(source: str | Path, out: str | Path, options: ExportOptions,
             say(f"{job.file}: lowering ({job.runtime} {job.precision})")
             entry = build_artifact(job, model, audio.calibration, tmp, options)
             runner = runtime.load(tmp / job.file, threads=options.threads, output_names=model.spec.names,
-                                  **job.io_bounds(options))
+                                  **job.io_bounds(options, model.length_grid))
             entry["parity"] = _check_parity(job, runner, golden_input, golden, audio.held_out, held_out_reference,
                                             options)
             entry["latency_ms"] = median_latency_ms(runner, golden_input, options.timing_runs)
@@ -62,6 +72,10 @@ def export_bundle(source: str | Path, out: str | Path, options: ExportOptions,
         doc["golden"] = bd.write_golden(tmp, golden_input, golden)
         mf.write_manifest(tmp, doc)
         bd.write_report(tmp, doc)
+        if gate is not None:  # PER gate (Evaluation, fitedge.bench.gate): a refusal raises here, so no bundle is left
+            from fitedge.bench.gate import apply_gate
+
+            apply_gate(tmp, doc, gate, reference=eager, threads=options.threads, progress=say)
     if options.android is not None:
         say(f"copying to {bd.copy_to_android(out, options.android)}")
     return doc

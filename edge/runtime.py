@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from fitedge.edge import manifest as mf
 
+from fitedge.edge import manifest as mf
 from fitedge.errors import BundleError, ConfigError, ExportError, ShapeMismatch
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,9 @@ class Runner:
         runtime: ``eager``, ``executorch``, ``litert`` or ``onnxruntime``.
         input_samples: the fixed input length, or ``None`` when the length is dynamic.
         min_samples, max_samples: bounds of a dynamic length (``None`` when static or unbounded).
+        length_grid: ``(multiple, offset)`` of a dynamic artifact: it takes ``offset + multiple * k`` samples,
+            and :meth:`run` crops other lengths down to that grid. The cropped tail fills no output frame; a
+            GroupNorm front end (HuBERT Base family) normalises over time, so its statistics shift slightly.
         output_names: names of the returned arrays, in order.
         path: the artifact file (``None`` for eager).
     """
@@ -35,10 +38,12 @@ class Runner:
     runtime = ""
 
     def __init__(self, path: Path | None, input_samples: int | None, output_names: list[str],
-                 min_samples: int | None = None, max_samples: int | None = None) -> None:
+                 min_samples: int | None = None, max_samples: int | None = None,
+                 length_grid: tuple[int, int] | None = None) -> None:
         self.path = path
         self.input_samples = input_samples
         self.min_samples, self.max_samples = min_samples, max_samples
+        self.length_grid = tuple(length_grid) if length_grid else None
         self.output_names = output_names
 
     def run(self, wav: np.ndarray) -> dict[str, np.ndarray]:
@@ -49,6 +54,9 @@ class Runner:
         if x.ndim != 2 or x.shape[0] != 1:
             raise ShapeMismatch(f"expected audio of shape (samples,) or (1, samples), got {x.shape}")
         self._check_length(x.shape[1])
+        if self.length_grid is not None:
+            multiple, offset = self.length_grid
+            x = x[:, : offset + multiple * ((x.shape[1] - offset) // multiple)]
         outputs = self._run(x)
         if len(outputs) != len(self.output_names):
             raise ExportError(f"{self.path}: returned {len(outputs)} outputs, expected {len(self.output_names)}")
@@ -158,7 +166,7 @@ class OnnxRunner(Runner):
         return self.session.run(None, {self.input_name: x})
 
 
-FILE_OVERRIDES = {"output_names", "input_samples", "min_samples", "max_samples"}
+FILE_OVERRIDES = {"output_names", "input_samples", "min_samples", "max_samples", "length_grid"}
 EAGER_OPTIONS = {"outputs", "input_samples", "head"}
 
 
@@ -171,8 +179,8 @@ def load(target: Any, threads: int | None = None, **options: Any) -> Runner:
         threads: CPU threads for the runtime (``None``: the runtime's default).
         options: eager: ``outputs`` (``"last"``, ``"all"``, ``"4,8"``, ``"final_proj"`` or an
             :class:`OutputSpec`), ``input_samples`` (a fixed length to enforce, default any), ``head`` (the
-            final_proj module). Files: ``output_names``, ``input_samples``, ``min_samples``, ``max_samples``
-            override what the ``manifest.json`` beside the file says (for a file outside a bundle).
+            final_proj module). Files: ``output_names``, ``input_samples``, ``min_samples``, ``max_samples``,
+            ``length_grid`` override what the ``manifest.json`` beside the file says (for a file outside a bundle).
     """
     from fitedge.distill.encoder import Encoder
 
@@ -197,10 +205,9 @@ def load(target: Any, threads: int | None = None, **options: Any) -> Runner:
 
 def _load_eager(target: Any, threads: int | None, outputs: Any = "last", input_samples: int | None = None,
                 head: Any = None) -> EagerRunner:
+    import fitedge
     from fitedge.distill.encoder import Encoder
     from fitedge.edge.capture import DeployableEncoder, OutputSpec
-
-    import fitedge
 
     encoder = target if isinstance(target, Encoder) else fitedge.load(target)
     encoder.for_inference()
@@ -221,8 +228,7 @@ def _io_from_manifest(path: Path, n_outputs: int, length: int | None, overrides:
             names = [o["name"] for o in doc["outputs"]]
             if len(names) != n_outputs:
                 raise BundleError(f"{path}: has {n_outputs} outputs, the manifest lists {len(names)}")
-            samples, low, high = mf.artifact_input_bounds(doc, entry)
-            io.update(output_names=names, input_samples=samples, min_samples=low, max_samples=high)
+            io.update(output_names=names, **mf.artifact_input_bounds(doc, entry))
     io.update(overrides)
     return io
 

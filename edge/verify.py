@@ -7,10 +7,11 @@ Cosine is over the whole flattened output (one number per output tensor); SNR is
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 
-from fitedge.errors import ShapeMismatch, ToleranceExceeded
+from fitedge.errors import FitedgeError, ShapeMismatch, ToleranceExceeded
 
 
 @dataclass(frozen=True)
@@ -76,3 +77,51 @@ def check_int8(artifact: str, result: Parity, min_cosine: float, allow_degraded:
                                 f"--min-cosine {min_cosine} (pass --allow-degraded to keep it, or --keep-float "
                                 f"the sensitive modules that `fitedge quantize sensitivity` names)")
     return passed
+
+
+@dataclass
+class ArtifactCheck:
+    """``fitedge verify``'s verdict on one artifact."""
+
+    file: str
+    precision: str
+    ok: bool
+    problem: str = ""
+    parity: Parity | None = None
+
+
+def verify_bundle(folder: str | Path, threads: int | None = None) -> list[ArtifactCheck]:
+    """Re-run every check of a bundle: manifest, sha256 of every file, parity of every artifact on the golden input.
+
+    Float artifacts must meet the fp32 thresholds against the golden eager outputs; int8 artifacts the int8
+    cosine floor (one exported with ``--allow-degraded`` is reported, not failed, when below it).
+    """
+    from fitedge.edge import runtime
+    from fitedge.edge.bundle import read_golden
+    from fitedge.edge.manifest import read_manifest, sha256_file
+
+    folder = Path(folder)
+    doc = read_manifest(folder)
+    wav, golden = read_golden(folder, doc)
+    fp32, int8 = doc["thresholds"]["fp32"], doc["thresholds"]["int8"]
+    checks = []
+    for entry in doc["artifacts"]:
+        name, path = entry["file"], folder / entry["file"]
+        if not path.is_file():
+            checks.append(ArtifactCheck(name, entry["precision"], False, "file missing"))
+            continue
+        if path.stat().st_size != entry["bytes"] or sha256_file(path) != entry["sha256"]:
+            checks.append(ArtifactCheck(name, entry["precision"], False, "sha256 differs from the manifest"))
+            continue
+        try:
+            result = compare_outputs(golden, runtime.load(path, threads=threads).run(wav))
+            if entry["precision"] == "fp32":
+                check_fp32(name, result, fp32["min_cosine"], fp32["max_abs_diff"])
+            else:
+                degraded_allowed = entry.get("parity", {}).get("passed") is False
+                check_int8(name, result, int8["min_cosine"], degraded_allowed)
+        except FitedgeError as e:
+            checks.append(ArtifactCheck(name, entry["precision"], False, str(e)))
+            continue
+        checks.append(ArtifactCheck(name, entry["precision"], True, "", result))
+    return checks

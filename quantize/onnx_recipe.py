@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from fitedge.edge.runtime import one_line
 
+from fitedge.edge.runtime import one_line
 from fitedge.errors import ExportError
 
 log = logging.getLogger(__name__)

@@ -14,8 +14,10 @@ from typing import Any
 
 import numpy as np
 import torch
-from fitedge.quantize.keep_float import leaf_modules
 from torch import nn
+
+from fitedge.edge.capture import capture
+from fitedge.quantize.keep_float import leaf_modules
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +33,13 @@ class QuantizedModule:
     recipe: str
 
 
-def quantize_for_executorch(module: nn.Module, calibration: Sequence[np.ndarray],
-                            keep_float: list[str]) -> QuantizedModule:
-    """XNNPACK quantizer: static int8 activations per tensor, int8 weights per channel, calibrated."""
+def quantize_for_executorch(module: nn.Module, calibration: Sequence[np.ndarray], keep_float: list[str],
+                            dynamic: tuple[int, int] | None = None,
+                            grid: tuple[int, int] | None = None) -> QuantizedModule:
+    """XNNPACK quantizer: static int8 activations per tensor, int8 weights per channel, calibrated.
+
+    ``dynamic``/``grid``: capture with the bounded dynamic length, so the quantized graph keeps it.
+    """
     from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import (
         XNNPACKQuantizer,
         get_symmetric_quantization_config,
@@ -41,9 +47,10 @@ def quantize_for_executorch(module: nn.Module, calibration: Sequence[np.ndarray]
 
     quantizer = XNNPACKQuantizer().set_global(get_symmetric_quantization_config(is_per_channel=True))
     for name in leaf_modules(module, keep_float):
-        quantizer.set_module_name(name, None)
-    converted = _prepare_calibrate_convert(module, quantizer, calibration, fold=True)
-    return QuantizedModule(converted, quantizer, "pt2e-xnnpack-static-per-channel")
+        # set_module_name refuses None, but annotate() reads a None entry as "leave this module float".
+        quantizer.module_name_config[name] = None
+    converted = prepare_calibrate_convert(module, quantizer, calibration, dynamic=dynamic, grid=grid)
+    return QuantizedModule(converted, quantizer, "pt2e-xnnpack-static-per-channel-float-norms")
 
 
 def quantize_for_litert(module: nn.Module, calibration: Sequence[np.ndarray], keep_float: list[str],
@@ -59,16 +66,17 @@ def quantize_for_litert(module: nn.Module, calibration: Sequence[np.ndarray], ke
         quantizer.module_name_config[name.replace("_", ".")] = None
     # Dynamic quantization observes nothing at calibration; one window is enough to trace the observers.
     windows = calibration if mode == "static" else calibration[:1]
-    converted = _prepare_calibrate_convert(module, quantizer, windows, fold=False)
+    converted = prepare_calibrate_convert(module, quantizer, windows, fold=False)
     return QuantizedModule(converted, quantizer, f"pt2e-litert-{mode}-per-channel")
 
 
-def _prepare_calibrate_convert(module: nn.Module, quantizer: Any, calibration: Sequence[np.ndarray],
-                               fold: bool) -> nn.Module:
+def prepare_calibrate_convert(module: nn.Module, quantizer: Any, calibration: Sequence[np.ndarray],
+                              fold: bool = True, dynamic: tuple[int, int] | None = None,
+                              grid: tuple[int, int] | None = None) -> nn.Module:
+    """Capture, annotate with ``quantizer``, observe ``calibration``, convert: the PT2E steps every recipe shares."""
     from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
 
-    example = torch.from_numpy(calibration[0])[None]
-    graph = torch.export.export(module, (example,), strict=False).module()
+    graph = capture(module, len(calibration[0]), dynamic, grid).module()
     prepared = prepare_pt2e(graph, quantizer)
     with torch.no_grad():
         for window in calibration:
