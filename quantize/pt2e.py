@@ -40,6 +40,13 @@ def quantize_for_executorch(module: nn.Module, calibration: Sequence[np.ndarray]
 
     ``dynamic``/``grid``: capture with the bounded dynamic length, so the quantized graph keeps it.
     """
+    quantizer = executorch_quantizer(module, keep_float)
+    converted = prepare_calibrate_convert(module, quantizer, calibration, dynamic=dynamic, grid=grid)
+    return QuantizedModule(converted, quantizer, "pt2e-xnnpack-static-per-channel-float-norms")
+
+
+def executorch_quantizer(module: nn.Module, keep_float: list[str]) -> Any:
+    """The XNNPACK quantizer of the ExecuTorch recipe, leaving ``keep_float`` modules of ``module`` float."""
     from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import (
         XNNPACKQuantizer,
         get_symmetric_quantization_config,
@@ -49,8 +56,7 @@ def quantize_for_executorch(module: nn.Module, calibration: Sequence[np.ndarray]
     for name in leaf_modules(module, keep_float):
         # set_module_name refuses None, but annotate() reads a None entry as "leave this module float".
         quantizer.module_name_config[name] = None
-    converted = prepare_calibrate_convert(module, quantizer, calibration, dynamic=dynamic, grid=grid)
-    return QuantizedModule(converted, quantizer, "pt2e-xnnpack-static-per-channel-float-norms")
+    return quantizer
 
 
 def quantize_for_litert(module: nn.Module, calibration: Sequence[np.ndarray], keep_float: list[str],
@@ -74,9 +80,13 @@ def prepare_calibrate_convert(module: nn.Module, quantizer: Any, calibration: Se
                               fold: bool = True, dynamic: tuple[int, int] | None = None,
                               grid: tuple[int, int] | None = None) -> nn.Module:
     """Capture, annotate with ``quantizer``, observe ``calibration``, convert: the PT2E steps every recipe shares."""
+    return quantize_graph(capture(module, len(calibration[0]), dynamic, grid).module(), quantizer, calibration, fold)
+
+
+def quantize_graph(graph: nn.Module, quantizer: Any, calibration: Sequence[np.ndarray], fold: bool = True) -> nn.Module:
+    """Annotate a captured graph module with ``quantizer``, observe ``calibration``, convert."""
     from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
 
-    graph = capture(module, len(calibration[0]), dynamic, grid).module()
     prepared = prepare_pt2e(graph, quantizer)
     with torch.no_grad():
         for window in calibration:

@@ -7,15 +7,16 @@ over every block takes seconds to minutes. Measured on held-out speech, as the e
 
 from __future__ import annotations
 
+import copy
 import logging
 from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
 
-from fitedge.edge.capture import DeployableEncoder, OutputSpec
+from fitedge.edge.capture import DeployableEncoder, OutputSpec, capture
 from fitedge.edge.verify import parity, worst
-from fitedge.quantize.pt2e import quantize_for_executorch
+from fitedge.quantize.pt2e import executorch_quantizer, quantize_graph
 
 log = logging.getLogger(__name__)
 
@@ -57,11 +58,13 @@ def block_sensitivity(source: str, calib: str | None, seconds: float = 4.0,
         reference = [deployable(w)[0].numpy() for w in held]
     results = []
     names = blocks(deployable)
+    graph = capture(deployable, len(audio.calibration[0])).module()  # captured once, quantized per block
     for block in names:
         # The export recipe with every other block kept float (a module-name config for the block alone would
         # miss its convs: their weight nodes carry no module stack, so XNNPACK's name filter rejects them).
         others = [f"encoder.{b}" for b in names if b != block]
-        quantized = quantize_for_executorch(deployable, audio.calibration, others).module
+        quantizer = executorch_quantizer(deployable, others)
+        quantized = quantize_graph(copy.deepcopy(graph), quantizer, audio.calibration)
         with torch.no_grad():
             result = worst([parity(ref, quantized(w)[0].numpy()) for w, ref in zip(held, reference)])
         log.info("%s: %s", block, result.describe())
