@@ -21,7 +21,7 @@ from fitedge.edge import bundle as bd
 from fitedge.edge import manifest as mf
 from fitedge.edge import runtime
 from fitedge.edge.artifacts import ArtifactJob, build_artifact, plan_jobs
-from fitedge.edge.model_source import ExportModel, load_export_model
+from fitedge.edge.model_source import load_export_model
 from fitedge.edge.options import ExportOptions
 from fitedge.edge.verify import Parity, check_fp32, check_int8, compare_outputs, worst
 
@@ -120,5 +120,3 @@ def _rank_latencies(artifacts: list[dict[str, Any]]) -> None:
             for a in same:
                 a["latency_vs_fastest"] = round(a["latency_ms"] / fastest, 3)
 
-
-__all__ = ["ExportModel", "ExportOptions", "export_bundle", "median_latency_ms"]
