@@ -37,3 +37,8 @@ lint: setup
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# The end-to-end recipe (about 60 min on 2 cores): corpus, teacher, two students, their artifacts, PER table.
+.PHONY: recipe
+recipe: setup system
+	$(PY) -m fitedge.bench.recipe runs/recipe
