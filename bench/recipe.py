@@ -77,8 +77,13 @@ class Paths:
         self.teacher = self.pretrain / "teacher"
         self.bench, self.per, self.report = work / "bench", work / "per", work / "report"
 
+    def distill_run(self, name: str) -> Path:
+        return self.work / f"distill_{name}"
+
     def student(self, name: str) -> Path:
-        return self.work / f"distill_{name}" / "best"
+        """The student with the best validation loss, else the last one (a run too short to validate)."""
+        best = self.distill_run(name) / "best"
+        return best if (best / "config.json").is_file() else self.distill_run(name) / "final"
 
     def bundle(self, name: str) -> Path:
         return self.work / "bundles" / name
@@ -107,9 +112,9 @@ def run_recipe(config: RecipeConfig = RecipeConfig(), say: Say = print) -> Path:
           "--seed", config.seed], needs=["synth corpus"])
     for name, (student, objective) in STUDENTS.items():
         student.save(p.configs / f"{name}.json")
-        _cmd(steps, say, f"distill {name}", p.student(name) / "config.json",
+        _cmd(steps, say, f"distill {name}", p.distill_run(name) / "final" / "config.json",
              ["distill", "--teacher", p.teacher, "--student", p.configs / f"{name}.json", "--data", p.synth,
-              "--out", p.student(name).parent, "--objective", objective, "--minutes", config.distill_minutes,
+              "--out", p.distill_run(name), "--objective", objective, "--minutes", config.distill_minutes,
               "--batch-seconds", 16, "--crop-seconds", 4,
               "--steps", 100_000, "--threads", config.threads, "--seed", config.seed],
              needs=["pretrain teacher"])

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 from eval_helpers import tiny_corpus
+from export_helpers import assert_one_line_error, run_cli
 
 from fitedge.bench.bootstrap import bootstrap_error_rate
 from fitedge.bench.edit_distance import edit_counts, edit_distance, error_rate
@@ -68,3 +70,15 @@ def test_probe_learns_well_below_chance(corpus: Path) -> None:
     assert report.ci_low <= report.per <= report.ci_high
     assert report.utterances == len(load_split(corpus, "test"))
     assert report.substitutions + report.deletions + report.insertions == round(report.per * report.reference_phonemes)
+
+
+def test_eval_per_cli_writes_a_report_and_fails_in_one_line(corpus: Path, tmp_path: Path) -> None:
+    result = run_cli("eval", "per", "mfcc", "--data", str(corpus), "--epochs", "2", "--json", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "per_report.json").read_text())
+    assert report["model"] == "mfcc" and report["utterances"] == len(load_split(corpus, "test"))
+    assert report["ci_low"] <= report["per"] <= report["ci_high"]
+    empty = tmp_path / "not_a_corpus"
+    empty.mkdir()
+    assert_one_line_error(run_cli("eval", "per", "mfcc", "--data", str(empty)), "train.tsv")
+    assert_one_line_error(run_cli("eval", "per", "mfcc", "--data", str(corpus), "--layer", "top"), "--layer")
