@@ -22,7 +22,7 @@ from torch import nn
 
 from fitedge.distill.checkpoint import save_checkpoint
 from fitedge.distill.dataset import AudioItem
-from fitedge.distill.distributed import DistEnv, broadcast_from_main, gather_objects, mean_over_ranks, unwrap, wrap_ddp
+from fitedge.distill.distributed import DistEnv, gather_objects, mean_over_ranks, unwrap, wrap_ddp
 from fitedge.distill.encoder import Encoder
 from fitedge.distill.heads import StudentWithHeads, build_heads
 from fitedge.distill.layer_map import LayerMap, check_layer_map, distilhubert_layer_map, hint_layer_map
@@ -38,6 +38,7 @@ from fitedge.distill.train_state import (
     restore_rng,
     save_train_state,
 )
+from fitedge.distill.validation import validate_and_decide
 from fitedge.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -182,7 +183,7 @@ def distill(teacher: Encoder, student: Encoder, train: Sequence[AudioItem], vali
                         bar.set_postfix(loss=f"{record['loss']:.4f}", audio_s_per_s=f"{record['audio_s_per_s']:.0f}")
                     bar.update(1)
                     if valid and pos.step % cfg.valid_every == 0:
-                        stopped = _validate_and_decide(model, losses, valid, cfg, env, pos, run_log, run_dir)
+                        stopped = validate_and_decide(model, losses, valid, cfg, env, pos, run_log, run_dir)
                     if pos.step % cfg.save_every == 0:
                         save_state()
                     if cfg.max_minutes is not None and time.monotonic() - start > 60 * cfg.max_minutes:
@@ -233,40 +234,6 @@ def _resume(run_dir: Path, model: nn.Module, optimizer: torch.optim.Optimizer, s
     log.info("resuming at step %d (epoch %d, batch %d)", state["position"].step, state["position"].epoch,
              state["position"].batches_in_epoch)
     return state["position"]
-
-
-def _validate_and_decide(model: StudentWithHeads, losses, items: Sequence[AudioItem], cfg: DistillConfig,
-                         env: DistEnv, pos: Position, run_log: RunLog, run_dir: Path) -> str:
-    """Validate on the main rank, track the best last-layer loss, and agree on every rank whether to stop."""
-    stop = False
-    if env.is_main:
-        per_layer = validate(model, losses, items, cfg, env)
-        last = per_layer[-1]
-        if last < pos.best_valid:
-            pos.best_valid, pos.bad_validations = last, 0
-            save_checkpoint(model.student, run_dir / "best", heads=None, meta={"distill": {"step": pos.step}})
-        else:
-            pos.bad_validations += 1
-        stop = pos.bad_validations >= cfg.patience
-        run_log.write({"kind": "valid", "step": pos.step, "last_layer_loss": last, "layers": per_layer,
-                       "best": pos.best_valid, "bad_validations": pos.bad_validations})
-    # Every rank keeps the same early-stopping record, so a resumed run decides the same way on any rank.
-    pos.best_valid, pos.bad_validations, stop = broadcast_from_main((pos.best_valid, pos.bad_validations, stop), env)
-    return "early_stopping" if stop else "max_steps"
-
-
-@torch.no_grad()
-def validate(model: StudentWithHeads, losses, items: Sequence[AudioItem], cfg: DistillConfig,
-             env: DistEnv) -> list[float]:
-    """Per-head validation losses (utterance-weighted means over the validation audio), in eval mode."""
-    model.eval()
-    loader, _, _ = audio_loader(items, cfg, DistEnv(device=env.device), shuffle=False)
-    sums, count = None, 0
-    for wav, lengths in loader:
-        terms = torch.stack(losses(wav, lengths, model).per_layer) * len(lengths)
-        sums, count = terms if sums is None else sums + terms, count + len(lengths)
-    model.train()
-    return [float(v) / max(count, 1) for v in sums]
 
 
 def _groups(batches: Iterator, size: int) -> Iterator[list]:

@@ -119,7 +119,8 @@ def distill(ctx: click.Context, teacher: str, student: str, data: str, valid_dat
     if not env.is_main:
         return
     summary = {"final": str(result.final_dir) if result.final_dir else None, "steps": result.steps,
-               "stopped": result.stopped, "best_valid_last_layer": result.best_valid,
+               "stopped": result.stopped,
+               "best_valid_last_layer": result.best_valid if result.best_valid != float("inf") else None,
                "skipped_audio": result.skipped_audio, "log": str(Path(run_dir) / "log.jsonl")}
     if as_json:
         click.echo(json.dumps(summary))

@@ -20,8 +20,12 @@ from fitedge.distill.dataset import list_audio
 from fitedge.distill.distiller import DistillConfig, distill
 from fitedge.distill.distributed import DistEnv
 from fitedge.distill.encoder import build_encoder
-from fitedge.distill.run_log import read_log
-from fitedge.distill.train_state import STATE_FILE
+from fitedge.distill.heads import StudentWithHeads, build_heads
+from fitedge.distill.layer_map import hint_layer_map
+from fitedge.distill.losses import hint_loss
+from fitedge.distill.run_log import RunLog, read_log
+from fitedge.distill.train_state import STATE_FILE, Position
+from fitedge.distill.validation import validate_and_decide
 from fitedge.edge.cli import _register, cli
 
 
@@ -89,6 +93,28 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+def test_early_stopping_after_patience_validations_without_improvement(teacher_dir, speech, tmp_path) -> None:
+    teacher = fitedge.load(teacher_dir).eval()
+    student = build_encoder(tiny_student())
+    model = StudentWithHeads(student, build_heads(student, teacher.config.dim, hint_layer_map(2, 2)))
+
+    def losses(wav, lengths, net):
+        with torch.no_grad():
+            states = teacher(wav, lengths).hidden_states
+        return hint_loss(net(wav, lengths)[0], [states[1], states[2]], None)
+
+    cfg = DistillConfig(patience=2, crop_seconds=None)
+    pos, log = Position(best_valid=float("inf")), RunLog(tmp_path / "log.jsonl", True)
+    args = (model, losses, list_audio(speech)[:2], cfg, DistEnv(), pos, log, tmp_path)
+    assert validate_and_decide(*args) == "max_steps" and pos.bad_validations == 0  # first: best so far
+    assert (tmp_path / "best").is_dir()
+    pos.best_valid = 0.0  # nothing beats a perfect score
+    assert validate_and_decide(*args) == "max_steps" and pos.bad_validations == 1
+    assert validate_and_decide(*args) == "early_stopping" and pos.bad_validations == 2
+    records = read_log(tmp_path / "log.jsonl")
+    assert [r["kind"] for r in records] == ["valid"] * 3 and len(records[0]["layers"]) == 2
 
 
 def _cli_args(teacher_dir: Path, speech: Path, out: Path, student: Path) -> list[str]:
