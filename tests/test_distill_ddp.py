@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 from distill_helpers import NO_DROPOUT, tiny_student, tiny_teacher, write_speech
 
@@ -26,6 +27,7 @@ def _distill(tmp_path: Path, out: str, extra: list[str]) -> Path:
     return tmp_path / out
 
 
+@pytest.mark.slow
 def test_two_process_ddp_matches_one_process_with_the_same_global_batch(tmp_path) -> None:
     # Equal-length utterances and no dropout: the two runs then differ only by floating-point summation order.
     write_speech(tmp_path / "speech", count=8, seconds=1.0)

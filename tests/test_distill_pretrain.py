@@ -56,6 +56,7 @@ def test_uniform_phone_frames_spread_phonemes_over_the_speech_only() -> None:
     assert set(labels[speech]) == {7, 8} and (labels[speech] == 7).sum() == pytest.approx(len(speech) / 2, abs=1)
 
 
+@pytest.mark.slow
 def test_pretraining_loss_falls_on_a_tiny_corpus(tmp_path) -> None:
     torch.set_num_threads(1)
     write_speech(tmp_path / "speech", count=8, seconds=1.5)

@@ -151,6 +151,7 @@ def uninterrupted(teacher_dir, speech, student_json, tmp_path_factory) -> Path:
     return out / "final"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kill", [signal.SIGKILL, signal.SIGTERM], ids=["crash", "sigterm"])
 def test_a_killed_run_resumes_to_the_same_weights_as_an_uninterrupted_one(teacher_dir, speech, student_json,
                                                                           uninterrupted, tmp_path, kill) -> None:
