@@ -90,6 +90,12 @@ class DeployableEncoder(nn.Module):
         return tuple(out.hidden_states[i] for i in self.spec.layers)
 
 
+def on_grid(samples: int, grid: tuple[int, int]) -> int:
+    """The longest length ``offset + multiple * k`` not above ``samples``."""
+    multiple, offset = grid
+    return offset + multiple * ((samples - offset) // multiple)
+
+
 def dynamic_length(dynamic: tuple[int, int], grid: tuple[int, int]) -> Any:
     """The sample axis as ``offset + multiple * frames`` with ``frames`` bounded by ``dynamic`` (in samples).
 
@@ -108,8 +114,7 @@ def capture(module: nn.Module, samples: int, dynamic: tuple[int, int] | None = N
     shapes = None
     if dynamic is not None:
         assert grid is not None, "a dynamic length needs the length grid"
-        multiple, offset = grid
-        samples = offset + multiple * ((samples - offset) // multiple)  # the example must lie on the grid
+        samples = on_grid(samples, grid)  # the example must lie on the grid
         shapes = {INPUT_NAME: {1: dynamic_length(dynamic, grid)}}
     example = (torch.zeros(1, samples),)
     try:

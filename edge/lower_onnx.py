@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from fitedge.edge.capture import INPUT_NAME, dynamic_length
+from fitedge.edge.capture import INPUT_NAME, dynamic_length, on_grid
 from fitedge.edge.runtime import one_line
 from fitedge.errors import ExportError
 
@@ -26,8 +26,7 @@ def lower_to_onnx(module: nn.Module, samples: int, out_path: Path, output_names:
     """
     shapes = None
     if dynamic is not None:
-        multiple, offset = grid
-        samples = offset + multiple * ((samples - offset) // multiple)
+        samples = on_grid(samples, grid)
         shapes = {INPUT_NAME: {1: dynamic_length(dynamic, grid)}}
     example = (torch.zeros(1, samples),)
     chatter = io.StringIO()

@@ -21,6 +21,7 @@ from fitedge.edge import bundle as bd
 from fitedge.edge import manifest as mf
 from fitedge.edge import runtime
 from fitedge.edge.artifacts import ArtifactJob, build_artifact, plan_jobs
+from fitedge.edge.capture import on_grid
 from fitedge.edge.model_source import load_export_model
 from fitedge.edge.options import ExportOptions
 from fitedge.edge.verify import Parity, check_fp32, check_int8, compare_outputs, worst
@@ -43,9 +44,8 @@ def export_bundle(source: str | Path, out: str | Path, options: ExportOptions,
     model = load_export_model(source, options)
     if options.dynamic is not None:
         # Put the golden/static length on the dynamic artifacts' length grid, so every artifact sees the same audio.
-        multiple, offset = model.length_grid
-        on_grid = offset + multiple * ((options.input_samples - offset) // multiple)
-        options = dataclasses.replace(options, seconds=on_grid / model.config.sample_rate)
+        samples = on_grid(options.input_samples, model.length_grid)
+        options = dataclasses.replace(options, seconds=samples / model.config.sample_rate)
     say(f"model {model.name}: {model.parameters:,} parameters, {'trained' if model.trained else 'UNTRAINED'}")
     audio = load_calibration(options.calib, options.input_samples, options.calib_windows)
     golden_input = audio.held_out[0][None, :]

@@ -56,7 +56,7 @@ class Runner:
         self._check_length(x.shape[1])
         if self.length_grid is not None:
             multiple, offset = self.length_grid
-            x = x[:, : offset + multiple * ((x.shape[1] - offset) // multiple)]
+            x = x[:, : offset + multiple * ((x.shape[1] - offset) // multiple)]  # capture.on_grid, without torch
         outputs = self._run(x)
         if len(outputs) != len(self.output_names):
             raise ExportError(f"{self.path}: returned {len(outputs)} outputs, expected {len(self.output_names)}")
