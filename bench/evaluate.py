@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -156,15 +157,35 @@ def evaluate_per(model_or_artifact: str | Path, corpus_dir: str | Path, layer: s
         layer: ``last``, a hidden-state index, or ``weighted`` (learned softmax-weighted sum of all layers).
         probe: probe shape and training.
         settings: corpus subsets, seed and interval.
-        threads: runtime threads for an artifact.
+        threads: threads of the artifact's runtime and of PyTorch (eager model, probe); ``None``: defaults.
         progress: show progress bars.
     """
     from fitedge.bench.features import feature_source
 
-    source = feature_source(str(model_or_artifact), layer, threads)
-    trained = train_corpus_probe(source, corpus_dir, probe, settings, progress)
-    source.stats.padded = source.stats.chunked = 0  # the report counts the test split only
-    return score_per(trained, source, corpus_dir, str(model_or_artifact), settings, progress, {"layer": str(layer)})
+    with torch_threads(threads):
+        source = feature_source(str(model_or_artifact), layer, threads)
+        trained = train_corpus_probe(source, corpus_dir, probe, settings, progress)
+        source.stats.padded = source.stats.chunked = 0  # the report counts the test split only
+        return score_per(trained, source, corpus_dir, str(model_or_artifact), settings, progress,
+                         {"layer": str(layer), "threads": threads})
+
+
+@contextmanager
+def torch_threads(threads: int | None) -> Iterator[None]:
+    """PyTorch's intra-op threads set to ``threads`` (unchanged when ``None``) for the duration.
+
+    On a busy machine fewer threads than cores can be many times faster: a thread that waits for a core
+    stalls every parallel operation.
+    """
+    import torch
+
+    previous = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def _optional_split(corpus_dir: str | Path, split: str, settings: EvalSettings) -> list:

@@ -26,7 +26,8 @@ def eval_() -> None:
 @click.option("--max-train", type=int, default=None, help="Use at most this many train utterances (seeded subset).")
 @click.option("--max-test", type=int, default=None, help="Use at most this many test utterances (seeded subset).")
 @click.option("--seed", default=0, show_default=True)
-@click.option("--threads", type=int, default=None, help="Runtime threads for an artifact.")
+@click.option("--threads", type=int, default=None,
+              help="Threads of the artifact's runtime and of PyTorch (eager model, probe).")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Also write per_report.json here.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def per(model_or_artifact: str, corpus: Path, layer: str, kind: str, hidden: int, epochs: int, lr: float,
