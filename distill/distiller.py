@@ -29,7 +29,7 @@ from fitedge.distill.layer_map import LayerMap, check_layer_map, distilhubert_la
 from fitedge.distill.loaders import audio_loader
 from fitedge.distill.losses import OBJECTIVES, LossOutput, frame_mask
 from fitedge.distill.run_log import RunLog, progress_bar
-from fitedge.distill.schedule import build_optimizer, lr_at, set_lr
+from fitedge.distill.schedule import build_optimizer, lr_at, set_lr, warn_if_cut_short
 from fitedge.distill.train_state import (
     STATE_FILE,
     Position,
@@ -188,6 +188,7 @@ def distill(teacher: Encoder, student: Encoder, train: Sequence[AudioItem], vali
                         save_state()
                     if cfg.max_minutes is not None and time.monotonic() - start > 60 * cfg.max_minutes:
                         stopped = "time"
+                        warn_if_cut_short(pos.step, cfg)
                     if stopped != "max_steps" or pos.step >= cfg.max_steps:
                         break
                 else:

@@ -27,7 +27,7 @@ from fitedge.distill.dataset import AudioDataset, AudioItem, BucketBatchSampler,
 from fitedge.distill.encoder import Encoder, build_encoder
 from fitedge.distill.masking import span_mask
 from fitedge.distill.mfcc_targets import UnitLabeler, fit_units
-from fitedge.distill.schedule import build_optimizer, lr_at, set_lr
+from fitedge.distill.schedule import build_optimizer, lr_at, set_lr, warn_if_cut_short
 from fitedge.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -170,6 +170,8 @@ def pretrain(encoder_config: EncoderConfig, cfg: PretrainConfig, train: Sequence
                 break
         epoch += 1
     bar.close()
+    if step < cfg.max_steps:
+        warn_if_cut_short(step, cfg)
     acc_m, acc_u = evaluate_masked_prediction(model, valid, labeler, cfg, mask_fn)
     meta = {"pretrain": {**_jsonable(cfg), "steps": step, "valid_masked_accuracy": acc_m,
                          "valid_unmasked_accuracy": acc_u, "skipped_audio": dataset.skipped}}

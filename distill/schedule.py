@@ -30,6 +30,17 @@ def lr_at(step: int, cfg: ScheduleConfig) -> float:
     return cfg.lr * max(0.0, (cfg.max_steps - step) / remaining)
 
 
+def warn_if_cut_short(step: int, cfg: ScheduleConfig) -> None:
+    """Say so when a time limit stopped a run long before its schedule ended (the rate never decayed)."""
+    warmup = max(1, round(cfg.warmup_ratio * cfg.max_steps))
+    if step < warmup:
+        log.warning("stopped at step %d, still warming up (%d warm-up steps of %d): the learning rate never reached "
+                    "its peak; give --steps that fit the time limit", step, warmup, cfg.max_steps)
+    elif step < 0.5 * cfg.max_steps:
+        log.warning("stopped at step %d of %d: the learning rate was still at %.0f%% of its peak; give --steps that "
+                    "fit the time limit", step, cfg.max_steps, 100 * lr_at(step, cfg) / cfg.lr)
+
+
 def build_optimizer(model: nn.Module, lr: float, betas: tuple[float, float], eps: float,
                     weight_decay: float) -> torch.optim.AdamW:
     """AdamW with weight decay on matrices and kernels only: 1-D tensors (biases, norm scales) are not decayed."""

@@ -14,7 +14,7 @@ from fitedge.distill.encoder import build_encoder
 from fitedge.distill.heads import HintHeads, StudentWithHeads, build_heads
 from fitedge.distill.layer_map import check_layer_map, distilhubert_layer_map, hint_layer_map, parse_layer_map
 from fitedge.distill.losses import distilhubert_loss, frame_mask, hint_loss
-from fitedge.distill.schedule import build_optimizer, lr_at
+from fitedge.distill.schedule import build_optimizer, lr_at, warn_if_cut_short
 from fitedge.errors import ConfigError
 
 
@@ -99,6 +99,13 @@ def test_schedule_warms_up_linearly_then_decays_linearly_to_zero() -> None:
     assert lr_at(100, cfg) == 0.0
     decay = [lr_at(s, cfg) for s in range(10, 101)]
     assert all(a > b for a, b in zip(decay, decay[1:]))
+
+
+def test_a_run_cut_short_by_its_time_limit_says_so(caplog) -> None:
+    with caplog.at_level("WARNING"):
+        warn_if_cut_short(900, DistillConfig(max_steps=100_000))  # a time limit hit inside the warm-up
+        warn_if_cut_short(1300, DistillConfig(max_steps=1400))  # nearly done: nothing to say
+    assert len(caplog.records) == 1 and "still warming up" in caplog.records[0].getMessage()
 
 
 def test_weight_decay_skips_biases_and_norms() -> None:
