@@ -28,6 +28,11 @@ def _label(run: dict) -> str:
     return name if run["device"] == "host" else f"{name} [{run['device']}]"
 
 
+def _value(v: float) -> str:
+    """A bar label: whole numbers with thousands separators from 100 up, three significant digits below."""
+    return f"{v:,.0f}" if v >= 100 else f"{v:.3g}"
+
+
 def _save(fig, path: Path) -> Path:
     fig.tight_layout()
     fig.savefig(path, dpi=DPI)
@@ -50,7 +55,7 @@ def plot_latency_by_artifact(runs: list[dict], path: Path) -> Path | None:
               for r in chosen]
     ax.barh([_label(r) for r in chosen], p50, xerr=whisker, color=colors, capsize=3)
     for y, (value, extra) in enumerate(zip(p50, whisker[1])):
-        ax.text(value + extra, y, f"  {value:.3g}", va="center", fontsize=8)
+        ax.text(value + extra, y, f"  {_value(value)}", va="center", fontsize=8)
     ax.set_xlabel("latency, ms (bar: p50, whisker: p90)")
     ax.set_xlim(0, max(p + e for p, e in zip(p50, whisker[1])) * 1.15)
     ax.set_title(f"Latency by artifact, {cell[0]:g} s of audio, {cell[1]} threads\n"
@@ -107,7 +112,7 @@ def plot_sizes(runs: list[dict], path: Path) -> Path | None:
                                                     for r in chosen])
     for y, (r, value) in enumerate(zip(chosen, mb)):
         saving = savings.get((r["model"], r["runtime"])) if r["precision"] == "int8" else None
-        ax.text(value, y, f" {value:.3g}" + (f"  (-{100 * saving:.0f}% vs fp32)" if saving else ""), va="center",
+        ax.text(value, y, f" {_value(value)}" + (f"  (-{100 * saving:.0f}% vs fp32)" if saving else ""), va="center",
                 fontsize=8)
     ax.set_xlabel("size, MB (eager: float32 weights)")
     ax.set_title("Model size by artifact\nblue: fp32, orange: int8 (saving vs the same runtime's fp32)", fontsize=10)
