@@ -74,7 +74,7 @@ def build_artifact(job: ArtifactJob, model: ExportModel, calibration: Sequence[n
     if job.target == "pte":
         recipe, extra["delegation"] = _build_pte(deployable, job, calibration, kept, samples, path, model.length_grid)
     elif job.target == "tflite":
-        recipe, extra["delegation"] = _build_tflite(deployable, job, calibration, kept, samples, path, options)
+        recipe, extra = _build_tflite(deployable, job, calibration, kept, samples, path, options)
     else:
         recipe = _build_onnx(deployable, job, model, calibration, kept, samples, path, options)
     return {
@@ -105,15 +105,18 @@ def _build_pte(deployable: Any, job: ArtifactJob, calibration: Sequence[np.ndarr
 
 def _build_tflite(deployable: Any, job: ArtifactJob, calibration: Sequence[np.ndarray], kept: list[str],
                   samples: int, path: Path, options: ExportOptions) -> tuple[str, dict[str, Any]]:
-    from fitedge.edge.lower_litert import litert_delegation, lower_to_tflite
+    """The ``.tflite``; returns the recipe and the entry's ``delegation`` (and ``input_quantization``)."""
+    from fitedge.edge.lower_litert import litert_delegation, litert_input_quantization, lower_to_tflite
     from fitedge.quantize.pt2e import quantize_for_litert
 
     if job.precision == "fp32":
         lower_to_tflite(deployable, samples, path)
-        return "litert-torch-fp32", litert_delegation(path)
+        return "litert-torch-fp32", {"delegation": litert_delegation(path)}
     quantized = quantize_for_litert(deployable, calibration, kept, options.litert_int8)
     lower_to_tflite(quantized.module, samples, path, quantized.quantizer)
-    return quantized.recipe, litert_delegation(path)
+    # fitedge.edge.runtime quantizes float audio for such a model; an app must do the same.
+    return quantized.recipe, {"delegation": litert_delegation(path),
+                              "input_quantization": litert_input_quantization(path)}
 
 
 def _build_onnx(deployable: Any, job: ArtifactJob, model: ExportModel, calibration: Sequence[np.ndarray],

@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -38,6 +39,17 @@ def lower_to_tflite(module: nn.Module, samples: int, out_path: Path, quantizer: 
         raise ExportError(f"LiteRT conversion failed: {type(e).__name__}: {one_line(e)}") from e
     finally:
         log.debug("litert-torch: %s", chatter.getvalue())
+
+
+def litert_input_quantization(path: Path) -> dict[str, Any] | None:
+    """A fully-quantized (static int8) model takes integer audio: its dtype, scale and zero point, else ``None``."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    details = Interpreter(model_path=str(path)).get_input_details()[0]
+    if details["dtype"] == np.float32:
+        return None
+    scale, zero = details["quantization"]
+    return {"dtype": np.dtype(details["dtype"]).name, "scale": float(scale), "zero_point": int(zero)}
 
 
 def litert_delegation(path: Path) -> dict[str, Any]:

@@ -139,8 +139,26 @@ class LiteRTRunner(Runner):
         super().__init__(path, **_io_from_manifest(path, len(self.output_keys), int(shape[1]), kw))
 
     def _run(self, x: np.ndarray) -> list[np.ndarray]:
-        result = self.signature(**{self.input_key: x})
-        return [result[k] for k in self.output_keys]
+        inputs = self.signature.get_input_details()[self.input_key]
+        result = self.signature(**{self.input_key: _quantize_like(x, inputs)})
+        outputs = self.signature.get_output_details()
+        return [_dequantize_like(result[k], outputs[k]) for k in self.output_keys]
+
+
+def _quantize_like(x: np.ndarray, details: dict[str, Any]) -> np.ndarray:
+    """Float audio into a fully-quantized model's integer input (static int8 LiteRT models have one)."""
+    if details["dtype"] == np.float32:
+        return x
+    scale, zero = details["quantization"]
+    info = np.iinfo(details["dtype"])
+    return np.clip(np.round(x / scale + zero), info.min, info.max).astype(details["dtype"])
+
+
+def _dequantize_like(y: np.ndarray, details: dict[str, Any]) -> np.ndarray:
+    if details["dtype"] == np.float32:
+        return y
+    scale, zero = details["quantization"]
+    return (y.astype(np.float32) - zero) * scale
 
 
 class OnnxRunner(Runner):

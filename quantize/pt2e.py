@@ -61,19 +61,37 @@ def executorch_quantizer(module: nn.Module, keep_float: list[str]) -> Any:
 
 def quantize_for_litert(module: nn.Module, calibration: Sequence[np.ndarray], keep_float: list[str],
                         mode: str = "dynamic") -> QuantizedModule:
-    """litert-torch's PT2E quantizer; ``dynamic`` (int8 weights, activations quantized at run time) or ``static``."""
+    """litert-torch's PT2E quantizer; ``dynamic`` (int8 weights, activations quantized at run time) or ``static``.
+
+    The converter's dynamic mode quantizes every weight it finds, float-kept or not, so kept-float modules
+    switch the recipe to ``static`` (the recipe name in the manifest says so).
+    """
     from litert_torch.quantize.pt2e_quantizer import PT2EQuantizer, get_symmetric_quantization_config
 
+    if keep_float and mode == "dynamic":
+        log.warning("LiteRT: --keep-float needs static int8 (dynamic mode quantizes every weight); using static")
+        mode = "static"
     config = get_symmetric_quantization_config(is_per_channel=True, is_dynamic=mode == "dynamic")
     quantizer = PT2EQuantizer().set_global(config)
-    for name in leaf_modules(module, keep_float):
-        # set_module_name refuses None; an entry of None is what "leave this module alone" means to annotate(),
-        # and its filter matches the module-stack names with "_" spelt "." (see _get_module_name_filter).
-        quantizer.module_name_config[name.replace("_", ".")] = None
+    graph = capture(module, len(calibration[0])).module()
+    for name in _litert_stack_names(graph, leaf_modules(module, keep_float)):
+        # set_module_name refuses None; an entry of None is what "leave this module alone" means to annotate().
+        quantizer.module_name_config[name] = None
     # Dynamic quantization observes nothing at calibration; one window is enough to trace the observers.
     windows = calibration if mode == "static" else calibration[:1]
-    converted = prepare_calibrate_convert(module, quantizer, windows, fold=False)
+    converted = quantize_graph(graph, quantizer, windows, fold=False)
     return QuantizedModule(converted, quantizer, f"pt2e-litert-{mode}-per-channel")
+
+
+def _litert_stack_names(graph: nn.Module, modules: list[str]) -> list[str]:
+    """The names litert-torch's module filter compares for ``modules``: it derives them from the graph's
+    ``nn_module_stack`` keys (cut after ``L__self___``, ``_`` read as ``.``), not from the module paths."""
+    wanted, names = set(modules), set()
+    for node in graph.graph.nodes:
+        for key, (path, _) in node.meta.get("nn_module_stack", {}).items():
+            if path in wanted:
+                names.add(key[len("L__self___"):].replace("_", "."))
+    return sorted(names)
 
 
 def prepare_calibrate_convert(module: nn.Module, quantizer: Any, calibration: Sequence[np.ndarray],

@@ -122,6 +122,14 @@ def test_keep_float_leaves_the_first_conv_float(bundle: Path) -> None:
     assert weight_sources[0] == "initializer", "the kept conv should read its float weight directly"
     assert "DequantizeLinear" in weight_sources[1:], "the other convs should be int8"
 
+    from ai_edge_litert.interpreter import Interpreter
+
+    tflite = Interpreter(model_path=str(bundle / "tiny_int8.tflite"))
+    tensors = {t["index"]: t for t in tflite.get_tensor_details()}
+    conv_weights = [tensors[op["inputs"][1]]["dtype"] for op in tflite._get_ops_details()
+                    if op["op_name"] in ("CONV_2D", "DEPTHWISE_CONV_2D")]
+    assert conv_weights[0] == np.float32 and all(w == np.int8 for w in conv_weights[1:]), conv_weights
+
 
 def test_executorch_graphs_stay_inside_xnnpack(manifest: dict) -> None:
     """No LayerNorm/GroupNorm/attention op outside the delegate; the static int8 graph is one partition."""

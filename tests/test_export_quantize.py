@@ -49,9 +49,11 @@ def test_int8_of_a_trained_model_stays_above_the_threshold(tmp_path: Path) -> No
     losses = train_tiny_on_mfcc(tmp_path / "trained")
     assert np.mean(losses[-5:]) < 0.8 * np.mean(losses[:5]), "the model did not learn anything"
     options = ExportOptions(targets=("onnx", "tflite"), precisions=("int8",), seconds=1.0, calib_windows=4,
-                            timing_runs=0)
+                            timing_runs=0, litert_int8="static")  # both with static (calibrated) activations
     doc = export_bundle(tmp_path / "trained", tmp_path / "bundle", options)
     assert doc["model"]["trained"] is True
+    tflite = next(a for a in doc["artifacts"] if a["runtime"] == "litert")
+    assert tflite["recipe"] == "pt2e-litert-static-per-channel" and tflite["input_quantization"]["dtype"] == "int8"
     for artifact in doc["artifacts"]:
         assert artifact["parity"]["cosine"] >= 0.98 and artifact["parity"]["passed"] is True, artifact
         assert artifact["parity"]["snr_db"] > 10
