@@ -78,6 +78,11 @@ def plot_latency_vs_length(scaling_rows: list[dict], path: Path) -> Path | None:
     lengths = sorted({s for row in scaling_rows for s in row["seconds"]})
     ax.set_xticks(lengths, [f"{s:g}" for s in lengths])
     ax.tick_params(axis="x", which="minor", labelbottom=False)
+    from matplotlib.ticker import FuncFormatter
+
+    plain = FuncFormatter(lambda v, _: _value(v))
+    ax.yaxis.set_major_formatter(plain)
+    ax.yaxis.set_minor_formatter(plain)
     ax.set_xlabel("audio length, s (log scale)")
     ax.set_ylabel("p50 latency, ms (log scale)")
     ax.set_title("Latency vs audio length (slope = exponent; > 1 is superlinear)")
