@@ -72,7 +72,7 @@ def headline(comparisons: list[dict]) -> dict | None:
 
 def headline_text(best: dict | None) -> str:
     if best is None:
-        return "no deployable artifact and reference both ran: no headline"
+        return "no deployable artifact was measured beside the reference: no headline"
     size = f"{best['size_pct']:.1f}% of its size" if best["size_pct"] is not None else "size unknown"
     return (f"{best['model']} {best['artifact']} ({best['runtime']} {best['precision']}) vs {best['reference']} "
             f"fp32 eager: {size}, {best['time_pct']:.1f}% of its time ({best['speedup']:.2f}x faster) on "
