@@ -25,8 +25,11 @@ system:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
-demo: setup
+# The main job on the built-in default: FitHuBERT's size against its teacher, then the fithubert preset
+# exported to all six artifacts (.pte/.tflite/.onnx x fp32/int8), verified, with the bundle's table.
+demo: setup system
 	$(VENV)/bin/fitedge info fithubert hubert-base
+	$(VENV)/bin/fitedge export fithubert --out build/fithubert_bundle --force
 
 test: setup system
 	$(VENV)/bin/ruff check .
