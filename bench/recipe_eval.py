@@ -47,7 +47,6 @@ def evaluate_all(config: Any, paths: Any, steps: Any, say: Any) -> list[Row]:
     rows = [Row("MFCC (floor)", "features", 0, note="13 MFCC + deltas, 20 ms stacks")]
     rows += [Row(name, "eager", *_checkpoint_size(path)) for name, path, step in models if steps.ok(step)]
     bundles = {n: paths.bundle(n) for n in ("fithubert", "distilhubert") if steps.ok(f"export {n}")}
-    latencies = _bench_latencies(paths.bench / "results.json")
     artifact_rows: dict[str, Row] = {}
     for corpus_name, corpus in corpora.items():
         if corpus is None:
@@ -61,8 +60,9 @@ def evaluate_all(config: Any, paths: Any, steps: Any, say: Any) -> list[Row]:
             say(f"[PER {corpus_name}] artifacts of {name}")
             result = _cached(paths.per / f"{corpus_name}_bundle_{name}.json",
                              lambda b=bundle, c=corpus, n=name: _gate_numbers(b, c, paths.student(n), probe, settings))
-            for file, numbers in result.items():
-                row = artifact_rows.setdefault(file, _artifact_row(bundle, file, latencies))
+            for file, numbers in result.items():  # both bundles name their files after the checkpoint folder
+                latencies = _bench_latencies(paths.bench / name / "results.json")
+                row = artifact_rows.setdefault(f"{name}/{file}", _artifact_row(bundle, name, file, latencies))
                 row.per[corpus_name] = numbers
     return rows + list(artifact_rows.values())
 
@@ -75,30 +75,29 @@ def _gate_numbers(bundle: Path, corpus: Path, model: Path, probe: ProbeConfig, s
     return numbers
 
 
-def _artifact_row(bundle: Path, file: str, latencies: dict[str, float]) -> Row:
+def _artifact_row(bundle: Path, name: str, file: str, latencies: dict[str, float]) -> Row:
     from fitedge.edge.manifest import find_artifact, read_manifest
 
     doc = read_manifest(bundle)
     entry = find_artifact(doc, file)
     model = doc["model"]["parameters"]
     if entry is None:  # the float model under the artifacts' framing
-        return Row(f"{bundle.name}: {file}", "eager", model, note="float model, framed like the artifacts")
+        return Row(f"{name}: {file}", "eager", model, note="float model, framed like the artifacts")
     latency = latencies.get(file, entry.get("latency_ms"))
     note = "latency: fitedge bench p50" if file in latencies else "latency: export's built-in timing"
-    return Row(f"{bundle.name}: {file}", "artifact", model, entry["bytes"], latency, note=note)
+    return Row(f"{name}: {file}", "artifact", model, entry["bytes"], latency, note=note)
 
 
 def _bench_latencies(results: Path) -> dict[str, float]:
-    """Artifact file name -> p50 ms from ``fitedge bench run``'s results.json (host runs), if there is one."""
+    """Artifact file -> p50 ms from one bundle's ``fitedge bench run`` results.json (host runs), if there is one."""
     if not results.is_file():
         return {}
     doc = json.loads(results.read_text())
     out = {}
     for run in doc.get("runs", []):
         p50 = (run.get("latency") or {}).get("p50")
-        name = Path(str(run.get("artifact") or run.get("file") or "")).name
-        if p50 is not None and name and run.get("device", "host") == "host":
-            out.setdefault(name, p50)
+        if p50 is not None and run.get("artifact") and run.get("device", "host") == "host":
+            out.setdefault(str(run["artifact"]), p50)
     return out
 
 
