@@ -44,6 +44,10 @@ class RecipeConfig:
     synth_minutes: float = 40.0
     pretrain_minutes: float = 14.0
     distill_minutes: float = 6.0
+    # The lr schedules count steps, not minutes: each run gets the steps that fit its time budget, measured on
+    # 2 cores with 16 s batches, so warm-up and decay complete instead of stopping early in warm-up.
+    pretrain_steps_per_second: float = 1.2
+    distill_steps_per_second: float = 1.5
     probe_epochs: int = 20
     max_train: int = 200
     max_test: int = 150
@@ -107,7 +111,8 @@ def run_recipe(config: RecipeConfig = RecipeConfig(), say: Say = print) -> Path:
     TEACHER.save(p.configs / "teacher.json")
     _cmd(steps, say, "pretrain teacher", p.teacher / "config.json",
          ["pretrain", "--data", p.synth, "--out", p.pretrain, "--encoder", p.configs / "teacher.json",
-          "--minutes", config.pretrain_minutes, "--steps", 100_000, "--units", 100, "--batch-seconds", 16,
+          "--minutes", config.pretrain_minutes, "--units", 100, "--batch-seconds", 16, "--unmasked-weight", 1,
+          "--steps", _steps_within(config.pretrain_minutes, config.pretrain_steps_per_second),
           "--crop-seconds", 4, "--lr", 1e-3, "--no-purity", "--threads", config.threads,
           "--seed", config.seed], needs=["synth corpus"])
     for name, (student, objective) in STUDENTS.items():
@@ -116,7 +121,8 @@ def run_recipe(config: RecipeConfig = RecipeConfig(), say: Say = print) -> Path:
              ["distill", "--teacher", p.teacher, "--student", p.configs / f"{name}.json", "--data", p.synth,
               "--out", p.distill_run(name), "--objective", objective, "--minutes", config.distill_minutes,
               "--batch-seconds", 16, "--crop-seconds", 4,
-              "--steps", 100_000, "--threads", config.threads, "--seed", config.seed],
+              "--steps", _steps_within(config.distill_minutes, config.distill_steps_per_second),
+              "--threads", config.threads, "--seed", config.seed],
              needs=["pretrain teacher"])
         _cmd(steps, say, f"export {name}", p.bundle(name) / "manifest.json",
              ["export", p.student(name), "--out", p.bundle(name), "--calib", p.synth, "--threads", config.threads,
@@ -130,6 +136,10 @@ def run_recipe(config: RecipeConfig = RecipeConfig(), say: Say = print) -> Path:
     report = write_report(p.report, rows, steps, asdict(config))
     say(f"report: {report}")
     return report
+
+
+def _steps_within(minutes: float, steps_per_second: float) -> int:
+    return max(int(minutes * 60 * steps_per_second), 10)
 
 
 def _cmd(steps: StepLog, say: Say, name: str, marker: Path, args: list, needs: tuple | list = ()) -> None:
