@@ -46,24 +46,23 @@ def cli(verbose: int) -> None:
 
 
 def _register() -> None:
-    from fitedge.edge import commands_bench, commands_data, commands_model
+    # In the order of the workflow: inspect, get data, train, ship, measure.
+    from fitedge.edge import (
+        commands_bench,
+        commands_data,
+        commands_eval,
+        commands_export,
+        commands_model,
+        commands_train,
+    )
 
-    cli.add_command(commands_model.info)
-    cli.add_command(commands_model.import_)
-    cli.add_command(commands_bench.bench)
-    cli.add_command(commands_data.data)
-    from fitedge.edge import commands_train
-
-    cli.add_command(commands_train.distill)
-    cli.add_command(commands_train.pretrain)
-    from fitedge.edge import commands_export
-
-    cli.add_command(commands_export.export)
-    cli.add_command(commands_export.verify)
-    cli.add_command(commands_export.quantize)
-    from fitedge.edge import commands_eval
-
-    cli.add_command(commands_eval.eval_)
+    for command in (
+        commands_model.info, commands_model.import_,
+        commands_data.data, commands_train.pretrain, commands_train.distill,
+        commands_export.export, commands_export.verify, commands_export.quantize,
+        commands_bench.bench, commands_eval.eval_,
+    ):
+        cli.add_command(command)
 
 
 def main() -> None:
