@@ -22,7 +22,7 @@ from torch import nn
 
 from fitedge.distill.checkpoint import save_checkpoint
 from fitedge.distill.dataset import AudioItem
-from fitedge.distill.distributed import DistEnv, gather_objects, mean_over_ranks, unwrap, wrap_ddp
+from fitedge.distill.distributed import DistEnv, any_rank, gather_objects, mean_over_ranks, unwrap, wrap_ddp
 from fitedge.distill.encoder import Encoder
 from fitedge.distill.heads import StudentWithHeads, build_heads
 from fitedge.distill.layer_map import LayerMap, check_layer_map, distilhubert_layer_map, hint_layer_map
@@ -156,7 +156,7 @@ def distill(teacher: Encoder, student: Encoder, train: Sequence[AudioItem], vali
     bar = progress_bar(cfg.max_steps, pos.step, progress and env.is_main)
     start, stopped, window, step_rng = time.monotonic(), "max_steps", _Window(), capture_rng()
     try:
-        with _sigterm_as_interrupt():
+        with _stop_at_step_boundary() as stop:
             while stopped == "max_steps" and pos.step < cfg.max_steps:
                 sampler.set_epoch(pos.epoch, start_batch=pos.batches_in_epoch)
                 dataset.set_epoch(pos.epoch)
@@ -175,7 +175,7 @@ def distill(teacher: Encoder, student: Encoder, train: Sequence[AudioItem], vali
                     optimizer.zero_grad(set_to_none=True)
                     pos.step += 1
                     pos.batches_in_epoch += len(micro)
-                    step_rng = capture_rng()  # Ctrl-C before the next step completes: it is redone from here
+                    step_rng = capture_rng()  # a second Ctrl-C mid-step: that step is redone from here
                     if pos.step % cfg.log_every == 0 or pos.step == cfg.max_steps:
                         record = window.flush(env, optimizer.param_groups[0]["lr"])
                         pos.audio_seconds += record["audio_seconds"]
@@ -189,12 +189,16 @@ def distill(teacher: Encoder, student: Encoder, train: Sequence[AudioItem], vali
                     if cfg.max_minutes is not None and time.monotonic() - start > 60 * cfg.max_minutes:
                         stopped = "time"
                         warn_if_cut_short(pos.step, cfg)
+                    if any_rank(stop.requested, env):
+                        stopped = "interrupted"
+                        log.warning("stop requested at step %d: saving the training state to resume with --resume",
+                                    pos.step)
                     if stopped != "max_steps" or pos.step >= cfg.max_steps:
                         break
                 else:
                     pos.epoch, pos.batches_in_epoch = pos.epoch + 1, 0
             save_state()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # a second Ctrl-C: stop at once, keeping the last whole step
         stopped = "interrupted"
         log.warning("interrupted at step %d: saving the training state to resume with --resume", pos.step)
         save_state(step_rng)
@@ -272,18 +276,30 @@ class _Window:
         return record
 
 
-@contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM (a scheduler or torchrun stopping the job) takes the Ctrl-C path: save, then exit cleanly."""
-    def handler(signum, frame):
-        raise KeyboardInterrupt
+class _StopRequest:
+    """Ctrl-C or SIGTERM asks the loop to stop at the next step boundary, so the saved state is a whole step
+    (a signal acted on mid-step could land between the optimiser update and the step count, and resume would
+    redo that step). A second Ctrl-C stops at once."""
 
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        if self.requested and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.requested = True
+
+
+@contextmanager
+def _stop_at_step_boundary() -> Iterator[_StopRequest]:
+    request = _StopRequest()
     try:
-        previous = signal.signal(signal.SIGTERM, handler)
+        previous = {sig: signal.signal(sig, request) for sig in (signal.SIGINT, signal.SIGTERM)}
     except ValueError:  # not the main thread: leave signals alone
-        yield
+        yield request
         return
     try:
-        yield
+        yield request
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -76,6 +76,13 @@ def mean_over_ranks(values: torch.Tensor, env: DistEnv) -> torch.Tensor:
     return values / env.world_size
 
 
+def any_rank(flag: bool, env: DistEnv) -> bool:
+    """True on every rank when ``flag`` is true on at least one (e.g. a stop request that reached one rank)."""
+    if not env.distributed:
+        return flag
+    return bool(mean_over_ranks(torch.tensor([float(flag)], device=env.device), env).item() > 0)
+
+
 def gather_objects(obj: Any, env: DistEnv) -> list[Any]:
     """``obj`` of every rank, in rank order."""
     if not env.distributed:
