@@ -45,7 +45,7 @@ def bundle(tmp_path_factory) -> Path:
 def device_results(bundle, tmp_path_factory) -> Path:
     """results.json as the Android app writes it: produced by the app's own Java core (org.fitedge.core.Cli)."""
     if shutil.which("javac") is None or not GSON.is_file():
-        pytest.skip("javac or the Debian gson jar is missing (make system)")
+        pytest.fail("javac or the Debian gson jar is missing (run make system)")
     work = tmp_path_factory.mktemp("java")
     sources = [str(p) for p in CORE.rglob("*.java")]
     subprocess.run(["javac", "--release", "17", "-d", str(work / "classes"), "-cp", str(GSON), *sources],

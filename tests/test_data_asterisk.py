@@ -26,7 +26,13 @@ try:
     TRANSCRIPTS = find_transcripts(SOUNDS)
 except DataError:
     SOUNDS = TRANSCRIPTS = None
-needs_package = pytest.mark.skipif(SOUNDS is None, reason="Debian asterisk-core-sounds-en(-wav) not installed")
+needs_package = pytest.mark.usefixtures("asterisk_package")
+
+
+@pytest.fixture
+def asterisk_package() -> None:
+    if SOUNDS is None:  # fail, not skip: `make test` installs the package, so its absence is a broken set-up
+        pytest.fail("Debian asterisk-core-sounds-en(-wav) is not installed (run make system)")
 
 
 def test_normalise_drops_annotations_and_flags_ambiguous_numbers() -> None:
