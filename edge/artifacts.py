@@ -126,7 +126,7 @@ def _build_onnx(deployable: Any, job: ArtifactJob, model: ExportModel, calibrati
 
     if job.precision == "fp32":
         lower_to_onnx(deployable, samples, path, model.spec.names, job.dynamic, model.length_grid)
-        return "torch-onnx-dynamo-fp32"
+        return "torch-onnx-dynamo-fp32-ort-fused"
     float_path = path.with_name(f".{path.stem}.float.onnx")
     lower_to_onnx(deployable, samples, float_path, model.spec.names, job.dynamic, model.length_grid)
     try:

@@ -1,4 +1,9 @@
-"""Lower a deployable module to ONNX with the dynamo exporter: fixed I/O names, optional dynamic length axis."""
+"""Lower a deployable module to ONNX with the dynamo exporter: fixed I/O names, optional dynamic length axis.
+
+The exported graph is then fused for ONNX Runtime (:func:`fuse_for_onnxruntime`): the exporter spells GELU
+as Erf/Mul/Div/Add and LayerNorm after a residual as two nodes, which ORT's own session optimizer does not
+merge; unfused they cost FitHuBERT about 15% of its CPU time in float and in int8.
+"""
 
 from __future__ import annotations
 
@@ -39,3 +44,27 @@ def lower_to_onnx(module: nn.Module, samples: int, out_path: Path, output_names:
         raise ExportError(f"ONNX export failed: {type(e).__name__}: {one_line(e)}") from e
     finally:
         log.debug("torch.onnx: %s", chatter.getvalue())
+    fuse_for_onnxruntime(out_path)
+
+
+def fuse_for_onnxruntime(path: Path) -> None:
+    """Rewrite ``path`` in place with ORT's exact fusions: Gelu, BiasGelu, LayerNorm and SkipLayerNorm.
+
+    The fused nodes are ``com.microsoft`` contrib ops, so the file then needs ONNX Runtime (which is what
+    the manifest names as its runtime). Attention fusion is off: it does not match this encoder's graph,
+    and the approximate-GELU rewrite is off because parity is checked against the exact erf GELU.
+    """
+    from onnxruntime.transformers.fusion_options import FusionOptions
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    options = FusionOptions("bert")
+    options.enable_attention = False
+    options.enable_embed_layer_norm = False
+    options.enable_gelu_approximation = False
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            fused = optimize_model(str(path), model_type="bert", optimization_options=options, opt_level=0)
+            fused.save_model_to_file(str(path), use_external_data_format=False)
+    except Exception as e:  # the optimizer raises assorted types; one line names the step
+        raise ExportError(f"ONNX Runtime graph fusion failed: {type(e).__name__}: {one_line(e)}") from e
+    log.info("fused for onnxruntime: %s", {k: v for k, v in fused.get_fused_operator_statistics().items() if v})
