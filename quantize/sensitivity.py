@@ -38,7 +38,8 @@ def blocks(deployable: DeployableEncoder) -> list[str]:
     encoder = deployable.encoder
     names = [f"feature_extractor.conv_layers.{i}" for i in range(len(encoder.feature_extractor.conv_layers))]
     names += ["feature_projection", "encoder.pos_conv_embed"]
-    if encoder.encoder.time_reduction is not None and any(encoder.encoder.time_reduction.parameters()):
+    reduction = encoder.encoder.time_reduction
+    if reduction is not None and any(p.numel() for p in reduction.parameters()):
         names.append("encoder.time_reduction")
     names += [f"encoder.layers.{i}" for i in range(len(encoder.encoder.layers))]
     return names

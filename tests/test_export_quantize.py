@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 from export_helpers import run_cli
 from torch import nn
@@ -73,17 +74,20 @@ def test_min_cosine_gate_fails_or_flags(tmp_path: Path) -> None:
     assert run_cli("verify", str(tmp_path / "lenient")).exit_code == 0  # flagged at export, not a verify failure
 
 
-def test_sensitivity_reports_every_block(tmp_path: Path) -> None:
+@pytest.mark.parametrize("reduction", [None, "conv1d"])
+def test_sensitivity_reports_every_block(tmp_path: Path, reduction: str | None) -> None:
     torch.manual_seed(0)
-    small = preset("tiny").replace(conv_layers=((32, 10, 5), (32, 8, 64)), layers=1)  # 5 blocks keep it quick
+    # 5 blocks (6 with the time reduction) keep it quick
+    small = preset("tiny").replace(conv_layers=((32, 10, 5), (32, 8, 64)), layers=1, time_reduction=reduction)
     save_checkpoint(build_encoder(small), tmp_path / "small")
     result = run_cli("quantize", "sensitivity", str(tmp_path / "small"), "--seconds", "0.5", "--calib-windows", "2",
                      "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     blocks = [b["block"] for b in report["blocks"]]
+    reduced = ["encoder.time_reduction"] if reduction else []
     assert blocks == ["feature_extractor.conv_layers.0", "feature_extractor.conv_layers.1", "feature_projection",
-                      "encoder.pos_conv_embed", "encoder.layers.0"]
+                      "encoder.pos_conv_embed", *reduced, "encoder.layers.0"]
     cosines = [b["cosine"] for b in report["blocks"]]
     assert all(0.5 < c < 1.0 for c in cosines), cosines  # each block alone costs something, none ruins the output
     assert set(report["keep_float"]) <= set(blocks) and len(report["keep_float"]) <= 3
