@@ -100,20 +100,27 @@ def quantize() -> None:
 @click.option("--calib", default=None, help="Calibration speech (default: built-in espeak-ng speech).")
 @click.option("--seconds", default=4.0, show_default=True)
 @click.option("--calib-windows", default=8, show_default=True)
-@click.option("--json", "as_json", is_flag=True)
-def sensitivity(model: str, calib: str | None, seconds: float, calib_windows: int, as_json: bool) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON instead of a table.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the JSON report to this file.")
+def sensitivity(model: str, calib: str | None, seconds: float, calib_windows: int, as_json: bool,
+                out: Path | None) -> None:
     """Quantize one block of MODEL at a time (ExecuTorch's XNNPACK recipe) and report output cosine and SNR vs float.
 
     Prints the blocks worth keeping in float (pass them to `fitedge export --keep-float`).
     """
+    from fitedge.bench.worker import write_json
     from fitedge.quantize.sensitivity import block_sensitivity, worth_keeping_float
 
     results = block_sensitivity(model, calib, seconds, calib_windows)
-    keep = worth_keeping_float(results)
+    report = {"model": model, "blocks": [r.to_dict() for r in results], "keep_float": worth_keeping_float(results)}
+    if out is not None:
+        write_json(out, report)
     if as_json:
-        click.echo(json.dumps({"blocks": [r.to_dict() for r in results], "keep_float": keep}, indent=2))
+        click.echo(json.dumps(report, indent=2))
         return
     click.echo(f"{'block':40s} {'cosine':>10s} {'SNR dB':>8s}")
     for r in results:
         click.echo(f"{r.block:40s} {r.cosine:10.6f} {r.snr_db:8.1f}")
+    keep = report["keep_float"]
     click.echo(f"worth keeping in float: {','.join(keep) if keep else '(none stands out)'}")

@@ -53,7 +53,9 @@ def executorch_quantizer(module: nn.Module, keep_float: list[str]) -> Any:
     )
 
     quantizer = XNNPACKQuantizer().set_global(get_symmetric_quantization_config(is_per_channel=True))
-    for name in leaf_modules(module, keep_float):
+    # The kept modules themselves, not only their weighted leaves: the residual adds and products inside a
+    # transformer layer belong to no leaf, and quantized they would still round its activations to int8.
+    for name in dict.fromkeys(keep_float + leaf_modules(module, keep_float)):
         # set_module_name refuses None, but annotate() reads a None entry as "leave this module float".
         quantizer.module_name_config[name] = None
     return quantizer

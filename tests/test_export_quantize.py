@@ -81,9 +81,10 @@ def test_sensitivity_reports_every_block(tmp_path: Path, reduction: str | None) 
     small = preset("tiny").replace(conv_layers=((32, 10, 5), (32, 8, 64)), layers=1, time_reduction=reduction)
     save_checkpoint(build_encoder(small), tmp_path / "small")
     result = run_cli("quantize", "sensitivity", str(tmp_path / "small"), "--seconds", "0.5", "--calib-windows", "2",
-                     "--json")
+                     "--json", "--out", str(tmp_path / "sensitivity.json"))
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
+    assert json.loads((tmp_path / "sensitivity.json").read_text()) == report
     blocks = [b["block"] for b in report["blocks"]]
     reduced = ["encoder.time_reduction"] if reduction else []
     assert blocks == ["feature_extractor.conv_layers.0", "feature_extractor.conv_layers.1", "feature_projection",
