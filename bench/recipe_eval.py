@@ -44,17 +44,21 @@ def evaluate_all(config: Any, paths: Any, steps: Any, say: Any) -> list[Row]:
     models = [("teacher", paths.teacher, "pretrain teacher"),
               ("FitHuBERT student", paths.student("fithubert"), "distill fithubert"),
               ("DistilHuBERT student", paths.student("distilhubert"), "distill distilhubert")]
-    rows = [Row("MFCC (floor)", "features", 0, note="13 MFCC + deltas, 20 ms stacks")]
-    rows += [Row(name, "eager", *_checkpoint_size(path)) for name, path, step in models if steps.ok(step)]
+    # Each model twice: its last layer (what the artifacts export) and SUPERB's learned weighted sum of layers.
+    judged = [(Row("MFCC (floor)", "features", 0, note="13 MFCC + deltas, 20 ms stacks"), "mfcc", "last")]
+    judged += [(Row(f"{name}, {label}", "eager", *_checkpoint_size(path)), str(path), layer)
+               for name, path, step in models if steps.ok(step)
+               for layer, label in (("last", "last layer"), ("weighted", "weighted layers"))]
+    rows = [row for row, _, _ in judged]
     bundles = {n: paths.bundle(n) for n in ("fithubert", "distilhubert") if steps.ok(f"export {n}")}
     artifact_rows: dict[str, Row] = {}
     for corpus_name, corpus in corpora.items():
         if corpus is None:
             continue
-        for row, source in [(rows[0], "mfcc")] + [(r, str(p)) for r, (_, p, s) in zip(rows[1:], models)]:
+        for row, source, layer in judged:
             say(f"[PER {corpus_name}] {row.model}")
             report = _cached(paths.per / f"{corpus_name}_{_slug(row.model)}.json",
-                             lambda s=source, c=corpus: evaluate_per(s, c, "last", probe, settings).to_dict())
+                             lambda s=source, c=corpus, n=layer: evaluate_per(s, c, n, probe, settings).to_dict())
             row.per[corpus_name] = _numbers(report)
         for name, bundle in bundles.items():
             say(f"[PER {corpus_name}] artifacts of {name}")
