@@ -131,6 +131,22 @@ def test_keep_float_leaves_the_first_conv_float(bundle: Path) -> None:
     assert conv_weights[0] == np.float32 and all(w == np.int8 for w in conv_weights[1:]), conv_weights
 
 
+def test_onnx_graphs_are_fused_and_attention_stays_float(bundle: Path) -> None:
+    """GELU and residual LayerNorm are single ORT kernels; int8 quantizes weight products, not attention."""
+    import onnx
+
+    for name in ("tiny_fp32.onnx", "tiny_int8.onnx"):
+        ops = {node.op_type for node in onnx.load(str(bundle / name)).graph.node}
+        assert "Erf" not in ops and {"BiasGelu", "SkipLayerNormalization"} <= ops, (name, sorted(ops))
+    graph = onnx.load(str(bundle / "tiny_int8.onnx")).graph
+    producers = {out: node.op_type for node in graph.node for out in node.output}
+    matmuls = [[producers.get(i, "initializer") for i in n.input] for n in graph.node if n.op_type == "MatMul"]
+    weighted = [m for m in matmuls if m[1] == "DequantizeLinear"]
+    attention = [m for m in matmuls if "initializer" not in m and "DequantizeLinear" not in m]
+    assert weighted and attention, matmuls  # int8 projections, float attention products
+    assert not any("DequantizeLinear" in m[0] for m in attention)
+
+
 def test_executorch_graphs_stay_inside_xnnpack(manifest: dict) -> None:
     """No LayerNorm/GroupNorm/attention op outside the delegate; the static int8 graph is one partition."""
     pte = {a["file"]: a["delegation"] for a in manifest["artifacts"] if a["runtime"] == "executorch"}
