@@ -41,16 +41,16 @@ class RecipeConfig:
     """Sizes and time budgets of the recipe; the defaults fit 60 minutes on 2 CPU cores."""
 
     work: str = "runs/recipe"
-    synth_minutes: float = 40.0
-    pretrain_minutes: float = 14.0
+    synth_minutes: float = 90.0
+    pretrain_minutes: float = 20.0
     distill_minutes: float = 6.0
     # The lr schedules count steps, not minutes: each run gets the steps that fit its time budget, measured on
     # 2 idle cores with 16 s batches, so warm-up and decay complete instead of stopping early in warm-up. (A
     # loaded machine stops at the minutes first, part way down the decay.)
-    pretrain_steps_per_second: float = 3.2
-    distill_steps_per_second: float = 4.0
-    probe_epochs: int = 20
-    max_train: int = 200
+    pretrain_steps_per_second: float = 2.9
+    distill_steps_per_second: float = 6.0
+    probe_epochs: int = 40
+    max_train: int = 600
     max_test: int = 150
     threads: int = 2
     seed: int = 0
