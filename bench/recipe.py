@@ -6,6 +6,9 @@ step's memory is returned when it ends. A step whose output already exists is no
 interrupted recipe continues where it stopped. A step that fails is recorded as "not available: why" and
 the steps that need it are skipped; the report says so instead of showing numbers that were not measured.
 
+After each student's plain int8 export, ``fitedge quantize sensitivity`` finds the blocks int8 hurts most and
+a second int8 bundle keeps them float: the escape hatch a user takes when the PER gate refuses an artifact.
+
 The two students have the same number of parameters: a FitHuBERT-shaped one (as deep as the teacher, a
 quarter of its width, a thin convolutional front end, conv1d time reduction) and a DistilHuBERT-shaped one
 (the teacher's front end and two layers of the same width with a 4x feed-forward).
@@ -14,6 +17,7 @@ quarter of its width, a thin convolutional front end, conv1d time reduction) and
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import subprocess
 import sys
@@ -93,8 +97,12 @@ class Paths:
     def bundle(self, name: str) -> Path:
         return self.work / "bundles" / name
 
+    def sensitivity(self, name: str) -> Path:
+        return self.work / f"sensitivity_{name}.json"
+
 
 STUDENTS = {"fithubert": (FITHUBERT_STUDENT, "fithubert"), "distilhubert": (DISTILHUBERT_STUDENT, "distilhubert")}
+MIXED = "+float"  # suffix of a student's int8 bundle with the blocks that sensitivity flagged kept float
 
 
 def run_recipe(config: RecipeConfig = RecipeConfig(), say: Say = print) -> Path:
@@ -132,11 +140,32 @@ def run_recipe(config: RecipeConfig = RecipeConfig(), say: Say = print) -> Path:
         _cmd(steps, say, f"benchmark {name}", p.bench / name / "results.json",
              ["bench", "run", p.bundle(name), "--seconds", "4", "--threads", config.threads, "--warmup", "2",
               "--iters", "10", "--out", p.bench / name], needs=[f"export {name}"])
+        _mixed_precision(steps, say, p, name, config)
     rows = evaluate_all(config, p, steps, say)
     steps.done["recipe, all steps"] = round(time.monotonic() - start, 1)
     report = write_report(p.report, rows, steps, asdict(config))
     say(f"report: {report}")
     return report
+
+
+def _mixed_precision(steps: StepLog, say: Say, p: Paths, name: str, config: RecipeConfig) -> None:
+    """The int8 escape hatch as a user would take it: find the fragile blocks, export int8 with them float."""
+    _cmd(steps, say, f"sensitivity {name}", p.sensitivity(name),
+         ["quantize", "sensitivity", p.student(name), "--calib", p.synth, "--out", p.sensitivity(name)],
+         needs=[f"distill {name}"])
+    if not steps.ok(f"sensitivity {name}"):
+        return
+    fragile = json.loads(p.sensitivity(name).read_text())["keep_float"]
+    if not fragile:
+        say(f"[export {name}, mixed] skipped: no block stands out")
+        return
+    mixed = f"{name}{MIXED}"
+    _cmd(steps, say, f"export {mixed}", p.bundle(mixed) / "manifest.json",
+         ["export", p.student(name), "--out", p.bundle(mixed), "--precision", "int8", "--calib", p.synth,
+          "--keep-float", ",".join(fragile), "--threads", config.threads, "--allow-degraded", "--force"])
+    _cmd(steps, say, f"benchmark {mixed}", p.bench / mixed / "results.json",
+         ["bench", "run", p.bundle(mixed), "--seconds", "4", "--threads", config.threads, "--warmup", "2",
+          "--iters", "10", "--out", p.bench / mixed], needs=[f"export {mixed}"])
 
 
 def _steps_within(minutes: float, steps_per_second: float) -> int:

@@ -50,7 +50,10 @@ def evaluate_all(config: Any, paths: Any, steps: Any, say: Any) -> list[Row]:
                for name, path, step in models if steps.ok(step)
                for layer, label in (("last", "last layer"), ("weighted", "weighted layers"))]
     rows = [row for row, _, _ in judged]
-    bundles = {n: paths.bundle(n) for n in ("fithubert", "distilhubert") if steps.ok(f"export {n}")}
+    from fitedge.bench.recipe import MIXED
+
+    bundles = {n + suffix: paths.bundle(n + suffix) for n in ("fithubert", "distilhubert") for suffix in ("", MIXED)
+               if steps.ok(f"export {n}{suffix}")}
     artifact_rows: dict[str, Row] = {}
     for corpus_name, corpus in corpora.items():
         if corpus is None:
@@ -62,8 +65,9 @@ def evaluate_all(config: Any, paths: Any, steps: Any, say: Any) -> list[Row]:
             row.per[corpus_name] = _numbers(report)
         for name, bundle in bundles.items():
             say(f"[PER {corpus_name}] artifacts of {name}")
+            student = paths.student(name.removesuffix(MIXED))
             result = _cached(paths.per / f"{corpus_name}_bundle_{name}.json",
-                             lambda b=bundle, c=corpus, n=name: _gate_numbers(b, c, paths.student(n), probe, settings))
+                             lambda b=bundle, c=corpus, m=student: _gate_numbers(b, c, m, probe, settings))
             for file, numbers in result.items():  # both bundles name their files after the checkpoint folder
                 latencies = _bench_latencies(paths.bench / name / "results.json")
                 row = artifact_rows.setdefault(f"{name}/{file}", _artifact_row(bundle, name, file, latencies))

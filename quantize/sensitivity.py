@@ -11,7 +11,6 @@ import copy
 import logging
 from dataclasses import asdict, dataclass
 
-import numpy as np
 import torch
 
 from fitedge.edge.capture import DeployableEncoder, OutputSpec, capture
@@ -73,11 +72,16 @@ def block_sensitivity(source: str, calib: str | None, seconds: float = 4.0,
     return results
 
 
-def worth_keeping_float(results: list[BlockSensitivity], most: int = 3) -> list[str]:
-    """Blocks whose own loss (1 - cosine) is at least twice the median block's: the ones that stand out."""
-    losses = np.array([1.0 - r.cosine for r in results])
-    if len(losses) == 0:
+def worth_keeping_float(results: list[BlockSensitivity], factor: float = 10.0) -> list[str]:
+    """Blocks whose own loss (1 - cosine) is at least ``factor`` times the least harmful block's, worst first.
+
+    The least harmful block is the yardstick rather than the median: in a thin front end every conv can be
+    equally fragile (noise before a LayerNorm over a few channels is amplified on quiet frames), and then
+    the median block is one of them and nothing would stand out.
+    """
+    losses = [1.0 - r.cosine for r in results]
+    if not losses:
         return []
-    bar = 2.0 * float(np.median(losses))
-    ranked = sorted((r for r, loss in zip(results, losses) if loss > bar and loss > 1e-6), key=lambda r: r.cosine)
-    return [r.block for r in ranked[:most]]
+    bar = max(factor * min(losses), 1e-6)
+    ranked = sorted((r for r, loss in zip(results, losses) if loss > bar), key=lambda r: r.cosine)
+    return [r.block for r in ranked]

@@ -19,6 +19,7 @@ from fitedge.edge.options import ExportOptions
 from fitedge.edge.pipeline import export_bundle
 from fitedge.edge.verify import verify_bundle
 from fitedge.quantize.calibration import builtin_speech, windows
+from fitedge.quantize.sensitivity import BlockSensitivity, worth_keeping_float
 
 NO_DROPOUT = {"dropout": 0.0, "attention_dropout": 0.0, "activation_dropout": 0.0, "feature_dropout": 0.0}
 
@@ -91,4 +92,17 @@ def test_sensitivity_reports_every_block(tmp_path: Path, reduction: str | None) 
                       "encoder.pos_conv_embed", *reduced, "encoder.layers.0"]
     cosines = [b["cosine"] for b in report["blocks"]]
     assert all(0.5 < c < 1.0 for c in cosines), cosines  # each block alone costs something, none ruins the output
-    assert set(report["keep_float"]) <= set(blocks) and len(report["keep_float"]) <= 3
+    keep = report["keep_float"]
+    assert set(keep) < set(blocks)  # the least harmful block is the yardstick, never flagged itself
+    flagged = [b["cosine"] for b in report["blocks"] if b["block"] in keep]
+    spared = [b["cosine"] for b in report["blocks"] if b["block"] not in keep]
+    assert not flagged or max(flagged) < min(spared)
+
+
+def test_a_uniformly_fragile_front_end_is_flagged_whole() -> None:
+    """Eight equally fragile convs all stand out against the harmless blocks (a median yardstick saw none)."""
+    results = [BlockSensitivity(f"conv{i}", 0.75, 3.0) for i in range(8)]
+    results += [BlockSensitivity(f"layer{i}", 0.995 - 0.001 * i, 20.0) for i in range(6)]
+    results.append(BlockSensitivity("conv_worst", 0.70, 2.5))
+    keep = worth_keeping_float(results)
+    assert keep[0] == "conv_worst" and set(keep) == {"conv_worst", *(f"conv{i}" for i in range(8))}
