@@ -17,6 +17,7 @@ from typing import Any
 from fitedge.bench.evaluate import EvalSettings, evaluate_per
 from fitedge.bench.gate import gate_artifacts
 from fitedge.bench.phoneme_probe import ProbeConfig
+from fitedge.bench.recipe import MIXED, STUDENTS
 
 log = logging.getLogger(__name__)
 CORPORA = ("synth", "real")
@@ -50,9 +51,7 @@ def evaluate_all(config: Any, paths: Any, steps: Any, say: Any) -> list[Row]:
                for name, path, step in models if steps.ok(step)
                for layer, label in (("last", "last layer"), ("weighted", "weighted layers"))]
     rows = [row for row, _, _ in judged]
-    from fitedge.bench.recipe import MIXED
-
-    bundles = {n + suffix: paths.bundle(n + suffix) for n in ("fithubert", "distilhubert") for suffix in ("", MIXED)
+    bundles = {n + suffix: paths.bundle(n + suffix) for n in STUDENTS for suffix in ("", MIXED)
                if steps.ok(f"export {n}{suffix}")}
     artifact_rows: dict[str, Row] = {}
     for corpus_name, corpus in corpora.items():
