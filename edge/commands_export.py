@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from fitedge import console
 from fitedge.errors import BundleError
 
 
@@ -33,6 +34,7 @@ from fitedge.errors import BundleError
 @click.option("--android", default=None, type=click.Path(path_type=Path),
               help="Also copy the bundle here (the demo app's assets folder for it).")
 @click.option("--force", is_flag=True, help="Replace an existing bundle.")
+@click.option("--seed", default=0, show_default=True, help="Seed of a preset's random weights (same seed, same model).")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON instead of the table.")
 @click.option("--gate-per", type=click.Path(path_type=Path, exists=True, file_okay=False), default=None,
               help="PER gate: labelled corpus on which every artifact's phoneme error rate is checked against float.")
@@ -41,7 +43,7 @@ from fitedge.errors import BundleError
 def export(model: str, out: Path, targets: str, precision: str, seconds: float, dynamic: str | None, outputs: str,
            calib: str | None, calib_windows: int, keep_float: str, min_cosine: float, allow_degraded: bool,
            litert_int8: str, onnx_int8: str, threads: int, timing_runs: int, android: Path | None, force: bool,
-           as_json: bool, gate_per: Path | None = None, max_per_increase: float = 2.0) -> None:
+           seed: int, as_json: bool, gate_per: Path | None = None, max_per_increase: float = 2.0) -> None:
     """Export MODEL to a verified bundle: .pte, .tflite and .onnx in fp32 and int8, golden files, manifest, report.
 
     MODEL is a preset (random weights: the bundle says UNTRAINED), a fitedge checkpoint folder, or any
@@ -62,11 +64,11 @@ def export(model: str, out: Path, targets: str, precision: str, seconds: float, 
         targets=parse_list(targets), precisions=parse_list(precision), seconds=seconds, dynamic=parse_dynamic(dynamic),
         outputs=outputs, calib=calib, calib_windows=calib_windows, keep_float=parse_list(keep_float),
         min_cosine=min_cosine, allow_degraded=allow_degraded, litert_int8=litert_int8, onnx_int8=onnx_int8,
-        threads=threads, timing_runs=timing_runs, force=force, android=android)
+        threads=threads, timing_runs=timing_runs, force=force, android=android, seed=seed)
     from fitedge.bench.gate import PerGate
 
     gate = PerGate(str(gate_per), max_per_increase) if gate_per is not None else None
-    doc = export_bundle(model, out, options, progress=lambda line: click.echo(line, err=True), gate=gate)
+    doc = export_bundle(model, out, options, progress=console.say, gate=gate)
     click.echo(json.dumps(doc, indent=2) if as_json else report_markdown(doc))
 
 
@@ -75,14 +77,22 @@ def export(model: str, out: Path, targets: str, precision: str, seconds: float, 
 @click.option("--threads", default=2, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable results.")
 def verify(bundle: Path, threads: int, as_json: bool) -> None:
-    """Re-run every check of an exported BUNDLE: sha256 of every file, parity of every artifact on the golden input."""
+    """Re-run every check of an exported BUNDLE on this machine: sha256 of every file, parity of every artifact.
+
+    int8 kernels differ by CPU (AVX2, AVX-512, VNNI, ARM64), so parity is re-measured here, and the first line
+    names the CPU class it ran on; the manifest names the one the bundle was exported on.
+    """
     from fitedge.edge.verify import verify_bundle
+    from fitedge.host import describe_cpu
 
     checks = verify_bundle(bundle, threads=threads)
+    cpu = describe_cpu()
     if as_json:
-        click.echo(json.dumps([{"file": c.file, "precision": c.precision, "ok": c.ok, "problem": c.problem,
-                                "parity": c.parity.to_dict() if c.parity else None} for c in checks], indent=2))
+        click.echo(json.dumps({"cpu": cpu, "artifacts": [
+            {"file": c.file, "precision": c.precision, "ok": c.ok, "problem": c.problem,
+             "parity": c.parity.to_dict() if c.parity else None} for c in checks]}, indent=2))
     else:
+        click.echo(f"on {cpu['class']} ({cpu['model']}; {', '.join(cpu['isa']) or 'no SIMD extension of note'})")
         for c in checks:
             click.echo(f"{'ok  ' if c.ok else 'FAIL'} {c.file:32s} {c.parity.describe() if c.parity else c.problem}")
     failed = [c.file for c in checks if not c.ok]

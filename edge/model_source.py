@@ -26,6 +26,7 @@ class ExportModel:
     encoder: Encoder
     spec: OutputSpec
     head: nn.Module | None
+    seed: int | None = None  # of a preset's random weights
 
     @property
     def config(self) -> EncoderConfig:
@@ -61,8 +62,8 @@ class ExportModel:
         return h.hexdigest()
 
     def manifest_section(self) -> dict[str, Any]:
-        return {"name": self.name, "source": self.source, "trained": self.trained, "config": self.config.to_dict(),
-                "weights_sha256": self.weights_sha256(), "parameters": self.parameters}
+        return {"name": self.name, "source": self.source, "trained": self.trained, "seed": self.seed,
+                "config": self.config.to_dict(), "weights_sha256": self.weights_sha256(), "parameters": self.parameters}
 
     def outputs_section(self, golden: dict[str, np.ndarray]) -> list[dict[str, Any]]:
         hop = self.config.frame_hop_ms
@@ -77,14 +78,12 @@ class ExportModel:
 
 def load_export_model(source: str | Path, options: ExportOptions) -> ExportModel:
     """Resolve ``source`` (preset, fitedge folder, importable checkpoint) and the chosen outputs."""
-    from fitedge.distill.config import PRESETS
-    from fitedge.distill.encoder import build_encoder
-    from fitedge.distill.loading import read_source
+    from fitedge.distill.loading import build_preset, read_source
     from fitedge.edge.heads_export import build_final_proj
 
     checkpoint = read_source(source)
     if checkpoint is None:
-        encoder = build_encoder(PRESETS[str(source)])
+        encoder = build_preset(str(source), options.seed)
         name, origin, trained, heads = str(source), f"preset:{source}", False, {}
     else:
         encoder = checkpoint.build()
@@ -94,4 +93,5 @@ def load_export_model(source: str | Path, options: ExportOptions) -> ExportModel
     encoder.for_inference()
     spec = OutputSpec.parse(options.outputs, encoder.config.layers)
     head = build_final_proj(heads, encoder.config, str(source)) if spec.kind == FINAL_PROJ else None
-    return ExportModel(name, origin, trained, encoder, spec, head)
+    seed = options.seed if checkpoint is None else None
+    return ExportModel(name, origin, trained, encoder, spec, head, seed)

@@ -37,6 +37,7 @@ class ExportOptions:
         timing_runs: runs of the built-in timing (0: skip it).
         force: replace an existing bundle.
         android: also copy the bundle to this folder (the demo app's assets).
+        seed: draws a preset's random weights (a checkpoint ignores it).
     """
 
     targets: tuple[str, ...] = TARGETS
@@ -55,6 +56,7 @@ class ExportOptions:
     timing_runs: int = 5
     force: bool = False
     android: Path | None = field(default=None)
+    seed: int = 0
 
     def __post_init__(self) -> None:
         _check_subset("--targets", self.targets, TARGETS)

@@ -25,6 +25,7 @@ from fitedge.edge.capture import on_grid
 from fitedge.edge.model_source import load_export_model
 from fitedge.edge.options import ExportOptions
 from fitedge.edge.verify import Parity, check_fp32, check_int8, compare_outputs, worst
+from fitedge.host import describe_cpu
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -87,11 +88,11 @@ def _check_parity(job: ArtifactJob, runner: runtime.Runner, golden_input: np.nda
     if job.precision == "fp32":
         result = compare_outputs(golden, runner.run(golden_input))
         check_fp32(job.file, result, mf.FP32_THRESHOLDS["min_cosine"], mf.FP32_THRESHOLDS["max_abs_diff"])
-        return {**result.to_dict(), "against": "fp32 eager", "audio": "golden"}
+        return {**result.to_dict(), "against": "fp32 eager", "audio": "golden", "verified_on": describe_cpu()}
     result = worst([compare_outputs(ref, runner.run(w)) for w, ref in zip(held_out, held_out_reference)])
     passed = check_int8(job.file, result, options.min_cosine, options.allow_degraded)
     return {**result.to_dict(), "against": "fp32 eager", "audio": f"held-out ({len(held_out)} windows)",
-            "passed": passed}
+            "passed": passed, "verified_on": describe_cpu()}
 
 
 def _parity_numbers(entry: dict[str, Any]) -> dict[str, float]:

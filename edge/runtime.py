@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from fitedge.console import third_party_output
 from fitedge.edge import manifest as mf
 from fitedge.errors import BundleError, ConfigError, ExportError, ShapeMismatch
 
@@ -263,12 +264,14 @@ def _set_executorch_threads(threads: int | None) -> None:
     global _executorch_loaded
     from executorch.extension.pybindings import portable_lib
 
-    current = portable_lib._threadpool_get_thread_count()
+    with third_party_output():  # the threadpool's start logs cpuinfo probing through sys.stderr
+        current = portable_lib._threadpool_get_thread_count()
     if threads and threads != current:
         if _executorch_loaded:
             log.warning("ExecuTorch already runs with %d threads in this process; keeping them", current)
         else:
-            portable_lib._unsafe_reset_threadpool(threads)
+            with third_party_output():
+                portable_lib._unsafe_reset_threadpool(threads)
     _executorch_loaded = True
 
 

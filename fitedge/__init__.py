@@ -16,11 +16,15 @@ if TYPE_CHECKING:
     from fitedge.distill.encoder import Encoder
 
 
-def load(source: str | Path, format: str | None = None) -> Encoder:
-    """Load an encoder from a preset name (random weights) or a checkpoint path of any supported format."""
+def load(source: str | Path, format: str | None = None, seed: int = 0) -> Encoder:
+    """Load an encoder from a preset name or a checkpoint path of any supported format.
+
+    A preset has random weights drawn from ``seed`` (0 by default), so ``load("fithubert")`` is the same model
+    every time; a checkpoint ignores ``seed``.
+    """
     from fitedge.distill.loading import load_encoder
 
-    return load_encoder(source, format=format)
+    return load_encoder(source, format=format, seed=seed)
 
 
 __all__ = ["__version__", "load"]

@@ -13,11 +13,10 @@ from fitedge.distill.audio import write_audio
 from fitedge.distill.checkpoint import save_checkpoint
 from fitedge.distill.config import preset
 from fitedge.distill.encoder import build_encoder
-from fitedge.edge.cli import _register, cli
+from fitedge.edge.cli import cli
 
 
 def run_cli(*args: str) -> Result:
-    _register()
     return CliRunner().invoke(cli, list(args))
 
 

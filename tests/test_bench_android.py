@@ -30,9 +30,7 @@ def test_real_adb_with_no_phone_says_no_device(adb_server):
 def test_bench_cli_fails_fast_with_one_line_when_no_phone_is_connected(adb_server, tmp_path):
     from click.testing import CliRunner
 
-    from fitedge.edge.cli import _register, cli
-
-    _register()
+    from fitedge.edge.cli import cli
     result = CliRunner().invoke(cli, ["bench", "tiny", "--no-export", "--device", "android", "--adb", adb_server,
                                       "--out", str(tmp_path)])
     assert result.exit_code == 1
@@ -43,11 +41,10 @@ def test_bench_cli_fails_fast_with_one_line_when_no_phone_is_connected(adb_serve
 def test_a_device_results_file_of_another_kind_is_refused_before_measuring(tmp_path):
     from click.testing import CliRunner
 
-    from fitedge.edge.cli import _register, cli
+    from fitedge.edge.cli import cli
 
     bogus = tmp_path / "results.json"
     bogus.write_text('{"schema": "fitedge.bench", "runs": []}')
-    _register()
     result = CliRunner().invoke(cli, ["bench", "tiny", "--no-export", "--device-results", str(bogus),
                                       "--out", str(tmp_path / "out")])
     assert result.exit_code == 1 and "not a valid fitedge.device_bench v1 results file" in result.output

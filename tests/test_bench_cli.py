@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from fitedge.bench.schema import read_results
 from fitedge.bench.stats import summarize
-from fitedge.edge.cli import _register, cli
+from fitedge.edge.cli import cli
 
 REPO = Path(__file__).resolve().parents[1]
 CORE = REPO / "android_demo" / "core" / "src" / "main" / "java"
@@ -26,7 +26,6 @@ pytestmark = pytest.mark.slow
 
 
 def invoke(*args: str):
-    _register()
     return CliRunner().invoke(cli, list(args))
 
 

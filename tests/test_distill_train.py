@@ -26,7 +26,7 @@ from fitedge.distill.losses import hint_loss
 from fitedge.distill.run_log import RunLog, read_log
 from fitedge.distill.train_state import STATE_FILE, Position
 from fitedge.distill.validation import validate_and_decide
-from fitedge.edge.cli import _register, cli
+from fitedge.edge.cli import cli
 
 
 @pytest.fixture(scope="module")
@@ -175,7 +175,6 @@ def test_a_killed_run_resumes_to_the_same_weights_as_an_uninterrupted_one(teache
 
 
 def test_cli_reports_bad_input_in_one_line(teacher_dir, speech, tmp_path) -> None:
-    _register()
     result = CliRunner().invoke(cli, ["distill", "--teacher", str(teacher_dir), "--student", "no-such-preset",
                                       "--data", str(speech), "--out", str(tmp_path / "run")])
     assert result.exit_code == 1

@@ -105,3 +105,16 @@ def test_torch_export_of_the_inference_graph(time_reduction):
     assert (got - expected).abs().max().item() <= 1e-5
     ops = {str(n.target) for n in program.graph.nodes if n.op == "call_function"}
     assert not any("weight_norm" in op or "bernoulli" in op or "rand" in op for op in ops)
+
+
+def test_presets_are_reproducible_and_leave_the_global_rng_alone():
+    torch.manual_seed(123)
+    expected_next = torch.rand(1)
+    torch.manual_seed(123)
+    first, again, other = fitedge.load("tiny"), fitedge.load("tiny"), fitedge.load("tiny", seed=1)
+    assert torch.equal(torch.rand(1), expected_next)
+    for name, tensor in first.state_dict().items():
+        assert torch.equal(tensor, again.state_dict()[name]), name
+    assert not torch.equal(first.state_dict()["feature_projection.projection.weight"],
+                           other.state_dict()["feature_projection.projection.weight"])
+    assert first.meta == {"source": "preset:tiny", "trained": False, "seed": 0}

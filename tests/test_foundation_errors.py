@@ -14,7 +14,7 @@ import fitedge
 from fitedge.distill.checkpoint import save_checkpoint
 from fitedge.distill.config import PRESETS
 from fitedge.distill.encoder import build_encoder
-from fitedge.edge.cli import _register, cli
+from fitedge.edge.cli import cli
 from fitedge.errors import CheckpointError, CheckpointKeyMismatch
 
 
@@ -30,7 +30,6 @@ class CreatesAFile:
 
 @pytest.fixture(scope="module")
 def runner():
-    _register()
     return CliRunner()
 
 

@@ -14,12 +14,11 @@ from fitedge.distill.checkpoint import save_checkpoint
 from fitedge.distill.config import PRESETS
 from fitedge.distill.encoder import build_encoder
 from fitedge.distill.profile import count_macs, profile_config, profile_encoder
-from fitedge.edge.cli import _register, cli
+from fitedge.edge.cli import cli
 
 
 @pytest.fixture(scope="module")
 def runner():
-    _register()
     return CliRunner()
 
 
