@@ -1,5 +1,5 @@
 // Stand-in for org.pytorch:executorch-android 1.4.1's Module as Java callers see it (no Maven repository reachable
-// here serves that AAR; see ../../../../README in compile-check). Public members only, as declared by v1.4.1's
+// here serves that AAR; android_demo/README.md says more). Public members only, as declared by v1.4.1's
 // Module.kt: companion `const val`s become static final ints, @JvmStatic @JvmOverloads `load` three statics.
 package org.pytorch.executorch;
 
