@@ -13,27 +13,23 @@ import android.widget.TextView;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.fitedge.core.BundleException;
-import org.fitedge.core.BundleVerifier;
-import org.fitedge.core.Float32Files;
-import org.fitedge.core.FloatTensor;
-import org.fitedge.core.InputShaper;
+import org.fitedge.core.DemoSession;
 import org.fitedge.core.Manifest;
-import org.fitedge.core.ManifestReader;
 import org.fitedge.core.ModelRunner;
 import org.fitedge.core.SelfTest;
-import org.fitedge.core.WavReader;
 
 /**
  * The interactive demo: pick an artifact from the bundle's manifest, record speech (or use the bundled
  * sample), run the model off the UI thread and see latency, real-time factor, output shape and a heat map;
- * or self-test the artifact against the golden output with the manifest's thresholds.
+ * or self-test the artifact against the golden output with the manifest's thresholds. What happens between the
+ * runtime and the screen is {@link DemoSession} (plain Java, tested off the phone); this class wires widgets,
+ * the microphone and the worker thread to it.
  */
 public final class MainActivity extends Activity {
     private static final int MIC_REQUEST = 1;
@@ -48,11 +44,8 @@ public final class MainActivity extends Activity {
     private HeatmapView heatmap;
     private List<Button> actions;
 
-    // Touched only on the worker thread after loading.
-    private Path bundleDir;
-    private Manifest manifest;
-    private ModelRunner runner;
-    private Manifest.Artifact runnerArtifact;
+    // Set once by the worker when the bundle has loaded; the buttons are enabled only after that.
+    private volatile DemoSession session;
     private volatile float[] clip;
 
     @Override
@@ -88,7 +81,11 @@ public final class MainActivity extends Activity {
 
     @Override
     protected void onDestroy() {
-        worker.execute(this::closeRunner);
+        worker.execute(() -> {
+            if (session != null) {
+                session.close();
+            }
+        });
         worker.shutdown();
         super.onDestroy();
     }
@@ -97,20 +94,13 @@ public final class MainActivity extends Activity {
     private void loadBundle() {
         try {
             Path dir = BundleStore.installed(this);
-            Manifest m = ManifestReader.read(dir);
-            int files = BundleVerifier.verify(dir, m).size();
-            bundleDir = dir;
-            manifest = m;
-            List<String> labels = new ArrayList<>();
-            for (Manifest.Artifact a : m.artifacts) {
-                labels.add(a.label());
-            }
-            String text = String.format(Locale.ROOT, "%s (%s) — %d files verified, %.2f s input at %d Hz",
-                    m.model.name, m.model.trained != null && m.model.trained ? "trained" : "untrained weights",
-                    files, m.audio.inputSamples / (double) m.audio.sampleRate, m.audio.sampleRate);
+            int threads = Math.min(4, Runtime.getRuntime().availableProcessors());
+            DemoSession s = DemoSession.open(dir, Runners.in(dir), threads);
+            session = s;
             runOnUiThread(() -> {
-                status.setText(text);
-                artifacts.setAdapter(new ArrayAdapter<>(this, android.R.layout.simple_spinner_dropdown_item, labels));
+                status.setText(s.status());
+                artifacts.setAdapter(new ArrayAdapter<>(this, android.R.layout.simple_spinner_dropdown_item,
+                        s.artifactLabels()));
                 setActionsEnabled(true);
             });
         } catch (BundleException | RuntimeException e) {
@@ -141,10 +131,10 @@ public final class MainActivity extends Activity {
 
     private void startRecording() {
         try {
-            double s = parseSeconds();
+            double s = DemoSession.parseSeconds(seconds.getText().toString());
             submit(() -> {
                 show(getString(R.string.recording, s));
-                clip = AudioCapture.record(manifest.audio.sampleRate, s);
+                clip = AudioCapture.record(session.manifest().audio.sampleRate, s);
                 show(String.format(Locale.ROOT, "Recorded %.2f s. Tap Run model or Play.", s));
             });
         } catch (BundleException e) {
@@ -154,19 +144,15 @@ public final class MainActivity extends Activity {
 
     /** The APK's sample.wav when there is one, else the bundle's golden input (real audio from the export). */
     private void useSample() throws BundleException {
+        byte[] wav;
         try (InputStream in = getAssets().open(SAMPLE_ASSET)) {
-            WavReader.Waveform w = WavReader.decode(BundleStore.readAll(in), SAMPLE_ASSET);
-            if (w.sampleRate != manifest.audio.sampleRate) {
-                throw new BundleException(SAMPLE_ASSET + " is " + w.sampleRate + " Hz, the model takes "
-                        + manifest.audio.sampleRate + " Hz; convert it with `sox IN -r 16000 -c 1 -b 16 sample.wav`");
-            }
-            clip = w.samples;
-            show(String.format(Locale.ROOT, "Sample %s: %.2f s", SAMPLE_ASSET, w.seconds()));
+            wav = BundleStore.readAll(in);
         } catch (IOException noSampleInApk) {
-            clip = Float32Files.readBin(bundleDir.resolve(manifest.golden.input.bin), manifest.golden.input.shape).data;
-            show(String.format(Locale.ROOT, "Sample: the bundle's golden input, %.2f s",
-                    clip.length / (double) manifest.audio.sampleRate));
+            wav = null;
         }
+        DemoSession.Clip c = session.sample(wav, SAMPLE_ASSET);
+        clip = c.samples;
+        show(c.description);
     }
 
     private void onPlayTapped() {
@@ -174,32 +160,24 @@ public final class MainActivity extends Activity {
         if (c == null) {
             result.setText(R.string.no_clip);
         } else {
-            AudioCapture.play(c, manifest.audio.sampleRate);
+            AudioCapture.play(c, session.manifest().audio.sampleRate);
         }
     }
 
-    /** Runs the selected artifact on the current clip, padded or cropped as the manifest says. */
+    /** Runs the selected artifact on the current clip and shows the numbers and the heat map. */
     private void runOnClip(Manifest.Artifact a) throws BundleException, ModelRunner.InferenceException {
         float[] c = clip;
         if (c == null) {
             show(getString(R.string.no_clip));
             return;
         }
-        float[] input = InputShaper.fit(manifest, a, c);
-        ModelRunner r = runnerFor(a);
-        long start = System.nanoTime();
-        List<FloatTensor> outputs = r.run(input);
-        double ms = (System.nanoTime() - start) / 1e6;
-        double audioMs = 1000.0 * input.length / manifest.audio.sampleRate;
-        FloatTensor first = outputs.get(0);
-        show(String.format(Locale.ROOT, "%s%nlatency %.1f ms, RTF %.3f (%.2f s of audio%s)%n%s %s",
-                a.label(), ms, ms / audioMs, audioMs / 1000, input.length == c.length ? "" : ", padded/cropped",
-                manifest.outputs.get(0).name, first.shapeText()));
-        runOnUiThread(() -> heatmap.show(first));
+        DemoSession.Inference inference = session.run(a, c);
+        show(inference.summary());
+        runOnUiThread(() -> heatmap.show(inference.firstOutput));
     }
 
     private void selfTest(Manifest.Artifact a) throws BundleException, ModelRunner.InferenceException {
-        SelfTest t = SelfTest.run(bundleDir, manifest, a, runnerFor(a));
+        SelfTest t = session.selfTest(a);
         String text = String.format(Locale.ROOT, "Self-test %s (%.1f ms)%n%s", a.label(), t.latencyMs, t.summary());
         runOnUiThread(() -> {
             result.setText(text);
@@ -207,37 +185,8 @@ public final class MainActivity extends Activity {
         });
     }
 
-    /** The runner of {@code a}, reused across taps; loading a model takes longer than running it. */
-    private ModelRunner runnerFor(Manifest.Artifact a) throws BundleException, ModelRunner.InferenceException {
-        if (runner == null || runnerArtifact != a) {
-            closeRunner();
-            runner = Runners.open(bundleDir, a, Math.min(4, Runtime.getRuntime().availableProcessors()));
-            runnerArtifact = a;
-        }
-        return runner;
-    }
-
-    private void closeRunner() {
-        if (runner != null) {
-            runner.close();
-            runner = null;
-        }
-    }
-
     private Manifest.Artifact selectedArtifact() {
-        return manifest.artifacts.get(artifacts.getSelectedItemPosition());
-    }
-
-    private double parseSeconds() throws BundleException {
-        try {
-            double s = Double.parseDouble(seconds.getText().toString());
-            if (s > 0 && s <= 60) {
-                return s;
-            }
-        } catch (NumberFormatException ignored) {
-            // reported below
-        }
-        throw new BundleException("seconds must be a number between 0 and 60");
+        return session.manifest().artifacts.get(artifacts.getSelectedItemPosition());
     }
 
     /** A UI action that may fail; it runs on the worker and its failure is shown, not thrown. */

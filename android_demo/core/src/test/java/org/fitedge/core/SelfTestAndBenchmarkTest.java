@@ -6,58 +6,23 @@ import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Collections;
-import java.util.List;
 import org.junit.Rule;
 import org.junit.Test;
 import org.junit.rules.TemporaryFolder;
 
 /**
- * The self-test and benchmark logic, driven by a plain-Java runner: the real runtimes exist only on a phone,
- * so this stand-in returns the golden output with a chosen perturbation and records what it was fed.
+ * The self-test and benchmark logic, driven by {@link FakeRunner}: the real runtimes exist only on a phone.
  */
 public class SelfTestAndBenchmarkTest {
     @Rule
     public TemporaryFolder tmp = new TemporaryFolder();
 
-    private static final class GoldenRunner implements ModelRunner {
-        final float offset;
-        final long[] shape;
-        final List<Integer> fedLengths = new ArrayList<>();
-        boolean closed;
-
-        GoldenRunner(float offset, long[] shape) {
-            this.offset = offset;
-            this.shape = shape;
-        }
-
-        @Override
-        public List<FloatTensor> run(float[] wav) {
-            fedLengths.add(wav.length);
-            float[] out = TestBundles.OUTPUT.clone();
-            for (int i = 0; i < out.length; i++) {
-                out[i] += offset * (i % 2 == 0 ? 1 : -1);
-            }
-            return Collections.singletonList(new FloatTensor(out, shape));
-        }
-
-        @Override
-        public String runtime() {
-            return "executorch";
-        }
-
-        @Override
-        public void close() {
-            closed = true;
-        }
-    }
-
     @Test
     public void selfTestPassesWithinTheFp32Limits() throws Exception {
         Path dir = TestBundles.write(tmp.getRoot().toPath());
         Manifest m = ManifestReader.read(dir);
-        GoldenRunner runner = new GoldenRunner(1e-4f, new long[] {1, 3, 2});
+        FakeRunner runner = new FakeRunner(1e-4f, new long[] {1, 3, 2});
         SelfTest t = SelfTest.run(dir, m, m.artifacts.get(0), runner);
         assertTrue(t.summary(), t.passed());
         assertEquals(Collections.singletonList(8), runner.fedLengths);
@@ -68,10 +33,10 @@ public class SelfTestAndBenchmarkTest {
     public void selfTestFailsOnDriftOrShape() throws Exception {
         Path dir = TestBundles.write(tmp.getRoot().toPath());
         Manifest m = ManifestReader.read(dir);
-        SelfTest drift = SelfTest.run(dir, m, m.artifacts.get(0), new GoldenRunner(0.01f, new long[] {1, 3, 2}));
+        SelfTest drift = SelfTest.run(dir, m, m.artifacts.get(0), new FakeRunner(0.01f, new long[] {1, 3, 2}));
         assertFalse(drift.passed());
         assertTrue(drift.summary(), drift.summary().contains("max abs diff 0.0100 > 0.00100"));
-        SelfTest shape = SelfTest.run(dir, m, m.artifacts.get(0), new GoldenRunner(0f, new long[] {1, 2, 3}));
+        SelfTest shape = SelfTest.run(dir, m, m.artifacts.get(0), new FakeRunner(0f, new long[] {1, 2, 3}));
         assertFalse(shape.passed());
         assertNull(shape.outputs.get(0).parity);
         assertTrue(shape.summary(), shape.summary().contains("shape [1, 2, 3] != golden [1, 3, 2]"));
@@ -81,7 +46,7 @@ public class SelfTestAndBenchmarkTest {
     public void benchmarkTimesEveryIterationAndClosesTheRunner() throws Exception {
         Path dir = TestBundles.write(tmp.getRoot().toPath());
         Manifest m = ManifestReader.read(dir);
-        GoldenRunner runner = new GoldenRunner(0f, new long[] {1, 3, 2});
+        FakeRunner runner = new FakeRunner(0f, new long[] {1, 3, 2});
         BenchResults.Run r = Benchmark.run(m, m.artifacts.get(0), (a, threads) -> runner, TestBundles.INPUT,
                 4.0, 3, 7, 2);
         assertNull(r.error);

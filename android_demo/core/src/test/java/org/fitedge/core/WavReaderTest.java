@@ -12,7 +12,7 @@ import org.junit.Test;
 
 public class WavReaderTest {
     /** A canonical PCM WAV, optionally with an odd-sized LIST chunk before the data (word padding). */
-    private static byte[] wav(short[] interleaved, int channels, int rate, int bits, boolean listChunk) {
+    static byte[] wav(short[] interleaved, int channels, int rate, int bits, boolean listChunk) {
         int list = listChunk ? 8 + 3 + 1 : 0;
         ByteBuffer b = ByteBuffer.allocate(12 + 24 + list + 8 + interleaved.length * 2).order(ByteOrder.LITTLE_ENDIAN);
         b.put("RIFF".getBytes(StandardCharsets.US_ASCII)).putInt(b.capacity() - 8);
