@@ -5,8 +5,9 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.fitedge-installed
 # Debian packages: espeak-ng/sox make speech, adb talks to phones, junit4/gson test the Android core,
-# qemu-user emulates an AVX2-only CPU for the int8 portability test.
-APT_PACKAGES := openjdk-17-jdk-headless espeak-ng sox libsndfile1 adb junit4 libgoogle-gson-java asterisk-core-sounds-en-wav asterisk-core-sounds-en qemu-user
+# qemu-user emulates an AVX2-only CPU for the int8 portability test; maven, aapt and android-framework-res
+# let the Android app compile against real API jars (android_demo/compile-check).
+APT_PACKAGES := openjdk-17-jdk-headless espeak-ng sox libsndfile1 adb junit4 libgoogle-gson-java asterisk-core-sounds-en-wav asterisk-core-sounds-en qemu-user maven aapt android-framework-res unzip
 
 .PHONY: setup system demo test lint clean
 
