@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from fitedge.distill.encoder import Encoder
+    from fitedge.distill.models.encoder import Encoder
 
 
 def load(source: str | Path, format: str | None = None, seed: int = 0) -> Encoder:
@@ -22,7 +22,7 @@ def load(source: str | Path, format: str | None = None, seed: int = 0) -> Encode
     A preset has random weights drawn from ``seed`` (0 by default), so ``load("fithubert")`` is the same model
     every time; a checkpoint ignores ``seed``.
     """
-    from fitedge.distill.loading import load_encoder
+    from fitedge.distill.checkpoints.source import load_encoder
 
     return load_encoder(source, format=format, seed=seed)
 

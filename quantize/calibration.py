@@ -94,8 +94,8 @@ def windows(utterances: list[np.ndarray], window: int, limit: int, gap: int) -> 
 
 def read_user_audio(source: str | Path, sample_rate: int) -> list[np.ndarray]:
     """Every readable file behind ``source``; unreadable ones are skipped with a warning, none at all is an error."""
-    from fitedge.distill.audio import read_audio
-    from fitedge.distill.dataset import list_audio
+    from fitedge.distill.data.audio import read_audio
+    from fitedge.distill.data.datasets import list_audio
 
     items = list_audio(source)
     audio = []
@@ -121,7 +121,7 @@ def builtin_speech(sample_rate: int = 16000) -> list[np.ndarray]:
 
 def synthesize(text: str, voice: str, speed: int, sample_rate: int = 16000) -> np.ndarray:
     """``text`` spoken by espeak-ng, float32 mono at ``sample_rate``."""
-    from fitedge.distill.audio import read_audio
+    from fitedge.distill.data.audio import read_audio
 
     binary = _espeak()
     with tempfile.TemporaryDirectory() as tmp:

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from fitedge.edge.capture import capture
+from fitedge.distill.models.deployable import capture
 from fitedge.quantize.keep_float import leaf_modules
 
 log = logging.getLogger(__name__)

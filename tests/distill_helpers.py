@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from fitedge.distill.audio import read_audio, write_audio
-from fitedge.distill.config import EncoderConfig, preset
+from fitedge.distill.data.audio import read_audio, write_audio
+from fitedge.distill.models.config import EncoderConfig, preset
 
 PHRASES = (
     "the quick brown fox", "a small green boat", "she sells sea shells", "open the window please",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fitedge.distill.synth import SynthConfig, synthesize_corpus
+from fitedge.distill.data.synthesis import SynthConfig, synthesize_corpus
 
 VOICES = ("en-us+m3", "en-us+f3", "en-gb+m2", "en-us+klatt", "en-029+f2")
 
@@ -23,12 +23,12 @@ def phonetic_tiny_encoder(corpus: Path, steps: int = 40, seed: int = 0):
     import numpy as np
     import torch
 
-    from fitedge.bench.phoneme_probe import encode_labels
-    from fitedge.distill.audio import read_audio
-    from fitedge.distill.config import preset
-    from fitedge.distill.corpus import load_split, phoneme_inventory
-    from fitedge.distill.dataset import collate_audio
-    from fitedge.distill.encoder import build_encoder
+    from fitedge.bench.eval.probe import encode_labels
+    from fitedge.distill.data.audio import read_audio
+    from fitedge.distill.data.corpus import load_split, phoneme_inventory
+    from fitedge.distill.data.datasets import collate_audio
+    from fitedge.distill.models.config import preset
+    from fitedge.distill.models.encoder import build_encoder
 
     torch.manual_seed(seed)
     encoder = build_encoder(preset("tiny").replace(dropout=0.0, attention_dropout=0.0, feature_dropout=0.0))

@@ -9,10 +9,10 @@ import numpy as np
 import torch
 from click.testing import CliRunner, Result
 
-from fitedge.distill.audio import write_audio
-from fitedge.distill.checkpoint import save_checkpoint
-from fitedge.distill.config import preset
-from fitedge.distill.encoder import build_encoder
+from fitedge.distill.checkpoints.folder import save_checkpoint
+from fitedge.distill.data.audio import write_audio
+from fitedge.distill.models.config import preset
+from fitedge.distill.models.encoder import build_encoder
 from fitedge.edge.cli import cli
 
 
@@ -44,7 +44,7 @@ def write_speech(folder: Path, texts: tuple[str, ...], voice: str = "en-us") -> 
     for i, text in enumerate(texts):
         raw = folder / f"raw{i}.wav"
         subprocess.run(["espeak-ng", "-v", voice, "-w", str(raw), text], check=True)
-        from fitedge.distill.audio import read_audio
+        from fitedge.distill.data.audio import read_audio
 
         wav = read_audio(raw)
         raw.unlink()

@@ -1,7 +1,7 @@
 """Test helpers of the Foundation tests: tiny random transformers models and the other key layouts.
 
 The fairseq, torchaudio and official-FitHuBERT layouts are built by renaming a fitedge state dict
-with the tables of ``fithubert.md``, written out here independently of ``fitedge.distill.import_keys``
+with the tables of ``fithubert.md``, written out here independently of ``fitedge.distill.checkpoints.key_maps``
 (the inverse direction), so that a wrong rule in the importer cannot cancel itself out.
 """
 

@@ -1,7 +1,7 @@
 """The Android app's plain-Java core (android_demo/core), checked from Python.
 
 1. Its JUnit suite passes (built with javac + Debian's junit4/gson by ``android_demo/core/run_tests.sh``).
-2. On a bundle exported here by ``fitedge.edge.pipeline`` from the tiny preset, the Java CLI parses the
+2. On a bundle exported here by ``fitedge.edge.export.pipeline`` from the tiny preset, the Java CLI parses the
    manifest, verifies every sha256, reads the golden tensors, and its statistics, cosine, max abs diff and SNR
    agree with NumPy's.
 3. The results JSON the Java core writes (contract 3) parses in Python with NumPy-identical statistics, and
@@ -64,8 +64,8 @@ def numpy_stats(x: np.ndarray) -> dict[str, float]:
 def bundle(tmp_path_factory) -> Path:
     """The app's copy of a real bundle: ``fitedge export tiny --targets onnx --precision fp32 --seconds 1
     --android ASSETS`` (ONNX only because it lowers fastest; the Java side reads every runtime's files alike)."""
-    from fitedge.edge.options import ExportOptions
-    from fitedge.edge.pipeline import export_bundle
+    from fitedge.edge.export.options import ExportOptions
+    from fitedge.edge.export.pipeline import export_bundle
 
     root = tmp_path_factory.mktemp("export")
     assets = root / "app" / "src" / "main" / "assets" / "bundle"
@@ -166,7 +166,7 @@ def test_java_results_json_follows_contract_3(java_core, bundle, tmp_path):
 
 
 def test_bench_reads_what_the_java_core_wrote(java_core, bundle, tmp_path):
-    from fitedge.bench.device_results import device_runs, read_device_results
+    from fitedge.bench.device.results import device_runs, read_device_results
 
     _, classpath = java_core
     timings = [12.5, 11.0, 13.25, 12.0]

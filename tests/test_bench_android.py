@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from fitedge.bench.android import choose_device, connect, parse_device
+from fitedge.bench.device.android import choose_device, connect, parse_device
 from fitedge.errors import DeviceError
 
 ADB = shutil.which("adb")

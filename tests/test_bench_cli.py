@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from fitedge.bench.schema import read_results
-from fitedge.bench.stats import summarize
+from fitedge.bench.latency.stats import summarize
+from fitedge.bench.report.schema import read_results
 from fitedge.edge.cli import cli
 
 REPO = Path(__file__).resolve().parents[1]
@@ -32,8 +32,8 @@ def invoke(*args: str):
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory) -> Path:
     """A tiny bundle with every runtime in fp32 and int8, exported by the real pipeline (1 s of audio)."""
-    from fitedge.edge.options import ExportOptions
-    from fitedge.edge.pipeline import export_bundle
+    from fitedge.edge.export.options import ExportOptions
+    from fitedge.edge.export.pipeline import export_bundle
 
     out = tmp_path_factory.mktemp("bench") / "tiny_bundle"
     export_bundle("tiny", out, ExportOptions(seconds=1.0, threads=1, timing_runs=1))

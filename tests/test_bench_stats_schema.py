@@ -7,8 +7,8 @@ import copy
 import numpy as np
 import pytest
 
-from fitedge.bench.schema import schema_problems, validate_device_results, validate_results
-from fitedge.bench.stats import summarize
+from fitedge.bench.latency.stats import summarize
+from fitedge.bench.report.schema import schema_problems, validate_device_results, validate_results
 from fitedge.errors import ConfigError, DataError
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from fitedge.distill.asterisk import (
+from fitedge.distill.data.asterisk import (
     build_asterisk_corpus,
     find_sounds_dir,
     find_transcripts,
@@ -17,8 +17,8 @@ from fitedge.distill.asterisk import (
     read_transcripts,
     split_of,
 )
-from fitedge.distill.corpus import SPLITS, load_split, phoneme_inventory
-from fitedge.distill.phonemes import ARPABET
+from fitedge.distill.data.corpus import SPLITS, load_split, phoneme_inventory
+from fitedge.distill.data.phonemes import ARPABET
 from fitedge.errors import DataError
 
 try:

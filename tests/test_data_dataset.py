@@ -9,8 +9,8 @@ import pytest
 import soundfile as sf
 import torch
 
-from fitedge.distill.audio import read_audio
-from fitedge.distill.dataset import AudioDataset, AudioItem, BucketBatchSampler, collate_audio, list_audio
+from fitedge.distill.data.audio import read_audio
+from fitedge.distill.data.datasets import AudioDataset, AudioItem, BucketBatchSampler, collate_audio, list_audio
 from fitedge.errors import DataError
 
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
-from fitedge.distill.corpus import SPLITS, load_split, phoneme_inventory, read_corpus_info
-from fitedge.distill.dataset import list_audio
-from fitedge.distill.phonemes import ARPABET, espeak_ipa, ipa_to_arpabet
-from fitedge.distill.sentences import generate_sentences, read_sentences, spell_number
-from fitedge.distill.synth import SynthConfig, plan_split, synthesize_corpus
+from fitedge.distill.data.corpus import SPLITS, load_split, phoneme_inventory, read_corpus_info
+from fitedge.distill.data.datasets import list_audio
+from fitedge.distill.data.phonemes import ARPABET, espeak_ipa, ipa_to_arpabet
+from fitedge.distill.data.sentences import generate_sentences, read_sentences, spell_number
+from fitedge.distill.data.synthesis import SynthConfig, plan_split, synthesize_corpus
 from fitedge.errors import DataError
 
 VOICES = ("en-us+m3", "en-us+f3", "en-gb+m2", "en-us+klatt", "en-029+f2", "en-gb-scotland+m5")

@@ -11,9 +11,9 @@ import pytest
 import torch
 from distill_helpers import NO_DROPOUT, tiny_student, tiny_teacher, write_speech
 
-from fitedge.distill.checkpoint import read_checkpoint, save_checkpoint
-from fitedge.distill.encoder import build_encoder
-from fitedge.distill.run_log import read_log
+from fitedge.distill.checkpoints.folder import read_checkpoint, save_checkpoint
+from fitedge.distill.models.encoder import build_encoder
+from fitedge.distill.train.run_log import read_log
 
 
 def _distill(tmp_path: Path, out: str, extra: list[str]) -> Path:

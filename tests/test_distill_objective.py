@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 import torch
 
-from fitedge.distill.config import preset
-from fitedge.distill.distiller import DistillConfig
-from fitedge.distill.encoder import build_encoder
-from fitedge.distill.heads import HintHeads, StudentWithHeads, build_heads
-from fitedge.distill.layer_map import check_layer_map, distilhubert_layer_map, hint_layer_map, parse_layer_map
-from fitedge.distill.losses import distilhubert_loss, frame_mask, hint_loss
-from fitedge.distill.schedule import build_optimizer, lr_at, warn_if_cut_short
+from fitedge.distill.models.config import preset
+from fitedge.distill.models.encoder import build_encoder
+from fitedge.distill.models.heads import HintHeads, StudentWithHeads, build_heads
+from fitedge.distill.train.distillation import DistillConfig
+from fitedge.distill.train.layer_map import check_layer_map, distilhubert_layer_map, hint_layer_map, parse_layer_map
+from fitedge.distill.train.losses import distilhubert_loss, frame_mask, hint_loss
+from fitedge.distill.train.schedule import build_optimizer, lr_at, warn_if_cut_short
 from fitedge.errors import ConfigError
 
 

@@ -10,12 +10,12 @@ import torch
 from distill_helpers import write_speech
 
 import fitedge
-from fitedge.distill.config import preset
-from fitedge.distill.dataset import list_audio
-from fitedge.distill.masking import span_mask
-from fitedge.distill.mfcc_targets import MFCC_DIM, mfcc_features
-from fitedge.distill.pretrain import PretrainConfig, pretrain
-from fitedge.distill.purity import purity_scores, uniform_phone_frames
+from fitedge.distill.data.datasets import list_audio
+from fitedge.distill.data.mfcc import MFCC_DIM, mfcc_features
+from fitedge.distill.models.config import preset
+from fitedge.distill.train.masking import span_mask
+from fitedge.distill.train.pretraining import PretrainConfig, pretrain
+from fitedge.distill.train.purity import purity_scores, uniform_phone_frames
 
 
 @pytest.mark.parametrize("samples", [400, 1000, 16000, 16321, 48000])

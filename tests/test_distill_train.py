@@ -15,17 +15,17 @@ from click.testing import CliRunner
 from distill_helpers import tiny_student, tiny_teacher, write_speech
 
 import fitedge
-from fitedge.distill.checkpoint import read_checkpoint, save_checkpoint
-from fitedge.distill.dataset import list_audio
-from fitedge.distill.distiller import DistillConfig, distill
-from fitedge.distill.distributed import DistEnv
-from fitedge.distill.encoder import build_encoder
-from fitedge.distill.heads import StudentWithHeads, build_heads
-from fitedge.distill.layer_map import hint_layer_map
-from fitedge.distill.losses import hint_loss
-from fitedge.distill.run_log import RunLog, read_log
-from fitedge.distill.train_state import STATE_FILE, Position
-from fitedge.distill.validation import validate_and_decide
+from fitedge.distill.checkpoints.folder import read_checkpoint, save_checkpoint
+from fitedge.distill.data.datasets import list_audio
+from fitedge.distill.models.encoder import build_encoder
+from fitedge.distill.models.heads import StudentWithHeads, build_heads
+from fitedge.distill.train.distillation import DistillConfig, distill
+from fitedge.distill.train.distributed import DistEnv
+from fitedge.distill.train.layer_map import hint_layer_map
+from fitedge.distill.train.losses import hint_loss
+from fitedge.distill.train.run_log import RunLog, read_log
+from fitedge.distill.train.train_state import STATE_FILE, Position
+from fitedge.distill.train.validation import validate_and_decide
 from fitedge.edge.cli import cli
 
 

@@ -11,13 +11,13 @@ import torch
 from eval_helpers import phonetic_tiny_encoder, tiny_corpus
 from export_helpers import assert_one_line_error, no_leftovers, run_cli
 
-from fitedge.bench.features import artifact_features, eager_features
-from fitedge.bench.gate import gate_artifacts
-from fitedge.bench.phoneme_probe import ProbeConfig
-from fitedge.distill.checkpoint import save_checkpoint
-from fitedge.edge.manifest import read_manifest
-from fitedge.edge.options import ExportOptions
-from fitedge.edge.pipeline import export_bundle
+from fitedge.bench.eval.features import artifact_features, eager_features
+from fitedge.bench.eval.gate import gate_artifacts
+from fitedge.bench.eval.probe import ProbeConfig
+from fitedge.distill.checkpoints.folder import save_checkpoint
+from fitedge.edge.bundle.manifest import read_manifest
+from fitedge.edge.export.options import ExportOptions
+from fitedge.edge.export.pipeline import export_bundle
 from fitedge.errors import PerGateRefused
 
 SECONDS = 2.0

@@ -10,12 +10,12 @@ import pytest
 from eval_helpers import tiny_corpus
 from export_helpers import assert_one_line_error, run_cli
 
-from fitedge.bench.bootstrap import bootstrap_error_rate
-from fitedge.bench.edit_distance import edit_counts, edit_distance, error_rate
-from fitedge.bench.evaluate import EvalSettings, score_per, train_corpus_probe
-from fitedge.bench.features import MfccFeatures
-from fitedge.bench.phoneme_probe import ProbeConfig, collapse_ctc
-from fitedge.distill.corpus import load_split
+from fitedge.bench.eval.bootstrap import bootstrap_error_rate
+from fitedge.bench.eval.edit_distance import edit_counts, edit_distance, error_rate
+from fitedge.bench.eval.features import MfccFeatures
+from fitedge.bench.eval.per import EvalSettings, score_per, train_corpus_probe
+from fitedge.bench.eval.probe import ProbeConfig, collapse_ctc
+from fitedge.distill.data.corpus import load_split
 
 
 def test_edit_distance_hand_worked() -> None:

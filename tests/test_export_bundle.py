@@ -15,9 +15,9 @@ import pytest
 from export_helpers import assert_one_line_error, cosine, run_cli
 
 from fitedge.edge import runtime
-from fitedge.edge.manifest import read_manifest, sha256_file
-from fitedge.edge.options import ExportOptions
-from fitedge.edge.pipeline import export_bundle
+from fitedge.edge.bundle.manifest import read_manifest, sha256_file
+from fitedge.edge.export.options import ExportOptions
+from fitedge.edge.export.pipeline import export_bundle
 from fitedge.errors import BundleError, ShapeMismatch
 
 DYNAMIC = (8000, 24000)

@@ -11,8 +11,8 @@ import torch
 from export_helpers import assert_one_line_error, no_leftovers, run_cli, tiny_checkpoint, write_speech
 
 from fitedge.edge import runtime
-from fitedge.edge.options import ExportOptions
-from fitedge.edge.pipeline import export_bundle
+from fitedge.edge.export.options import ExportOptions
+from fitedge.edge.export.pipeline import export_bundle
 from fitedge.errors import BundleError, ConfigError, ShapeMismatch
 
 FAST = ("--seconds", "0.5", "--calib-windows", "2", "--timing-runs", "0")
@@ -78,7 +78,7 @@ def test_a_runtime_that_fails_to_lower_leaves_no_bundle(tmp_path: Path, monkeypa
 
 
 def test_an_interrupted_export_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import fitedge.edge.lower_onnx as lower_onnx
+    import fitedge.edge.lower.onnx as lower_onnx
 
     real = lower_onnx.lower_to_onnx
     calls = []

@@ -11,13 +11,13 @@ import torch
 from export_helpers import run_cli
 from torch import nn
 
-from fitedge.distill.checkpoint import save_checkpoint
-from fitedge.distill.config import preset
-from fitedge.distill.encoder import build_encoder
-from fitedge.distill.mfcc_targets import mfcc_features
-from fitedge.edge.options import ExportOptions
-from fitedge.edge.pipeline import export_bundle
-from fitedge.edge.verify import verify_bundle
+from fitedge.distill.checkpoints.folder import save_checkpoint
+from fitedge.distill.data.mfcc import mfcc_features
+from fitedge.distill.models.config import preset
+from fitedge.distill.models.encoder import build_encoder
+from fitedge.edge.export.options import ExportOptions
+from fitedge.edge.export.pipeline import export_bundle
+from fitedge.edge.export.verify import verify_bundle
 from fitedge.quantize.calibration import builtin_speech, windows
 from fitedge.quantize.sensitivity import BlockSensitivity, worth_keeping_float
 

@@ -7,8 +7,8 @@ import torch
 from foundation_models import HF_CONFIGS, hf_model
 
 import fitedge
-from fitedge.distill.config import PRESETS
-from fitedge.distill.encoder import build_encoder
+from fitedge.distill.models.config import PRESETS
+from fitedge.distill.models.encoder import build_encoder
 
 TOL = 1e-4
 

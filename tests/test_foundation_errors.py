@@ -11,9 +11,9 @@ from click.testing import CliRunner
 from safetensors.torch import load_file, save_file
 
 import fitedge
-from fitedge.distill.checkpoint import save_checkpoint
-from fitedge.distill.config import PRESETS
-from fitedge.distill.encoder import build_encoder
+from fitedge.distill.checkpoints.folder import save_checkpoint
+from fitedge.distill.models.config import PRESETS
+from fitedge.distill.models.encoder import build_encoder
 from fitedge.edge.cli import cli
 from fitedge.errors import CheckpointError, CheckpointKeyMismatch
 

@@ -11,9 +11,9 @@ from foundation_models import hf_model, legacy_weight_norm, to_fairseq, to_fithu
 from safetensors.torch import load_file, save_file
 
 import fitedge
-from fitedge.distill.config import PRESETS
-from fitedge.distill.encoder import build_encoder
-from fitedge.distill.importers import import_checkpoint, import_to_folder
+from fitedge.distill.checkpoints.detect import import_checkpoint, import_to_folder
+from fitedge.distill.models.config import PRESETS
+from fitedge.distill.models.encoder import build_encoder
 
 TOL = 1e-4
 WAV = torch.randn(1, 3200, generator=torch.Generator().manual_seed(5))

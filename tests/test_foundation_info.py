@@ -9,11 +9,11 @@ import torch
 from click.testing import CliRunner
 from torch import nn
 
-from fitedge.distill.attention import SelfAttention
-from fitedge.distill.checkpoint import save_checkpoint
-from fitedge.distill.config import PRESETS
-from fitedge.distill.encoder import build_encoder
-from fitedge.distill.profile import count_macs, profile_config, profile_encoder
+from fitedge.distill.checkpoints.folder import save_checkpoint
+from fitedge.distill.models.attention import SelfAttention
+from fitedge.distill.models.config import PRESETS
+from fitedge.distill.models.encoder import build_encoder
+from fitedge.distill.models.profile import count_macs, profile_config, profile_encoder
 from fitedge.edge.cli import cli
 
 

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from export_helpers import run_cli
 
-from fitedge.edge.options import ExportOptions
-from fitedge.edge.pipeline import export_bundle
+from fitedge.edge.export.options import ExportOptions
+from fitedge.edge.export.pipeline import export_bundle
 from fitedge.host import describe_cpu
 
 EMULATED_CPU = "Haswell"

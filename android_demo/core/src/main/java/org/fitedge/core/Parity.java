@@ -42,7 +42,7 @@ public final class Parity {
         double norms = Math.sqrt(ee) * Math.sqrt(aa);
         // Two all-zero tensors are identical; one zero tensor against a non-zero one shares no direction.
         double cosine = norms == 0 ? (ee == aa ? 1.0 : 0.0) : dot / norms;
-        // The 1e-30 floor matches the host (fitedge.edge.verify) for an all-zero reference.
+        // The 1e-30 floor matches the host (fitedge.edge.export.verify) for an all-zero reference.
         double snr = noise == 0 ? Double.POSITIVE_INFINITY : 10 * Math.log10(Math.max(ee, 1e-30) / noise);
         return new Parity(cosine, maxAbs, snr);
     }

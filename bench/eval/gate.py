@@ -1,0 +1,191 @@
+"""The PER gate of ``fitedge export --gate-per CORPUS --max-per-increase X``: task accuracy as deployed.
+
+A probe is trained once on the float model's features (the head an app would ship), then decodes the test
+split from the float model and from every artifact run in its own runtime. The float model sees the audio
+framed exactly as each artifact does (same windows, same zero padding), so the PER difference is what the
+artifact's lowering and quantization cost, nothing else. An artifact whose PER is more than ``max_increase``
+percentage points above the float model's is refused.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from fitedge.bench.eval.features import Framing, ModelFeatures, artifact_features, eager_features
+from fitedge.bench.eval.per import DEFAULT_PROBE, EvalSettings, PerReport, score_per, train_corpus_probe
+from fitedge.bench.eval.probe import ProbeConfig
+from fitedge.errors import ConfigError, PerGateRefused
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str], None]
+
+# The gate runs inside an export: a few hundred utterances give an interval of a few points at most.
+GATE_SETTINGS = EvalSettings(max_train=300, max_valid=60, max_test=150, resamples=500)
+
+
+@dataclass(frozen=True)
+class PerGate:
+    """What ``--gate-per CORPUS --max-per-increase X`` asks for."""
+
+    corpus: str
+    max_increase: float = 2.0
+    layer: str | int = "last"
+
+
+@dataclass(frozen=True)
+class ArtifactPer:
+    """One artifact's PER beside the float model's under the same framing."""
+
+    file: str
+    precision: str
+    per: float
+    ci_low: float
+    ci_high: float
+    reference_per: float
+    max_increase: float
+
+    @property
+    def increase(self) -> float:
+        """PER increase over the float model, in percentage points."""
+        return 100.0 * (self.per - self.reference_per)
+
+    @property
+    def passed(self) -> bool:
+        return self.increase <= self.max_increase
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "increase_points": round(self.increase, 3), "passed": self.passed}
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """The float model's PER per framing, and every artifact's."""
+
+    corpus: str
+    max_increase: float
+    references: dict[str, PerReport]  # framing description -> float model's report
+    artifacts: list[ArtifactPer]
+
+    @property
+    def refused(self) -> list[ArtifactPer]:
+        return [a for a in self.artifacts if not a.passed]
+
+    @property
+    def passed(self) -> bool:
+        return not self.refused
+
+    def raise_if_refused(self) -> None:
+        """One-line :class:`PerGateRefused` naming the worst refused artifact and the numbers."""
+        if self.refused:
+            worst = max(self.refused, key=lambda a: a.increase)
+            others = f" (and {len(self.refused) - 1} more)" if len(self.refused) > 1 else ""
+            raise PerGateRefused(
+                f"PER gate: {worst.file} has PER {100 * worst.per:.2f}%, {worst.increase:+.2f} points vs float "
+                f"{100 * worst.reference_per:.2f}% (allowed +{self.max_increase:g}) on {self.corpus}{others}")
+
+    def to_manifest(self) -> dict[str, Any]:
+        """The manifest's ``per_gate`` section."""
+        first = next(iter(self.references.values()))
+        return {"corpus": self.corpus, "max_increase_points": self.max_increase,
+                "probe": first.settings["probe"], "test_utterances": first.utterances,
+                "reference": {framing: _per_numbers(r) for framing, r in self.references.items()}}
+
+
+def gate_artifacts(bundle_dir_or_manifest: str | Path, corpus: str | Path, max_increase: float,
+                   reference: Any = None, layer: str | int = "last", probe: ProbeConfig = DEFAULT_PROBE,
+                   settings: EvalSettings = GATE_SETTINGS, threads: int | None = None,
+                   progress: Progress | None = None) -> GateResult:
+    """PER of every artifact of a bundle against its float model; see the module docstring.
+
+    Args:
+        bundle_dir_or_manifest: a bundle folder or its ``manifest.json``.
+        corpus: a labelled corpus folder.
+        max_increase: allowed PER increase over float, in percentage points.
+        reference: the float model: an :class:`Encoder`, a model source, or a runner whose ``run`` returns
+            the same output names as the artifacts (the export pipeline passes its eager runner). ``None``:
+            the manifest's model source.
+        layer: which output feeds the probe (``last``, an index, ``weighted``).
+        probe, settings, threads: probe shape, corpus subsets, runtime threads.
+        progress: called with one line per step.
+    """
+    from fitedge.edge.bundle import manifest as mf
+
+    say = progress or log.info
+    folder = Path(bundle_dir_or_manifest)
+    folder = folder.parent if folder.suffix == ".json" else folder
+    doc = mf.read_manifest(folder)
+    run_reference = _reference_run(reference, doc)
+    references: dict[str, PerReport] = {}
+    probes: dict[Framing, Any] = {}
+    results = []
+    for entry in doc["artifacts"]:
+        source = artifact_features(folder / entry["file"], layer, threads)
+        framing = source.framing
+        if framing not in probes:
+            float_source = ModelFeatures(run_reference, layer, "float", framing)
+            say(f"PER gate: training the probe on float features ({framing.describe()})")
+            probes[framing] = train_corpus_probe(float_source, corpus, probe, settings)
+            references[framing.describe()] = score_per(probes[framing], float_source, corpus, "float", settings)
+        ref = references[framing.describe()]
+        report = score_per(probes[framing], source, corpus, entry["file"], settings)
+        result = ArtifactPer(entry["file"], entry.get("precision", "?"), report.per, report.ci_low, report.ci_high,
+                             ref.per, max_increase)
+        say(f"PER gate: {entry['file']} PER {100 * result.per:.2f}% ({result.increase:+.2f} points vs float "
+            f"{100 * ref.per:.2f}%): {'ok' if result.passed else 'REFUSED'}")
+        results.append(result)
+    return GateResult(str(corpus), max_increase, references, results)
+
+
+def apply_gate(bundle_dir: Path, doc: dict[str, Any], gate: PerGate, reference: Any = None,
+               threads: int | None = None, progress: Progress | None = None) -> GateResult:
+    """Gate a bundle being written: refuse (raise) or record each artifact's PER in the manifest and report."""
+    from fitedge.edge.bundle import folder as bd
+    from fitedge.edge.bundle import manifest as mf
+
+    result = gate_artifacts(bundle_dir, gate.corpus, gate.max_increase, reference, gate.layer, threads=threads,
+                            progress=progress)
+    result.raise_if_refused()
+    by_file = {a.file: a for a in result.artifacts}
+    for entry in doc["artifacts"]:
+        entry["per"] = by_file[entry["file"]].to_dict()
+    doc["per_gate"] = result.to_manifest()
+    mf.write_manifest(bundle_dir, doc)
+    report = bd.write_report(bundle_dir, doc)
+    report.write_text(report.read_text() + per_section(result))
+    return result
+
+
+def per_section(result: GateResult) -> str:
+    """A markdown table of PER beside the artifacts, for the bundle's ``report.md``."""
+    lines = ["## Phoneme error rate (PER gate)", "",
+             f"Corpus `{result.corpus}`; allowed increase over float: {result.max_increase:g} points.", "",
+             "| artifact | precision | PER % | 95% CI | vs float (points) |", "|---|---|---:|---:|---:|"]
+    lines += [f"| {a.file} | {a.precision} | {100 * a.per:.2f} | {100 * a.ci_low:.1f}-{100 * a.ci_high:.1f} | "
+              f"{a.increase:+.2f} |" for a in result.artifacts]
+    lines += [f"| float model ({framing}) | fp32 | {100 * r.per:.2f} | {100 * r.ci_low:.1f}-{100 * r.ci_high:.1f} | "
+              "0 |" for framing, r in result.references.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _reference_run(reference: Any, doc: dict[str, Any]):
+    """A ``run(wav) -> {name: array}`` callable for the float model."""
+    if reference is not None and hasattr(reference, "run"):
+        return reference.run
+    if reference is None:
+        source = doc["model"]["source"]
+        reference = source.split(":", 1)[1] if source.startswith("preset:") else source
+        if any(o["name"] == "final_proj" for o in doc["outputs"]):
+            raise ConfigError("PER gate on a final_proj bundle needs the float model's runner as reference")
+    if isinstance(reference, (str, Path)):
+        import fitedge
+
+        reference = fitedge.load(reference)
+    return eager_features(reference).run
+
+
+def _per_numbers(report: PerReport) -> dict[str, float]:
+    return {"per": report.per, "ci_low": report.ci_low, "ci_high": report.ci_high}

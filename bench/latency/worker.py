@@ -1,0 +1,108 @@
+"""The child side of an isolated benchmark cell: ``python -m fitedge.bench.latency.worker SPEC.json OUT.json``.
+
+It imports one runtime, loads one artifact, times it and writes the raw numbers to ``OUT.json``. Running
+each cell in a fresh process keeps runtimes from polluting each other's memory and thread pools, and lets
+the parent survive a runtime that crashes or hangs (see :mod:`fitedge.bench.latency.isolate`). Before each phase it
+writes ``OUT.json.progress`` (the phase and the peak memory so far), so that a crash still says where it
+happened and how much memory had been used.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+
+def status_kb(field: str) -> int | None:
+    """A ``VmRSS``/``VmHWM``-style field of ``/proc/self/status`` in kB, or None off Linux."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+RUNTIME_MODULES = {
+    "eager": ("fitedge.distill.models.deployable",),
+    "executorch": ("executorch.runtime",),
+    "litert": ("ai_edge_litert.interpreter",),
+    "onnxruntime": ("onnxruntime",),
+}
+
+
+def import_runtime(runtime: str) -> None:
+    """Import a runtime before the clock starts: load time is the model's, not the library's import."""
+    import importlib
+
+    # runtime.load imports the encoder module (and so torch) for every target: do that before the clock too.
+    for name in ("fitedge.edge.runtime", "fitedge.distill.models.encoder", *RUNTIME_MODULES.get(runtime, ())):
+        try:
+            importlib.import_module(name)
+        except ImportError:  # e.g. tflite_runtime instead of LiteRT: load() reports what is really missing
+            pass
+
+
+def eager_target(source: str | None, config: dict | None) -> Any:
+    """What ``runtime.load`` gets for eager PyTorch: the model source, or an encoder built from ``config``."""
+    if source is not None:
+        return source
+    from fitedge.distill.models.config import EncoderConfig
+    from fitedge.distill.models.encoder import build_encoder
+
+    return build_encoder(EncoderConfig.from_dict(config)).for_inference()
+
+
+def progress_path(out_path: Path) -> Path:
+    return out_path.with_name(out_path.name + ".progress")
+
+
+def write_json(path: Path, doc: dict) -> None:
+    """Write whole, then rename: the parent never reads half a file, even after a crash."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(doc))
+    os.replace(tmp, path)
+
+
+def run_cell(spec: dict, progress: Path) -> dict:
+    """Load and time the runner that ``spec`` names; return the raw result (no statistics)."""
+    from fitedge.bench.latency.timing import bench_audio, time_runner
+    from fitedge.edge.runtime import load
+
+    samples, threads = int(spec["samples"]), int(spec["threads"])
+    wav = bench_audio(samples)
+    import_runtime(spec["runtime"])
+    baseline_kb = status_kb("VmRSS")
+    if spec["runtime"] == "eager":
+        def load_runner():
+            target = eager_target(spec.get("source"), spec.get("config"))
+            return load(target, threads=threads, outputs=spec.get("outputs", "last"))
+    else:
+        def load_runner():
+            return load(spec["path"], threads=threads)
+    def on_phase(phase: str) -> None:
+        write_json(progress, {"phase": phase, "baseline_rss_kb": baseline_kb, "peak_rss_kb": status_kb("VmHWM")})
+
+    timings = time_runner(load_runner, wav, int(spec["warmup"]), int(spec["iters"]), on_phase)
+    return {**asdict(timings), "baseline_rss_kb": baseline_kb, "peak_rss_kb": status_kb("VmHWM")}
+
+
+def main(argv: list[str]) -> int:
+    spec_path, out_path = Path(argv[0]), Path(argv[1])
+    spec = json.loads(spec_path.read_text())
+    try:
+        result, code = run_cell(spec, progress_path(out_path)), 0
+    except Exception as e:  # any failure of a runtime is data for the report, not a crash of the matrix
+        result, code = {"error": f"{type(e).__name__}: {e}".splitlines()[0][:500],
+                        "peak_rss_kb": status_kb("VmHWM")}, 1
+    write_json(out_path, result)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,221 @@
+"""The end-to-end recipe (``make recipe``): corpus -> small teacher -> two students -> six artifacts each -> PER.
+
+Every training and export step runs the documented ``fitedge`` command in a child process, exactly as a
+user would type it (the README shows the same commands), so the recipe adds no second code path and each
+step's memory is returned when it ends. A step whose output already exists is not run again, so an
+interrupted recipe continues where it stopped. A step that fails is recorded as "not available: why" and
+the steps that need it are skipped; the report says so instead of showing numbers that were not measured.
+
+After each student's plain int8 export, ``fitedge quantize sensitivity`` finds the blocks int8 hurts most and
+a second int8 bundle keeps them float: the escape hatch a user takes when the PER gate refuses an artifact.
+
+The two students have the same number of parameters: a FitHuBERT-shaped one (as deep as the teacher, a
+quarter of its width, a thin convolutional front end, conv1d time reduction) and a DistilHuBERT-shaped one
+(the teacher's front end and two layers of the same width with a 4x feed-forward).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from fitedge.distill.models.config import preset
+
+log = logging.getLogger(__name__)
+Say = Callable[[str], None]
+
+TEACHER = preset("tiny").replace(dim=256, layers=4, heads=4, ffn_dim=1024, dropout=0.0, attention_dropout=0.0,
+                                 activation_dropout=0.0, feature_dropout=0.0)
+FITHUBERT_STUDENT = TEACHER.replace(
+    conv_layers=((8, 10, 5), (16, 1, 1), (16, 3, 2), (16, 3, 2), (16, 3, 2), (16, 3, 2), (32, 1, 1), (32, 2, 2),
+                 (32, 2, 2)),
+    dim=64, ffn_dim=64, time_reduction="conv1d", time_reduction_factor=2)
+DISTILHUBERT_STUDENT = TEACHER.replace(dim=64, layers=2, ffn_dim=256)
+
+
+@dataclass(frozen=True)
+class RecipeConfig:
+    """Sizes and time budgets of the recipe; the defaults fit 60 minutes on 2 CPU cores."""
+
+    work: str = "runs/recipe"
+    synth_minutes: float = 90.0
+    pretrain_minutes: float = 20.0
+    distill_minutes: float = 6.0
+    # The lr schedules count steps, not minutes: each run gets the steps that fit its time budget, measured on
+    # 2 idle cores with 16 s batches, so warm-up and decay complete instead of stopping early in warm-up. (A
+    # loaded machine stops at the minutes first, part way down the decay.)
+    pretrain_steps_per_second: float = 2.9
+    distill_steps_per_second: float = 6.0
+    probe_epochs: int = 40
+    max_train: int = 600
+    max_test: int = 150
+    threads: int = 2
+    seed: int = 0
+
+
+# A smoke run of every step in a few minutes: checks the plumbing, measures nothing worth reporting.
+QUICK = RecipeConfig(synth_minutes=3.0, pretrain_minutes=0.5, distill_minutes=0.3, probe_epochs=5, max_train=40,
+                     max_test=20)
+
+
+@dataclass
+class StepLog:
+    """What happened to each step: seconds taken, or why it is not available."""
+
+    done: dict[str, float] = field(default_factory=dict)
+    missing: dict[str, str] = field(default_factory=dict)
+
+    def ok(self, name: str) -> bool:
+        return name in self.done
+
+
+class Paths:
+    """Where each step of the recipe writes, under one work folder."""
+
+    def __init__(self, work: Path) -> None:
+        self.work = work
+        self.synth, self.asterisk = work / "corpus_synth", work / "corpus_asterisk"
+        self.pretrain, self.configs = work / "pretrain", work / "configs"
+        self.teacher = self.pretrain / "teacher"
+        self.bench, self.per, self.report = work / "bench", work / "per", work / "report"
+
+    def distill_run(self, name: str) -> Path:
+        return self.work / f"distill_{name}"
+
+    def student(self, name: str) -> Path:
+        """The student with the best validation loss, else the last one (a run too short to validate)."""
+        best = self.distill_run(name) / "best"
+        return best if (best / "config.json").is_file() else self.distill_run(name) / "final"
+
+    def bundle(self, name: str) -> Path:
+        return self.work / "bundles" / name
+
+    def sensitivity(self, name: str) -> Path:
+        return self.work / f"sensitivity_{name}.json"
+
+
+STUDENTS = {"fithubert": (FITHUBERT_STUDENT, "fithubert"), "distilhubert": (DISTILHUBERT_STUDENT, "distilhubert")}
+MIXED = "+float"  # suffix of a student's int8 bundle with the blocks that sensitivity flagged kept float
+
+
+def run_recipe(config: RecipeConfig = RecipeConfig(), say: Say = print) -> Path:
+    """Run every step (skipping those already done) and write the report; returns ``report.md``'s path."""
+    from fitedge.bench.recipe.evaluation import evaluate_all
+    from fitedge.bench.recipe.report import write_report
+
+    p = Paths(Path(config.work).absolute())
+    p.configs.mkdir(parents=True, exist_ok=True)
+    steps = StepLog()
+    start = time.monotonic()
+    _cmd(steps, say, "synth corpus", p.synth / "corpus.json",
+         ["data", "synth", "--out", p.synth, "--minutes", config.synth_minutes, "--seed", config.seed])
+    _cmd(steps, say, "asterisk corpus", p.asterisk / "corpus.json", ["data", "asterisk", "--out", p.asterisk])
+    TEACHER.save(p.configs / "teacher.json")
+    _cmd(steps, say, "pretrain teacher", p.teacher / "config.json",
+         ["pretrain", "--data", p.synth, "--out", p.pretrain, "--encoder", p.configs / "teacher.json",
+          "--minutes", config.pretrain_minutes, "--units", 100, "--batch-seconds", 16, "--unmasked-weight", 1,
+          "--steps", _steps_within(config.pretrain_minutes, config.pretrain_steps_per_second),
+          "--crop-seconds", 4, "--lr", 1e-3, "--no-purity", "--threads", config.threads,
+          "--seed", config.seed], needs=["synth corpus"])
+    for name, (student, objective) in STUDENTS.items():
+        student.save(p.configs / f"{name}.json")
+        _cmd(steps, say, f"distill {name}", p.distill_run(name) / "final" / "config.json",
+             ["distill", "--teacher", p.teacher, "--student", p.configs / f"{name}.json", "--data", p.synth,
+              "--out", p.distill_run(name), "--objective", objective, "--minutes", config.distill_minutes,
+              "--batch-seconds", 16, "--crop-seconds", 4,
+              "--steps", _steps_within(config.distill_minutes, config.distill_steps_per_second),
+              "--threads", config.threads, "--seed", config.seed],
+             needs=["pretrain teacher"])
+        _cmd(steps, say, f"export {name}", p.bundle(name) / "manifest.json",
+             ["export", p.student(name), "--out", p.bundle(name), "--calib", p.synth, "--threads", config.threads,
+              "--allow-degraded", "--force"], needs=[f"distill {name}"])
+        # One results.json per bundle: both bundles' artifacts are named after their checkpoint folder.
+        _cmd(steps, say, f"benchmark {name}", p.bench / name / "results.json",
+             ["bench", "run", p.bundle(name), "--seconds", "4", "--threads", config.threads, "--warmup", "2",
+              "--iters", "10", "--out", p.bench / name], needs=[f"export {name}"])
+        _mixed_precision(steps, say, p, name, config)
+    rows = evaluate_all(config, p, steps, say)
+    steps.done["recipe, all steps"] = round(time.monotonic() - start, 1)
+    report = write_report(p.report, rows, steps, asdict(config))
+    say(f"report: {report}")
+    return report
+
+
+def _mixed_precision(steps: StepLog, say: Say, p: Paths, name: str, config: RecipeConfig) -> None:
+    """The int8 escape hatch as a user would take it: find the fragile blocks, export int8 with them float."""
+    _cmd(steps, say, f"sensitivity {name}", p.sensitivity(name),
+         ["quantize", "sensitivity", p.student(name), "--calib", p.synth, "--out", p.sensitivity(name)],
+         needs=[f"distill {name}"])
+    if not steps.ok(f"sensitivity {name}"):
+        return
+    fragile = json.loads(p.sensitivity(name).read_text())["keep_float"]
+    if not fragile:
+        say(f"[export {name}, mixed] skipped: no block stands out")
+        return
+    mixed = f"{name}{MIXED}"
+    _cmd(steps, say, f"export {mixed}", p.bundle(mixed) / "manifest.json",
+         ["export", p.student(name), "--out", p.bundle(mixed), "--precision", "int8", "--calib", p.synth,
+          "--keep-float", ",".join(fragile), "--threads", config.threads, "--allow-degraded", "--force"])
+    _cmd(steps, say, f"benchmark {mixed}", p.bench / mixed / "results.json",
+         ["bench", "run", p.bundle(mixed), "--seconds", "4", "--threads", config.threads, "--warmup", "2",
+          "--iters", "10", "--out", p.bench / mixed], needs=[f"export {mixed}"])
+
+
+def _steps_within(minutes: float, steps_per_second: float) -> int:
+    return max(int(minutes * 60 * steps_per_second), 10)
+
+
+def _cmd(steps: StepLog, say: Say, name: str, marker: Path, args: list, needs: tuple | list = ()) -> None:
+    """Run ``fitedge ARGS`` unless ``marker`` exists; record the outcome under ``name``."""
+    if marker.exists():
+        say(f"[{name}] already done ({marker})")
+        steps.done[name] = 0.0
+        return
+    missing = [n for n in needs if not steps.ok(n)]
+    if missing:
+        steps.missing[name] = f"needs {', '.join(missing)}"
+        say(f"[{name}] skipped: needs {', '.join(missing)}")
+        return
+    command = [sys.executable, "-m", "fitedge.edge.cli", *map(str, args)]
+    say(f"[{name}] fitedge {' '.join(map(str, args))}")
+    start = time.monotonic()
+    returncode, tail = _run_streaming(command)
+    if returncode != 0:
+        errors = [line.strip() for line in tail.replace("\r", "\n").splitlines() if line.strip()]
+        steps.missing[name] = errors[-1] if errors else f"exit status {returncode}"
+        say(f"[{name}] FAILED: {steps.missing[name]}")
+        return
+    steps.done[name] = round(time.monotonic() - start, 1)
+    say(f"[{name}] done in {steps.done[name]:.0f} s")
+
+
+def _run_streaming(command: list[str]) -> tuple[int, str]:
+    """Run ``command`` with its stderr (progress bars, log lines) passed through live; keep the tail for errors."""
+    process = subprocess.Popen(command, stderr=subprocess.PIPE)
+    assert process.stderr is not None
+    tail = b""
+    while chunk := process.stderr.read1(4096):
+        sys.stderr.buffer.write(chunk)
+        sys.stderr.flush()
+        tail = (tail + chunk)[-4000:]
+    return process.wait(), tail.decode(errors="replace")
+
+
+def main() -> None:
+    """``python -m fitedge.bench.recipe.pipeline [WORK_DIR] [--quick]``: the Makefile's ``recipe`` target."""
+    logging.basicConfig(level=logging.WARNING)
+    args = [a for a in sys.argv[1:] if a != "--quick"]
+    config = QUICK if "--quick" in sys.argv[1:] else RecipeConfig()
+    config = dataclasses.replace(config, work=args[0]) if args else config
+    run_recipe(config, say=lambda line: print(line, flush=True))
+
+
+if __name__ == "__main__":
+    main()

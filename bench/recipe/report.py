@@ -1,0 +1,80 @@
+"""The recipe's report: one markdown table (model, params, size, latency, PER synthetic, PER real) and plots."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from fitedge.bench.recipe.evaluation import CORPORA, Row
+
+HEADER = ("| model | params | size | latency ms | PER synth % (95% CI) | PER real % (95% CI) |\n"
+          "|---|---:|---:|---:|---:|---:|")
+
+
+def write_report(folder: Path, rows: list[Row], steps: Any, config: dict) -> Path:
+    """``report.md``, ``table.json`` and ``per.png`` in ``folder``; returns the markdown's path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "table.json").write_text(json.dumps([r.__dict__ for r in rows], indent=2) + "\n")
+    plot = _plot(folder / "per.png", rows)
+    lines = ["# fitedge recipe: distil -> int8 -> device runtime, judged by phoneme error rate", "",
+             markdown_table(rows), "",
+             "PER: CTC probe on frozen features (linear, SUPERB PR), trained on the train split, scored on the test "
+             "split (voices or speakers unseen in training); 95% bootstrap interval over utterances. Artifact rows "
+             "use the probe trained on their float model's features, under the artifact's framing (4 s windows, "
+             "zero-padded), so the difference to the `float (...)` row is what lowering and int8 cost.", ""]
+    if plot:
+        lines += [f"![PER per model]({plot.name})", ""]
+    lines += ["## Steps", ""]
+    lines += [f"- {name}: {'cached' if seconds == 0 else f'{seconds:g} s'}" for name, seconds in steps.done.items()]
+    lines += [f"- {name}: not available: {why}" for name, why in steps.missing.items()]
+    lines += ["", "## Settings", "", "```json", json.dumps(config, indent=2), "```", ""]
+    path = folder / "report.md"
+    path.write_text("\n".join(lines))
+    return path
+
+
+def markdown_table(rows: list[Row]) -> str:
+    return "\n".join([HEADER] + [_row(r) for r in rows])
+
+
+def _row(r: Row) -> str:
+    params = "-" if not r.params else f"{r.params / 1e6:.3f} M"
+    size = "-" if r.size_bytes is None else f"{r.size_bytes / 1e6:.2f} MB"
+    latency = "-" if r.latency_ms is None else f"{r.latency_ms:.1f}"
+    return f"| {r.model} | {params} | {size} | {latency} | {_per(r, 'synth')} | {_per(r, 'real')} |"
+
+
+def _per(r: Row, corpus: str) -> str:
+    p = r.per.get(corpus)
+    if p is None:
+        return "not measured"
+    return f"{100 * p['per']:.1f} ({100 * p['ci_low']:.1f}-{100 * p['ci_high']:.1f})"
+
+
+def _plot(path: Path, rows: list[Row]) -> Path | None:
+    """Horizontal bars of PER per row and corpus, with the bootstrap intervals as error bars."""
+    measured = [r for r in rows if r.per]
+    if not measured:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, ax = plt.subplots(figsize=(9, 0.35 * len(measured) + 1.5))
+    y = np.arange(len(measured))
+    for k, corpus in enumerate(CORPORA):
+        values = [100 * r.per[corpus]["per"] if corpus in r.per else np.nan for r in measured]
+        low = [v - 100 * r.per[corpus]["ci_low"] if corpus in r.per else 0 for v, r in zip(values, measured)]
+        high = [100 * r.per[corpus]["ci_high"] - v if corpus in r.per else 0 for v, r in zip(values, measured)]
+        ax.barh(y + 0.4 * k, values, height=0.4, xerr=[low, high], label=f"PER {corpus}", capsize=2)
+    ax.set_yticks(y + 0.2, [r.model for r in measured], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("phoneme error rate, % (lower is better)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -1,0 +1,1 @@
+"""Views of a results document: tables, plots, and the results schema."""

@@ -1,0 +1,52 @@
+"""Resolve what a user names (a preset or a checkpoint path) to an :class:`Encoder`.
+
+A preset's random weights come from a fixed seed (:data:`PRESET_SEED` unless told otherwise), so the same
+preset exports to the same bundle numbers on every run: the README's main job is reproducible.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from fitedge.distill.checkpoints.folder import Checkpoint
+from fitedge.distill.models.config import PRESETS
+from fitedge.distill.models.encoder import Encoder, build_encoder
+from fitedge.errors import CheckpointError
+
+PRESET_SEED = 0
+
+
+def read_source(source: str | Path, format: str | None = None) -> Checkpoint | None:
+    """The checkpoint behind ``source``, or ``None`` when ``source`` is a preset name."""
+    if format is None and str(source) in PRESETS and not Path(source).exists():
+        return None
+    path = Path(source)
+    if not path.exists():
+        raise CheckpointError(f"{source}: no such file or folder, and not a preset ({', '.join(PRESETS)})")
+    from fitedge.distill.checkpoints.detect import import_checkpoint
+
+    return import_checkpoint(path, format=format)
+
+
+def build_preset(name: str, seed: int = PRESET_SEED) -> Encoder:
+    """The preset ``name`` with random weights drawn from ``seed``; the global RNG is left as it was."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        encoder = build_encoder(PRESETS[name])
+    encoder.meta = {"source": f"preset:{name}", "trained": False, "seed": seed}
+    return encoder
+
+
+def load_encoder(source: str | Path, format: str | None = None, seed: int = PRESET_SEED) -> Encoder:
+    """Build the encoder named by ``source``; ``encoder.meta`` says where it came from and if it is trained.
+
+    ``seed`` draws a preset's random weights; a checkpoint ignores it.
+    """
+    checkpoint = read_source(source, format)
+    if checkpoint is None:
+        return build_preset(str(source), seed)
+    encoder = checkpoint.build()
+    encoder.meta = {"trained": True, **checkpoint.meta}
+    return encoder

@@ -1,0 +1,238 @@
+"""HuBERT's first iteration at small scale: masked prediction of MFCC k-means units.
+
+fairseq's HuBERT (Hsu et al. 2021): the CNN features are projected, spans of them are replaced by a learned
+mask embedding, the transformer output is projected to ``final_dim`` and scored against one embedding per unit
+by cosine similarity / 0.1; the loss is the cross-entropy on masked frames only (``pred_masked_weight`` 1,
+``pred_nomask_weight`` 0). The result is saved as a fitedge checkpoint folder (the backbone; the
+pre-training heads ride along in ``heads.safetensors``) that ``fitedge distill --teacher`` accepts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from fitedge.distill.checkpoints.folder import save_checkpoint
+from fitedge.distill.data.datasets import AudioDataset, AudioItem, BucketBatchSampler, collate_audio
+from fitedge.distill.data.mfcc import UnitLabeler, fit_units
+from fitedge.distill.models.config import EncoderConfig
+from fitedge.distill.models.encoder import Encoder, build_encoder
+from fitedge.distill.train.masking import span_mask
+from fitedge.distill.train.schedule import build_optimizer, lr_at, set_lr, warn_if_cut_short
+from fitedge.errors import ConfigError
+
+log = logging.getLogger(__name__)
+SAMPLE_RATE = 16000
+
+
+@dataclass(frozen=True)
+class PretrainConfig:
+    """Masked-prediction pre-training; defaults from fairseq's HuBERT Base iteration 1 where they apply."""
+
+    num_units: int = 100  # k-means clusters on MFCC (fairseq: 100)
+    kmeans_frames: int = 200_000  # MFCC frames given to k-means
+    mask_start_prob: float = 0.08  # fraction of frames that start a masked span
+    mask_span: int = 10
+    final_dim: int = 256  # projection and unit-embedding width (fairseq: 256)
+    logit_temp: float = 0.1
+    unmasked_weight: float = 0.0  # fairseq's pred_nomask_weight: HuBERT trains on masked frames only (0)
+    lr: float = 5e-4
+    betas: tuple[float, float] = (0.9, 0.98)
+    eps: float = 1e-6
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.08  # fairseq: 32k of 400k steps
+    max_steps: int = 2000
+    max_minutes: float | None = None  # stop early (and save) once this much wall time has passed
+    batch_seconds: float = 32.0  # audio per batch, padding included
+    crop_seconds: float = 4.0  # random crop of longer utterances
+    grad_clip: float = 10.0
+    log_every: int = 25
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.num_units < 2 or self.mask_span < 1 or not 0 < self.mask_start_prob < 1:
+            raise ConfigError("num_units >= 2, mask_span >= 1 and 0 < mask_start_prob < 1 are required")
+        if self.max_steps < 1 or self.batch_seconds < self.crop_seconds:
+            raise ConfigError("max_steps must be >= 1 and batch_seconds at least crop_seconds")
+
+
+class MaskedPredictionModel(nn.Module):
+    """An :class:`Encoder` with HuBERT's pre-training parts: mask embedding, final projection, unit embeddings."""
+
+    def __init__(self, encoder: Encoder, num_units: int, final_dim: int, logit_temp: float) -> None:
+        super().__init__()
+        if encoder.config.normalize_waveform:
+            raise ConfigError("pre-training expects an encoder without waveform normalisation (as HuBERT Base)")
+        dim = encoder.config.dim
+        self.encoder = encoder
+        self.mask_emb = nn.Parameter(torch.empty(dim).uniform_())
+        self.final_proj = nn.Linear(dim, final_dim)
+        self.label_embs = nn.Parameter(torch.empty(num_units, final_dim).uniform_())
+        self.logit_temp = logit_temp
+
+    def forward(self, wav: Tensor, lengths: Tensor, mask_fn) -> tuple[Tensor, Tensor, Tensor]:
+        """Unit logits ``(batch, frames, units)``, the span mask and the valid-frame mask ``(batch, frames)``."""
+        enc = self.encoder
+        features, frame_lengths = enc.feature_extractor(wav, lengths)
+        x = enc.feature_projection(features)
+        valid = torch.arange(x.shape[1])[None, :] < frame_lengths[:, None]
+        masked = mask_fn(frame_lengths, x.shape[1]) & valid
+        x = torch.where(masked[..., None], self.mask_emb.to(x.dtype), x)
+        last, _, _ = enc.encoder(x, valid, frame_lengths)
+        proj = nn.functional.normalize(self.final_proj(last), dim=-1)
+        units = nn.functional.normalize(self.label_embs, dim=-1)
+        return proj @ units.T / self.logit_temp, masked, valid
+
+    def heads(self) -> dict[str, Tensor]:
+        return {"mask_emb": self.mask_emb, "final_proj.weight": self.final_proj.weight,
+                "final_proj.bias": self.final_proj.bias, "label_embs": self.label_embs}
+
+
+class UnitCollate:
+    """Collate waveforms and their unit labels (computed on the cropped audio, so crops stay aligned)."""
+
+    def __init__(self, labeler: UnitLabeler) -> None:
+        self.labeler = labeler
+
+    def __call__(self, wavs: Sequence[np.ndarray]) -> tuple[Tensor, Tensor, Tensor]:
+        wav, lengths = collate_audio(wavs)
+        labels = [self.labeler.label_audio(w) for w in wavs]
+        out = torch.full((len(wavs), max(len(x) for x in labels)), -100, dtype=torch.long)
+        for row, x in enumerate(labels):
+            out[row, : len(x)] = torch.from_numpy(x)
+        return wav, lengths, out
+
+
+@dataclass
+class PretrainResult:
+    out_dir: Path
+    steps: int
+    masked_accuracy: float  # on the validation audio
+    unmasked_accuracy: float
+    history: list[dict]
+
+
+def pretrain(encoder_config: EncoderConfig, cfg: PretrainConfig, train: Sequence[AudioItem],
+             valid: Sequence[AudioItem], out_dir: str | Path, progress: bool = False) -> PretrainResult:
+    """Fit the MFCC units, train masked prediction, save a fitedge checkpoint to ``out_dir/teacher``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(cfg.seed)
+    units_data = AudioDataset(train, max_samples=None, crop="none", seed=cfg.seed)
+    order = np.random.default_rng(cfg.seed).permutation(len(units_data))
+    labeler = fit_units((units_data[int(i)] for i in order), cfg.num_units, cfg.kmeans_frames, cfg.seed)
+    np.save(out / "kmeans_centroids.npy", labeler.centroids)
+
+    model = MaskedPredictionModel(build_encoder(encoder_config), cfg.num_units, cfg.final_dim, cfg.logit_temp)
+    optimizer = build_optimizer(model, cfg.lr, cfg.betas, cfg.eps, cfg.weight_decay)
+    crop = int(cfg.crop_seconds * SAMPLE_RATE)
+    dataset = AudioDataset(train, max_samples=crop, crop="random", seed=cfg.seed)
+    sampler = BucketBatchSampler([min(i.num_samples, crop) for i in train],
+                                 max_batch_samples=int(cfg.batch_seconds * SAMPLE_RATE), seed=cfg.seed)
+    loader = torch.utils.data.DataLoader(dataset, batch_sampler=sampler, collate_fn=UnitCollate(labeler))
+    generator = torch.Generator().manual_seed(cfg.seed)
+
+    def mask_fn(lengths: Tensor, frames: int) -> Tensor:
+        return span_mask(lengths, frames, cfg.mask_start_prob, cfg.mask_span, generator)
+
+    bar = _progress_bar(cfg.max_steps, progress)
+    history, step, epoch, start = [], 0, 0, time.monotonic()
+    model.train()
+    while step < cfg.max_steps and not _out_of_time(start, cfg.max_minutes):
+        sampler.set_epoch(epoch)
+        dataset.set_epoch(epoch)
+        for wav, lengths, labels in loader:
+            set_lr(optimizer, lr_at(step, cfg))
+            logits, masked, frames_valid = model(wav, lengths, mask_fn)
+            loss, acc_m, acc_u = masked_prediction_loss(logits, labels, masked, frames_valid, cfg.unmasked_weight)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            optimizer.step()
+            step += 1
+            if step % cfg.log_every == 0 or step == cfg.max_steps:
+                record = {"step": step, "loss": loss.item(), "masked_acc": acc_m, "unmasked_acc": acc_u,
+                          "lr": optimizer.param_groups[0]["lr"], "elapsed_s": round(time.monotonic() - start, 1)}
+                history.append(record)
+                log.info("pretrain %s", record)
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss.item():.3f}", acc=f"{acc_m:.3f}")
+            if step >= cfg.max_steps or _out_of_time(start, cfg.max_minutes):
+                break
+        epoch += 1
+    bar.close()
+    if step < cfg.max_steps:
+        warn_if_cut_short(step, cfg)
+    acc_m, acc_u = evaluate_masked_prediction(model, valid, labeler, cfg, mask_fn)
+    meta = {"pretrain": {**_jsonable(cfg), "steps": step, "valid_masked_accuracy": acc_m,
+                         "valid_unmasked_accuracy": acc_u, "skipped_audio": dataset.skipped}}
+    model.encoder.meta = {"source": str(out / "teacher"), "trained": True}
+    save_checkpoint(model.encoder, out / "teacher", heads=model.heads(), meta=meta)
+    (out / "pretrain_log.json").write_text(json.dumps({"history": history, **meta}, indent=1))
+    return PretrainResult(out / "teacher", step, acc_m, acc_u, history)
+
+
+def masked_prediction_loss(logits: Tensor, labels: Tensor, masked: Tensor, valid: Tensor,
+                           unmasked_weight: float = 0.0) -> tuple[Tensor, float, float]:
+    """Cross-entropy on masked frames (plus ``unmasked_weight`` x that on the others); accuracies on both kinds."""
+    frames = min(logits.shape[1], labels.shape[1])
+    logits, labels = logits[:, :frames], labels[:, :frames]
+    has_label = labels >= 0
+    on_masked = masked[:, :frames] & has_label
+    on_unmasked = valid[:, :frames] & ~masked[:, :frames] & has_label
+    loss = nn.functional.cross_entropy(logits[on_masked], labels[on_masked])
+    if unmasked_weight > 0 and on_unmasked.any():
+        loss = loss + unmasked_weight * nn.functional.cross_entropy(logits[on_unmasked], labels[on_unmasked])
+    hits = logits.argmax(-1) == labels
+    return loss, _mean(hits[on_masked]), _mean(hits[on_unmasked])
+
+
+@torch.no_grad()
+def evaluate_masked_prediction(model: MaskedPredictionModel, items: Sequence[AudioItem], labeler: UnitLabeler,
+                               cfg: PretrainConfig, mask_fn) -> tuple[float, float]:
+    """Masked and unmasked unit accuracy over ``items`` (eval mode, same masking as training)."""
+    model.eval()
+    crop = int(cfg.crop_seconds * SAMPLE_RATE)
+    dataset = AudioDataset(items, max_samples=crop, crop="none", seed=cfg.seed)
+    collate = UnitCollate(labeler)
+    hits = np.zeros(2)
+    counts = np.zeros(2)
+    for start in range(0, len(dataset), 16):
+        wav, lengths, labels = collate([dataset[i] for i in range(start, min(start + 16, len(dataset)))])
+        logits, masked, valid = model(wav, lengths, mask_fn)
+        frames = min(logits.shape[1], labels.shape[1])
+        ok = (logits[:, :frames].argmax(-1) == labels[:, :frames])
+        for slot, where in enumerate((masked[:, :frames], valid[:, :frames] & ~masked[:, :frames])):
+            where = where & (labels[:, :frames] >= 0)
+            hits[slot] += ok[where].sum().item()
+            counts[slot] += where.sum().item()
+    model.train()
+    acc = hits / np.maximum(counts, 1)
+    return float(acc[0]), float(acc[1])
+
+
+def _mean(x: Tensor) -> float:
+    return x.float().mean().item() if x.numel() else 0.0
+
+
+def _out_of_time(start: float, minutes: float | None) -> bool:
+    return minutes is not None and time.monotonic() - start > 60 * minutes
+
+
+def _jsonable(cfg: PretrainConfig) -> dict:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(cfg).items()}
+
+
+def _progress_bar(total: int, enabled: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, disable=not enabled, unit="step", dynamic_ncols=True)

@@ -1,0 +1,160 @@
+"""The bundle folder on disk: written whole or not at all, golden files, the human-readable report, the app copy.
+
+A bundle is assembled in a hidden temporary folder beside its destination and renamed into place only once
+every artifact has passed its checks, so an interrupted or failed export leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fitedge.edge.bundle import manifest as mf
+from fitedge.errors import BundleError
+
+log = logging.getLogger(__name__)
+GOLDEN_DIR = "golden"
+REPORT_FILE = "report.md"
+
+
+class BundleWriter:
+    """``with BundleWriter(out, force) as tmp:`` fill ``tmp``; on success it becomes ``out``, on error it vanishes."""
+
+    def __init__(self, out: str | Path, force: bool = False) -> None:
+        self.out = Path(out)
+        self.force = force
+        check_destination(self.out, force)
+        self.tmp: Path | None = None
+
+    def __enter__(self) -> Path:
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.partial-", dir=self.out.parent))
+        return self.tmp
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        assert self.tmp is not None
+        if exc_type is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            return
+        replace_folder(self.tmp, self.out)
+
+
+def check_destination(out: Path, force: bool) -> None:
+    """Refuse to overwrite anything but an existing bundle, and that only with ``force``."""
+    if not out.exists():
+        return
+    if not force:
+        raise BundleError(f"{out} exists; pass --force to replace it")
+    if not out.is_dir() or (any(out.iterdir()) and not (out / mf.MANIFEST_FILE).is_file()):
+        raise BundleError(f"{out} exists and is not a fitedge bundle; refusing to replace it even with --force")
+
+
+def replace_folder(new: Path, out: Path) -> None:
+    """Move ``new`` to ``out``; an old ``out`` is moved aside first and deleted only after the swap."""
+    old = None
+    if out.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+        os.replace(out, old / out.name)
+    os.replace(new, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def write_array(folder: Path, stem: str, array: np.ndarray) -> dict[str, Any]:
+    """``stem.npy`` and ``stem.bin`` (raw little-endian float32, C order) under ``golden/``; their manifest entry."""
+    golden = folder / GOLDEN_DIR
+    golden.mkdir(exist_ok=True)
+    data = np.ascontiguousarray(array, dtype="<f4")
+    np.save(golden / f"{stem}.npy", data)
+    raw = data.tobytes(order="C")
+    (golden / f"{stem}.bin").write_bytes(raw)
+    return {"npy": f"{GOLDEN_DIR}/{stem}.npy", "bin": f"{GOLDEN_DIR}/{stem}.bin", "shape": list(data.shape),
+            "sha256": mf.sha256_bytes(raw)}
+
+
+def write_golden(folder: Path, wav: np.ndarray, outputs: dict[str, np.ndarray]) -> dict[str, Any]:
+    """The golden input and eager outputs; returns the manifest's ``golden`` section."""
+    return {"input": write_array(folder, "input", wav),
+            "outputs": {name: write_array(folder, name, value) for name, value in outputs.items()}}
+
+
+def read_golden(folder: Path, doc: dict[str, Any]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The golden input and outputs of a bundle, their sha256 checked against the manifest."""
+    golden = doc.get("golden") or {}
+    if "input" not in golden:
+        raise BundleError(f"{folder}: manifest has no golden input")
+    entries = {"input": golden["input"], **golden.get("outputs", {})}
+    arrays = {}
+    for name, entry in entries.items():
+        path = folder / entry["bin"]
+        if not path.is_file():
+            raise BundleError(f"{path}: golden file missing")
+        raw = path.read_bytes()
+        if mf.sha256_bytes(raw) != entry["sha256"]:
+            raise BundleError(f"{path}: sha256 differs from the manifest (file changed or corrupted)")
+        arrays[name] = np.frombuffer(raw, dtype="<f4").reshape(entry["shape"]).astype(np.float32)
+    wav = arrays.pop("input")
+    return wav, arrays
+
+
+def write_report(folder: Path, doc: dict[str, Any]) -> Path:
+    """``report.md``: one table a person can read."""
+    path = folder / REPORT_FILE
+    path.write_text(report_markdown(doc))
+    return path
+
+
+def report_markdown(doc: dict[str, Any]) -> str:
+    model, audio = doc["model"], doc["audio"]
+    trained = "trained" if model["trained"] else "UNTRAINED (random weights)"
+    length = f"{audio['input_samples'] / audio['sample_rate']:g} s"
+    if audio["dynamic"]:
+        length += f" (dynamic {audio['min_samples']}..{audio['max_samples']} samples where supported)"
+    outputs = ", ".join(f"`{o['name']}` {o['shape']}" for o in doc["outputs"])
+    lines = [
+        f"# fitedge bundle: {model['name']}",
+        "",
+        f"- model: `{model['source']}`, {trained}, {model['parameters']:,} parameters",
+        f"- input: `{audio['input_name']}` float32 [1, samples] at {audio['sample_rate']} Hz, {length}",
+        f"- outputs: {outputs}",
+        f"- calibration: {(doc.get('calibration') or {}).get('source', 'none (no int8 artifact)')}",
+        "",
+        "| artifact | runtime | precision | recipe | size | cosine | max abs diff | SNR dB | latency ms | vs fastest |",
+        "|---|---|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    lines += [_report_row(a) for a in doc["artifacts"]]
+    timing = doc.get("timing") or {}
+    lines += ["", f"Parity: float32 against eager PyTorch on the golden input; int8 against float on held-out "
+                  f"speech. Latency: median of {timing.get('runs', '?')} runs, {timing.get('threads', '?')} threads, "
+                  f"same process, on this machine (`fitedge bench` measures properly).", ""]
+    return "\n".join(lines)
+
+
+def _report_row(a: dict[str, Any]) -> str:
+    p = a["parity"]
+    ratio = a.get("latency_vs_fastest")
+    latency = "-" if a.get("latency_ms") is None else f"{a['latency_ms']:.1f}"
+    return (f"| {a['file']} | {a['runtime']} | {a['precision']} | {a['recipe']} | {a['bytes'] / 1e6:.2f} MB | "
+            f"{p['cosine']:.6f} | {p['max_abs_diff']:.2e} | {p['snr_db']:.1f} | {latency} | "
+            f"{'-' if ratio is None else f'{ratio:.2f}x'} |")
+
+
+def copy_to_android(bundle: Path, assets_dir: str | Path) -> Path:
+    """Copy the finished bundle to ``assets_dir`` (the demo app's assets folder for it), atomically."""
+    dest = Path(assets_dir)
+    check_destination(dest, force=True)  # replaces an older copied bundle, never unrelated files
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.partial-", dir=dest.parent))
+    try:
+        shutil.copytree(bundle, tmp, dirs_exist_ok=True)
+        replace_folder(tmp, dest)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return dest

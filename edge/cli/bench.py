@@ -1,0 +1,157 @@
+"""``fitedge bench``: size, latency, memory and efficiency of every artifact, side by side.
+
+``bench`` is a group whose default subcommand is ``run``: ``fitedge bench [TARGET...]`` measures (bare
+``fitedge bench`` runs the default study) and ``fitedge bench compare A.json B.json`` compares two result
+files. A plain ``@click.group(invoke_without_command=True)`` cannot take variadic targets next to
+subcommand names, so the group routes anything that is not a subcommand name to ``run``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from fitedge.errors import ConfigError
+
+
+class DefaultRunGroup(click.Group):
+    """A group where arguments that do not start with a subcommand name go to ``run``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ctx.help_option_names):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+def _number_list(kind: type, minimum: float):
+    def parse(ctx: click.Context, param: click.Parameter, value: str) -> tuple:
+        try:
+            values = tuple(kind(v) for v in value.split(",") if v.strip())
+        except ValueError:
+            raise click.BadParameter(f"expected comma-separated {kind.__name__}s like 1,4,10; got {value!r}") from None
+        if not values or min(values) < minimum:
+            raise click.BadParameter(f"every value must be >= {minimum:g}; got {value!r}")
+        return values
+
+    return parse
+
+
+def _console():
+    """A rich console; logs and pipes get a wide one so that no column is cut."""
+    from rich.console import Console
+
+    return Console(width=None if sys.stdout.isatty() else 200)
+
+
+def _device(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if value != "host" and not (value == "android" or value.startswith("android:") and len(value) > 8):
+        raise click.BadParameter(f"expected host, android or android:SERIAL; got {value!r}")
+    return value
+
+
+@click.group(cls=DefaultRunGroup)
+def bench() -> None:
+    """Benchmark artifacts (the default subcommand, run) or compare two result files (compare).
+
+    \b
+      fitedge bench                               # the default study: fithubert vs hubert-base
+      fitedge bench bundle/ --seconds 1,4,10 --threads 1,2
+      fitedge bench bundle/ --device android      # and on a phone, over adb
+      fitedge bench compare old/results.json new/results.json
+    """
+
+
+@bench.command("run")
+@click.argument("targets", nargs=-1)
+@click.option("--reference", metavar="MODEL", help="Model whose fp32 eager run is 100% in the comparisons "
+              "(default: hubert-base when a FitHuBERT-like model is measured).")
+@click.option("--seconds", default="4", show_default=True, callback=_number_list(float, 0.1),
+              help="Audio lengths in seconds, comma-separated.")
+@click.option("--threads", default="2", show_default=True, callback=_number_list(int, 1),
+              help="CPU thread counts, comma-separated.")
+@click.option("--warmup", default=5, show_default=True, type=click.IntRange(min=0), help="Untimed runs per cell.")
+@click.option("--iters", default=30, show_default=True, type=click.IntRange(min=1), help="Timed runs per cell.")
+@click.option("--timeout", "timeout_s", default=300.0, show_default=True, type=click.FloatRange(min=1),
+              help="Seconds one cell may take before it is killed and recorded as failed.")
+@click.option("--device", default="host", show_default=True, callback=_device,
+              help="host, or android[:SERIAL] to also run the demo app's benchmark mode over adb.")
+@click.option("--adb", "adb_binary", default="adb", show_default=True, help="The adb binary for --device android.")
+@click.option("--device-results", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Merge a results.json pulled from the app (contract 3) as a device column.")
+@click.option("--export/--no-export", "export_models", default=True, show_default=True,
+              help="Export model TARGETs on the fly into temporary bundles, or measure them in eager PyTorch only.")
+@click.option("--bundles", "bundles_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Keep the bundles of model TARGETs in this folder and reuse them on later runs "
+                   "(default: a temporary folder, exported afresh).")
+@click.option("--out", "out_dir", default="bench_results", show_default=True, type=click.Path(path_type=Path),
+              help="Folder for results.json, results.md and the PNG plots.")
+@click.option("--json", "as_json", is_flag=True, help="Print results.json to stdout instead of the tables.")
+def run(targets: tuple[str, ...], reference: str | None, seconds: tuple[float, ...], threads: tuple[int, ...],
+        warmup: int, iters: int, timeout_s: float, device: str, adb_binary: str, device_results: Path | None,
+        export_models: bool, bundles_dir: Path | None, out_dir: Path, as_json: bool) -> None:
+    """Measure TARGETs: bundle folders, .pte/.tflite/.onnx files, or models (exported on the fly).
+
+    Each artifact x length x threads runs in its own process: load time, first inference, WARMUP untimed
+    and ITERS timed runs (mean, p50, p90, p99, std), real-time factor, peak memory, GFLOP/s against this
+    machine's measured GEMM peak. With no TARGET: the fithubert and hubert-base presets, fp32 eager plus
+    every exported artifact, 4 s of audio, 2 threads.
+    """
+    from tqdm import tqdm
+
+    from fitedge.bench.latency.benchmark import DEFAULT_TARGETS, BenchConfig, run_benchmark
+    from fitedge.bench.latency.matrix import MatrixSettings
+    from fitedge.bench.latency.onthefly import BundleExporter
+    from fitedge.bench.report.tables import write_report
+
+    matrix = MatrixSettings(seconds=seconds, threads=threads, warmup=warmup, iters=iters, timeout_s=timeout_s)
+    config = BenchConfig(targets=targets or DEFAULT_TARGETS, reference=reference, device=device, adb=adb_binary,
+                         device_results=device_results, matrix=matrix)
+    # One bar for everything slow: each export step of a model target, then each timed cell. Without a
+    # terminal (CI logs) the bar is off and each step is a line on stderr instead.
+    with tempfile.TemporaryDirectory(prefix="fitedge-bench-") as tmp, \
+            tqdm(desc="bench", unit="step", disable=as_json or None, file=sys.stderr) as bar:
+        def step(text: str) -> None:
+            if bar.disable and not as_json:
+                click.echo(f"bench: {text}", err=True)
+            bar.set_postfix_str(text[:70])
+            bar.update()
+
+        export = None
+        if export_models:
+            export = BundleExporter(bundles_dir or Path(tmp), seconds=seconds, threads=max(threads),
+                                    say=lambda line: step(f"export {line}"), reuse=bundles_dir is not None)
+        doc = run_benchmark(config, export,
+                            on_cell=lambda r: step(f"timed {r['model']} {r['artifact']}: {r['status']}"))
+    written = write_report(doc, out_dir)
+    if as_json:
+        click.echo(json.dumps(doc, indent=1))
+        return
+    from fitedge.bench.report.tables import print_tables
+
+    print_tables(doc, _console())
+    click.echo(f"wrote {', '.join(str(p) for p in written)}")
+
+
+@bench.command("compare")
+@click.argument("a", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("b", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the ratios as JSON.")
+def compare_cmd(a: Path, b: Path, as_json: bool) -> None:
+    """Ratios B/A of two results.json files, run by run (below 1: B is smaller or faster)."""
+    from fitedge.bench.latency.compare import compare_runs, unmatched_runs
+    from fitedge.bench.report.schema import read_results
+    from fitedge.bench.report.tables import print_comparison
+
+    doc_a, doc_b = read_results(a), read_results(b)
+    rows = compare_runs(doc_a, doc_b)
+    if not rows:
+        raise ConfigError(f"{a} and {b} share no successful run (same model, artifact, device, length, threads)")
+    if as_json:
+        click.echo(json.dumps({"a": str(a), "b": str(b), "rows": rows, "unmatched": unmatched_runs(doc_a, doc_b)},
+                              indent=1))
+        return
+    print_comparison(rows, unmatched_runs(doc_a, doc_b), _console())

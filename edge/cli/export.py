@@ -1,0 +1,136 @@
+"""``fitedge export``, ``fitedge verify`` and ``fitedge quantize sensitivity``: parse, call the library, print."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from fitedge import console
+from fitedge.errors import BundleError
+
+
+@click.command()
+@click.argument("model")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Bundle folder to write.")
+@click.option("--targets", default="pte,tflite,onnx", show_default=True, help="Comma-separated: pte, tflite, onnx.")
+@click.option("--precision", default="fp32,int8", show_default=True, help="Comma-separated: fp32, int8.")
+@click.option("--seconds", default=4.0, show_default=True, help="Input length (static, and of the golden input).")
+@click.option("--dynamic", default=None, metavar="MIN:MAX",
+              help="Bounded dynamic length in samples (16000:160000) or seconds (1s:10s); .pte/.onnx only.")
+@click.option("--outputs", default="last", show_default=True, help="last, all, final_proj, or layers like 4,8,12.")
+@click.option("--calib", default=None, help="Calibration speech: audio folder, TSV manifest or corpus folder "
+                                            "(default: built-in espeak-ng speech).")
+@click.option("--calib-windows", default=16, show_default=True, help="Most calibration windows used.")
+@click.option("--keep-float", default="", help="Module globs kept float in int8, e.g. "
+                                               "feature_extractor.conv_layers.0,encoder.pos_conv_embed")
+@click.option("--min-cosine", default=0.98, show_default=True, help="int8 cosine floor vs float on held-out audio.")
+@click.option("--allow-degraded", is_flag=True, help="Keep int8 artifacts below --min-cosine (flagged).")
+@click.option("--litert-int8", type=click.Choice(["dynamic", "static"]), default="dynamic", show_default=True)
+@click.option("--onnx-int8", type=click.Choice(["static", "dynamic"]), default="static", show_default=True)
+@click.option("--threads", default=2, show_default=True, help="Threads for the parity runs and built-in timing.")
+@click.option("--timing-runs", default=5, show_default=True, help="Runs of the built-in timing (0 to skip).")
+@click.option("--android", default=None, type=click.Path(path_type=Path),
+              help="Also copy the bundle here (the demo app's assets folder for it).")
+@click.option("--force", is_flag=True, help="Replace an existing bundle.")
+@click.option("--seed", default=0, show_default=True, help="Seed of a preset's random weights (same seed, same model).")
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON instead of the table.")
+@click.option("--gate-per", type=click.Path(path_type=Path, exists=True, file_okay=False), default=None,
+              help="PER gate: labelled corpus on which every artifact's phoneme error rate is checked against float.")
+@click.option("--max-per-increase", default=2.0, show_default=True,
+              help="PER gate: most PER points an artifact may lose against the float model.")
+def export(model: str, out: Path, targets: str, precision: str, seconds: float, dynamic: str | None, outputs: str,
+           calib: str | None, calib_windows: int, keep_float: str, min_cosine: float, allow_degraded: bool,
+           litert_int8: str, onnx_int8: str, threads: int, timing_runs: int, android: Path | None, force: bool,
+           seed: int, as_json: bool, gate_per: Path | None = None, max_per_increase: float = 2.0) -> None:
+    """Export MODEL to a verified bundle: .pte, .tflite and .onnx in fp32 and int8, golden files, manifest, report.
+
+    MODEL is a preset (random weights: the bundle says UNTRAINED), a fitedge checkpoint folder, or any
+    checkpoint `fitedge import` reads. Every fp32 artifact must match eager PyTorch (cosine >= 0.99999, max
+    abs diff <= 1e-3); every int8 one must keep --min-cosine against float on held-out speech.
+
+    \b
+    Examples:
+      fitedge export fithubert --out bundle/
+      fitedge export student/ --out b/ --precision int8 --keep-float feature_extractor.conv_layers.0
+      fitedge export student/ --out b/ --dynamic 1s:10s --outputs 4,8,12 --android app/src/main/assets/bundle
+    """
+    from fitedge.edge.bundle.folder import report_markdown
+    from fitedge.edge.export.options import ExportOptions, parse_dynamic, parse_list
+    from fitedge.edge.export.pipeline import export_bundle
+
+    options = ExportOptions(
+        targets=parse_list(targets), precisions=parse_list(precision), seconds=seconds, dynamic=parse_dynamic(dynamic),
+        outputs=outputs, calib=calib, calib_windows=calib_windows, keep_float=parse_list(keep_float),
+        min_cosine=min_cosine, allow_degraded=allow_degraded, litert_int8=litert_int8, onnx_int8=onnx_int8,
+        threads=threads, timing_runs=timing_runs, force=force, android=android, seed=seed)
+    from fitedge.bench.eval.gate import PerGate
+
+    gate = PerGate(str(gate_per), max_per_increase) if gate_per is not None else None
+    doc = export_bundle(model, out, options, progress=console.say, gate=gate)
+    click.echo(json.dumps(doc, indent=2) if as_json else report_markdown(doc))
+
+
+@click.command()
+@click.argument("bundle", type=click.Path(path_type=Path))
+@click.option("--threads", default=2, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable results.")
+def verify(bundle: Path, threads: int, as_json: bool) -> None:
+    """Re-run every check of an exported BUNDLE on this machine: sha256 of every file, parity of every artifact.
+
+    int8 kernels differ by CPU (AVX2, AVX-512, VNNI, ARM64), so parity is re-measured here, and the first line
+    names the CPU class it ran on; the manifest names the one the bundle was exported on.
+    """
+    from fitedge.edge.export.verify import verify_bundle
+    from fitedge.host import describe_cpu
+
+    checks = verify_bundle(bundle, threads=threads)
+    cpu = describe_cpu()
+    if as_json:
+        click.echo(json.dumps({"cpu": cpu, "artifacts": [
+            {"file": c.file, "precision": c.precision, "ok": c.ok, "problem": c.problem,
+             "parity": c.parity.to_dict() if c.parity else None} for c in checks]}, indent=2))
+    else:
+        click.echo(f"on {cpu['class']} ({cpu['model']}; {', '.join(cpu['isa']) or 'no SIMD extension of note'})")
+        for c in checks:
+            click.echo(f"{'ok  ' if c.ok else 'FAIL'} {c.file:32s} {c.parity.describe() if c.parity else c.problem}")
+    failed = [c.file for c in checks if not c.ok]
+    if failed:
+        raise BundleError(f"{bundle}: {len(failed)} of {len(checks)} artifacts failed: {', '.join(failed)}")
+
+
+@click.group()
+def quantize() -> None:
+    """int8 tools: find the blocks that int8 hurts most."""
+
+
+@quantize.command()
+@click.argument("model")
+@click.option("--calib", default=None, help="Calibration speech (default: built-in espeak-ng speech).")
+@click.option("--seconds", default=4.0, show_default=True)
+@click.option("--calib-windows", default=8, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON instead of a table.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the JSON report to this file.")
+def sensitivity(model: str, calib: str | None, seconds: float, calib_windows: int, as_json: bool,
+                out: Path | None) -> None:
+    """Quantize one block of MODEL at a time (ExecuTorch's XNNPACK recipe) and report output cosine and SNR vs float.
+
+    Prints the blocks worth keeping in float (pass them to `fitedge export --keep-float`).
+    """
+    from fitedge.bench.latency.worker import write_json
+    from fitedge.quantize.sensitivity import block_sensitivity, worth_keeping_float
+
+    results = block_sensitivity(model, calib, seconds, calib_windows)
+    report = {"model": model, "blocks": [r.to_dict() for r in results], "keep_float": worth_keeping_float(results)}
+    if out is not None:
+        write_json(out, report)
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    click.echo(f"{'block':40s} {'cosine':>10s} {'SNR dB':>8s}")
+    for r in results:
+        click.echo(f"{r.block:40s} {r.cosine:10.6f} {r.snr_db:8.1f}")
+    keep = report["keep_float"]
+    click.echo(f"worth keeping in float: {','.join(keep) if keep else '(none stands out)'}")

@@ -1,0 +1,97 @@
+"""The model side of an export: load a source, wrap it for deployment, and describe it for the manifest."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from torch import nn
+
+from fitedge.distill.models.config import EncoderConfig
+from fitedge.distill.models.deployable import FINAL_PROJ, DeployableEncoder, OutputSpec
+from fitedge.distill.models.encoder import Encoder
+from fitedge.edge.export.options import ExportOptions
+
+
+@dataclass
+class ExportModel:
+    """An inference-ready encoder, the chosen outputs, an optional prediction head, and what the manifest says."""
+
+    name: str
+    source: str
+    trained: bool
+    encoder: Encoder
+    spec: OutputSpec
+    head: nn.Module | None
+    seed: int | None = None  # of a preset's random weights
+
+    @property
+    def config(self) -> EncoderConfig:
+        return self.encoder.config
+
+    @property
+    def parameters(self) -> int:
+        return sum(p.numel() for p in self.deployable().parameters())
+
+    @property
+    def time_reduction_factor(self) -> int:
+        return self.config.time_reduction_factor if self.config.time_reduction else 1
+
+    @property
+    def normalization(self) -> str:
+        # The encoder normalises inside the graph when its config says so: callers pass raw audio either way.
+        return "per-utterance zero-mean unit-variance, inside the model" if self.config.normalize_waveform else "none"
+
+    @property
+    def length_grid(self) -> tuple[int, int]:
+        """``(multiple, offset)``: input lengths ``offset + multiple * k`` give exactly ``k`` extractor frames."""
+        return self.config.conv_stride, self.config.receptive_field - self.config.conv_stride
+
+    def deployable(self) -> DeployableEncoder:
+        return DeployableEncoder(self.encoder, self.spec, self.head).eval()
+
+    def weights_sha256(self) -> str:
+        """sha256 over every tensor (name, then little-endian bytes) in sorted name order."""
+        h = hashlib.sha256()
+        for name, tensor in sorted(self.deployable().state_dict().items()):
+            h.update(name.encode())
+            h.update(np.ascontiguousarray(tensor.detach().cpu().float().numpy(), dtype="<f4").tobytes())
+        return h.hexdigest()
+
+    def manifest_section(self) -> dict[str, Any]:
+        return {"name": self.name, "source": self.source, "trained": self.trained, "seed": self.seed,
+                "config": self.config.to_dict(), "weights_sha256": self.weights_sha256(), "parameters": self.parameters}
+
+    def outputs_section(self, golden: dict[str, np.ndarray]) -> list[dict[str, Any]]:
+        hop = self.config.frame_hop_ms
+        entries = []
+        for name in self.spec.names:
+            layer = self.spec.layer_of(name, self.config.layers)
+            # final_proj upsamples the time-reduced frames back to the teacher's 20 ms hop
+            frame_hop = self.config.frame_hop_ms / self.time_reduction_factor if name == FINAL_PROJ else hop
+            entries.append({"name": name, "shape": list(golden[name].shape), "layer": layer, "frame_hop_ms": frame_hop})
+        return entries
+
+
+def load_export_model(source: str | Path, options: ExportOptions) -> ExportModel:
+    """Resolve ``source`` (preset, fitedge folder, importable checkpoint) and the chosen outputs."""
+    from fitedge.distill.checkpoints.source import build_preset, read_source
+    from fitedge.distill.models.final_proj import build_final_proj
+
+    checkpoint = read_source(source)
+    if checkpoint is None:
+        encoder = build_preset(str(source), options.seed)
+        name, origin, trained, heads = str(source), f"preset:{source}", False, {}
+    else:
+        encoder = checkpoint.build()
+        path = Path(source)
+        name, origin, trained, heads = path.stem or path.name, str(source), True, checkpoint.heads
+        trained = bool(checkpoint.meta.get("trained", True))
+    encoder.for_inference()
+    spec = OutputSpec.parse(options.outputs, encoder.config.layers)
+    head = build_final_proj(heads, encoder.config, str(source)) if spec.kind == FINAL_PROJ else None
+    seed = options.seed if checkpoint is None else None
+    return ExportModel(name, origin, trained, encoder, spec, head, seed)

@@ -1,0 +1,112 @@
+"""What ``fitedge export`` is asked to do: one frozen, validated options object."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fitedge.edge.bundle.manifest import DEFAULT_INT8_MIN_COSINE
+from fitedge.errors import ConfigError
+
+TARGETS = ("pte", "tflite", "onnx")
+PRECISIONS = ("fp32", "int8")
+LITERT_INT8_MODES = ("dynamic", "static")
+ONNX_INT8_MODES = ("static", "dynamic")
+MIN_SAMPLES = 400  # one frame of the conv front end's receptive field
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """Options of one export.
+
+    Attributes:
+        targets: artifact kinds among ``pte``, ``tflite``, ``onnx``.
+        precisions: ``fp32`` and/or ``int8``.
+        seconds: golden/static input length in seconds.
+        dynamic: ``(min, max)`` samples for a bounded dynamic length (``.pte``, ``.onnx``; ``.tflite`` stays
+            static), or ``None``.
+        outputs: ``last``, ``all``, ``final_proj`` or layer indices ``4,8,12``.
+        calib: calibration audio (folder, TSV, corpus) or ``None`` for the built-in espeak-ng set.
+        calib_windows: most calibration windows used.
+        keep_float: module-name globs left float in every int8 recipe.
+        min_cosine: int8 cosine floor against float on held-out audio.
+        allow_degraded: keep an int8 artifact below ``min_cosine`` (flagged in the manifest) instead of failing.
+        litert_int8: ``dynamic`` (default) or ``static``.
+        onnx_int8: ``static`` QDQ (default) or ``dynamic``.
+        threads: threads for the built-in timing and the parity runs.
+        timing_runs: runs of the built-in timing (0: skip it).
+        force: replace an existing bundle.
+        android: also copy the bundle to this folder (the demo app's assets).
+        seed: draws a preset's random weights (a checkpoint ignores it).
+    """
+
+    targets: tuple[str, ...] = TARGETS
+    precisions: tuple[str, ...] = PRECISIONS
+    seconds: float = 4.0
+    dynamic: tuple[int, int] | None = None
+    outputs: str = "last"
+    calib: str | None = None
+    calib_windows: int = 16
+    keep_float: tuple[str, ...] = ()
+    min_cosine: float = DEFAULT_INT8_MIN_COSINE
+    allow_degraded: bool = False
+    litert_int8: str = "dynamic"
+    onnx_int8: str = "static"
+    threads: int = 2
+    timing_runs: int = 5
+    force: bool = False
+    android: Path | None = field(default=None)
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        _check_subset("--targets", self.targets, TARGETS)
+        _check_subset("--precision", self.precisions, PRECISIONS)
+        if self.input_samples < MIN_SAMPLES:
+            raise ConfigError(f"--seconds {self.seconds} is too short: the model needs at least {MIN_SAMPLES} samples")
+        if self.dynamic is not None:
+            low, high = self.dynamic
+            if not MIN_SAMPLES <= low < high:
+                raise ConfigError(f"--dynamic {low}:{high}: needs {MIN_SAMPLES} <= MIN < MAX samples")
+            if not low <= self.input_samples <= high:
+                raise ConfigError(f"--seconds {self.seconds} ({self.input_samples} samples) lies outside --dynamic "
+                                  f"{low}:{high}")
+        if self.keep_float and "int8" not in self.precisions:
+            raise ConfigError("--keep-float applies to int8 only; add int8 to --precision")
+        if not 0.0 < self.min_cosine <= 1.0:
+            raise ConfigError(f"--min-cosine must be in (0, 1], got {self.min_cosine}")
+        if self.litert_int8 not in LITERT_INT8_MODES or self.onnx_int8 not in ONNX_INT8_MODES:
+            raise ConfigError(f"int8 modes: LiteRT {LITERT_INT8_MODES}, ONNX {ONNX_INT8_MODES}")
+        if self.threads < 1 or self.timing_runs < 0 or self.calib_windows < 1:
+            raise ConfigError("--threads and --calib-windows must be >= 1, timing runs >= 0")
+
+    @property
+    def input_samples(self) -> int:
+        return round(self.seconds * 16000)
+
+
+def parse_dynamic(text: str | None) -> tuple[int, int] | None:
+    """``MIN:MAX`` in samples (``16000:160000``) or seconds with an ``s`` (``1s:10s``)."""
+    if not text:
+        return None
+    try:
+        low, high = (_samples(v) for v in text.split(":"))
+    except ValueError:
+        raise ConfigError(f"--dynamic wants MIN:MAX in samples or seconds (16000:160000 or 1s:10s), got {text!r}") \
+            from None
+    return low, high
+
+
+def parse_list(text: str | None) -> tuple[str, ...]:
+    """A comma-separated option value as a tuple (empty for ``None``)."""
+    return tuple(v.strip() for v in (text or "").split(",") if v.strip())
+
+
+def _samples(value: str) -> int:
+    value = value.strip()
+    return round(float(value[:-1]) * 16000) if value.endswith("s") else int(value)
+
+
+def _check_subset(option: str, values: tuple[str, ...], allowed: tuple[str, ...]) -> None:
+    unknown = [v for v in values if v not in allowed]
+    if unknown or not values:
+        raise ConfigError(f"{option}: choose from {', '.join(allowed)}; got {', '.join(values) or 'nothing'}")
