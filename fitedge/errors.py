@@ -53,3 +53,9 @@ class DeviceError(FitedgeError):
 
 class PerGateRefused(FitedgeError):
     """An exported artifact loses more phoneme accuracy (PER) against the float model than allowed."""
+
+
+def one_line(error: BaseException) -> str:
+    """The first line of an exception's message (at most 200 characters), for one-line errors."""
+    text = str(error).strip()
+    return text.splitlines()[0][:200] if text else ""

@@ -25,8 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fitedge.edge.runtime import one_line
-from fitedge.errors import ExportError
+from fitedge.errors import ExportError, one_line
 
 log = logging.getLogger(__name__)
 # Only the weight-heavy ops: quantizing LayerNorm/Softmax/elementwise adds error and, in QDQ form, no speed.

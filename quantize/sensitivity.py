@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 import torch
 
 from fitedge.distill.models.deployable import DeployableEncoder, OutputSpec, capture
-from fitedge.edge.export.verify import parity, worst
+from fitedge.parity import parity, worst
 from fitedge.quantize.pt2e import executorch_quantizer, quantize_graph
 
 log = logging.getLogger(__name__)

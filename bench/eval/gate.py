@@ -35,6 +35,11 @@ class PerGate:
     max_increase: float = 2.0
     layer: str | int = "last"
 
+    def apply(self, bundle_dir: Path, doc: dict[str, Any], reference: Any = None, threads: int | None = None,
+              progress: Progress | None = None) -> None:
+        """What ``export_bundle`` calls on a finished bundle: :func:`apply_gate` with this gate."""
+        apply_gate(bundle_dir, doc, self, reference=reference, threads=threads, progress=progress)
+
 
 @dataclass(frozen=True)
 class ArtifactPer:

@@ -10,11 +10,12 @@ happened and how much memory had been used.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+
+from fitedge.files import write_json
 
 
 def status_kb(field: str) -> int | None:
@@ -60,13 +61,6 @@ def eager_target(source: str | None, config: dict | None) -> Any:
 
 def progress_path(out_path: Path) -> Path:
     return out_path.with_name(out_path.name + ".progress")
-
-
-def write_json(path: Path, doc: dict) -> None:
-    """Write whole, then rename: the parent never reads half a file, even after a crash."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(doc))
-    os.replace(tmp, path)
 
 
 def run_cell(spec: dict, progress: Path) -> dict:

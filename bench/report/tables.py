@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fitedge.bench.latency import compare
+from fitedge.files import write_json, write_text
 
 MB = 1e6
 RUN_COLUMNS = ("model", "artifact", "runtime", "prec", "device", "audio s", "thr", "size MB", "load ms",
@@ -161,21 +162,12 @@ def print_tables(doc: dict, console) -> None:
 
 def write_report(doc: dict, out_dir: Path) -> list[Path]:
     """results.json, the PNG plots and results.md in ``out_dir``; each file written whole, then renamed."""
-    import json
-    import os
-
     from fitedge.bench.report.plots import write_plots
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    results = out_dir / "results.json"
-    tmp = results.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(doc, indent=1) + "\n")
-    os.replace(tmp, results)
+    results = write_json(out_dir / "results.json", doc, indent=1)
     plots = write_plots(doc, out_dir)
-    markdown = out_dir / "results.md"
-    tmp = markdown.with_suffix(".md.tmp")
-    tmp.write_text(results_markdown(doc, plots))
-    os.replace(tmp, markdown)
+    markdown = write_text(out_dir / "results.md", results_markdown(doc, plots))
     return [results, markdown, *plots]
 
 

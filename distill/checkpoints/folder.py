@@ -7,9 +7,6 @@ place, so an interrupted save never leaves a half-written checkpoint.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +18,7 @@ from safetensors.torch import load_file, save_file
 from fitedge.distill.models.config import EncoderConfig
 from fitedge.distill.models.encoder import Encoder, build_encoder
 from fitedge.errors import CheckpointError, CheckpointKeyMismatch, ConfigError
+from fitedge.files import atomic_folder
 
 FORMAT = "fitedge"
 FORMAT_VERSION = 1
@@ -84,21 +82,13 @@ def save_checkpoint(encoder: Encoder, out_dir: str | Path, heads: dict[str, torc
     out = Path(out_dir)
     if out.exists() and not overwrite:
         raise CheckpointError(f"{out} exists; pass overwrite to replace it")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_folder(out, mode=0o755) as tmp:
         doc = {"format": FORMAT, "format_version": FORMAT_VERSION, "encoder": encoder.config.to_dict(), **(meta or {})}
         (tmp / CONFIG_FILE).write_text(json.dumps(doc, indent=2) + "\n")
         state = {k: v.detach().contiguous().cpu() for k, v in encoder.state_dict().items()}
         save_file(state, str(tmp / WEIGHTS_FILE), metadata={"format": FORMAT})
         if heads:
             save_file({k: v.detach().contiguous().cpu() for k, v in heads.items()}, str(tmp / HEADS_FILE))
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
 
 

@@ -11,8 +11,9 @@ from pathlib import Path
 import torch
 
 from fitedge.distill.checkpoints.folder import Checkpoint
-from fitedge.distill.models.config import PRESETS
+from fitedge.distill.models.config import PRESET_NOTES, PRESETS, preset
 from fitedge.distill.models.encoder import Encoder, build_encoder
+from fitedge.distill.models.profile import ModelProfile, profile_config
 from fitedge.errors import CheckpointError
 
 PRESET_SEED = 0
@@ -50,3 +51,13 @@ def load_encoder(source: str | Path, format: str | None = None, seed: int = PRES
     encoder = checkpoint.build()
     encoder.meta = {"trained": True, **checkpoint.meta}
     return encoder
+
+
+def profile_source(source: str, seconds: float) -> ModelProfile:
+    """Profile a preset name or any checkpoint ``fitedge.load`` reads (only its config and heads are used)."""
+    checkpoint = read_source(source)
+    if checkpoint is None:
+        note = f"preset (random weights): {PRESET_NOTES[source]}"
+        return profile_config(preset(source), seconds, source, source=note)
+    origin = checkpoint.meta.get("imported_from", "fitedge")
+    return profile_config(checkpoint.config, seconds, source, checkpoint.heads, source=f"checkpoint from {origin}")

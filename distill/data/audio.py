@@ -6,8 +6,6 @@ soundfile (libsndfile) decodes wav/flac/ogg, channels are averaged to mono and s
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +13,7 @@ import soundfile as sf
 import soxr
 
 from fitedge.errors import DataError
+from fitedge.files import atomic_file
 
 SAMPLE_RATE = 16000
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
@@ -58,15 +57,8 @@ def num_samples(path: str | Path, sample_rate: int = SAMPLE_RATE) -> int:
 
 def write_audio(path: str | Path, wav: np.ndarray, sample_rate: int = SAMPLE_RATE) -> None:
     """Write ``wav`` as 16-bit PCM wav, atomically (temp file in the same folder, then rename)."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(suffix=".wav", prefix=".tmp-", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_file(path, suffix=".wav") as tmp:
         sf.write(tmp, np.clip(wav, -1.0, 1.0), sample_rate, subtype="PCM_16", format="WAV")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _first_line(error: BaseException) -> str:

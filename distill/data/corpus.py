@@ -16,15 +16,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import shutil
-import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from fitedge.errors import DataError
+from fitedge.files import atomic_folder
 
 log = logging.getLogger(__name__)
 
@@ -128,17 +126,8 @@ def building(out: str | Path, force: bool = False) -> Iterator[Path]:
     out = Path(out).absolute()
     if out.exists() and not (out.is_dir() and not any(out.iterdir())) and not force:
         raise DataError(f"{out}: already exists and is not empty (pass --force to replace it)")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
-    work.chmod(0o755)  # mkdtemp makes it private; a corpus is meant to be shared
-    try:
+    with atomic_folder(out, mode=0o755) as work:  # a corpus is meant to be shared
         yield work
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
-    if out.exists():
-        shutil.rmtree(out)
-    os.replace(work, out)
 
 
 def _read_lines(path: Path) -> list[str]:

@@ -14,8 +14,7 @@ import torch
 from torch import Tensor, nn
 
 from fitedge.distill.models.encoder import Encoder
-from fitedge.edge.runtime import one_line
-from fitedge.errors import ConfigError, ExportError
+from fitedge.errors import ConfigError, ExportError, one_line
 
 INPUT_NAME = "wav"
 LAST = "last_hidden_state"

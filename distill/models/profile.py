@@ -21,9 +21,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from fitedge.distill.checkpoints.source import read_source
 from fitedge.distill.models.attention import SelfAttention
-from fitedge.distill.models.config import PRESET_NOTES, EncoderConfig, preset
+from fitedge.distill.models.config import EncoderConfig
 from fitedge.distill.models.encoder import Encoder, build_encoder
 
 TEACHER_DIM = 768  # FitHuBERT's hint heads project to HuBERT Base's width
@@ -178,16 +177,6 @@ def _blocks(config: EncoderConfig, params: dict[str, int], macs: dict[str, int])
                                        sum(m for _, m in per_layer[start:i])))
             start = i
     return tuple(blocks)
-
-
-def profile_source(source: str, seconds: float) -> ModelProfile:
-    """Profile a preset name or any checkpoint ``fitedge.load`` reads (only its config and heads are used)."""
-    checkpoint = read_source(source)
-    if checkpoint is None:
-        note = f"preset (random weights): {PRESET_NOTES[source]}"
-        return profile_config(preset(source), seconds, source, source=note)
-    origin = checkpoint.meta.get("imported_from", "fitedge")
-    return profile_config(checkpoint.config, seconds, source, checkpoint.heads, source=f"checkpoint from {origin}")
 
 
 def compare(profiles: list[ModelProfile]) -> dict[str, Any]:

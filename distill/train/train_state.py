@@ -10,9 +10,7 @@ plain containers and is read back with ``weights_only=True``.
 from __future__ import annotations
 
 import dataclasses
-import os
 import random
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,7 @@ import numpy as np
 import torch
 
 from fitedge.errors import CheckpointError
+from fitedge.files import atomic_file
 
 STATE_FILE = "train_state.pt"
 
@@ -64,14 +63,8 @@ def save_train_state(run_dir: Path, model: torch.nn.Module, optimizer: torch.opt
     state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scaler": scaler.state_dict(),
              "position": dataclasses.asdict(position), "rng": rng, "config": config}
     path = Path(run_dir) / STATE_FILE
-    fd, tmp = tempfile.mkstemp(prefix=f".{STATE_FILE}.", dir=run_dir)
-    os.close(fd)
-    try:
+    with atomic_file(path) as tmp:
         torch.save(state, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
 
 

@@ -7,9 +7,7 @@ every artifact has passed its checks, so an interrupted or failed export leaves 
 from __future__ import annotations
 
 import logging
-import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +15,7 @@ import numpy as np
 
 from fitedge.edge.bundle import manifest as mf
 from fitedge.errors import BundleError
+from fitedge.files import atomic_folder
 
 log = logging.getLogger(__name__)
 GOLDEN_DIR = "golden"
@@ -30,19 +29,13 @@ class BundleWriter:
         self.out = Path(out)
         self.force = force
         check_destination(self.out, force)
-        self.tmp: Path | None = None
 
     def __enter__(self) -> Path:
-        self.out.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.partial-", dir=self.out.parent))
-        return self.tmp
+        self._writing = atomic_folder(self.out)
+        return self._writing.__enter__()
 
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        assert self.tmp is not None
-        if exc_type is not None:
-            shutil.rmtree(self.tmp, ignore_errors=True)
-            return
-        replace_folder(self.tmp, self.out)
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool | None:
+        return self._writing.__exit__(exc_type, exc, tb)
 
 
 def check_destination(out: Path, force: bool) -> None:
@@ -53,17 +46,6 @@ def check_destination(out: Path, force: bool) -> None:
         raise BundleError(f"{out} exists; pass --force to replace it")
     if not out.is_dir() or (any(out.iterdir()) and not (out / mf.MANIFEST_FILE).is_file()):
         raise BundleError(f"{out} exists and is not a fitedge bundle; refusing to replace it even with --force")
-
-
-def replace_folder(new: Path, out: Path) -> None:
-    """Move ``new`` to ``out``; an old ``out`` is moved aside first and deleted only after the swap."""
-    old = None
-    if out.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-        os.replace(out, old / out.name)
-    os.replace(new, out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def write_array(folder: Path, stem: str, array: np.ndarray) -> dict[str, Any]:
@@ -149,12 +131,6 @@ def copy_to_android(bundle: Path, assets_dir: str | Path) -> Path:
     """Copy the finished bundle to ``assets_dir`` (the demo app's assets folder for it), atomically."""
     dest = Path(assets_dir)
     check_destination(dest, force=True)  # replaces an older copied bundle, never unrelated files
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.partial-", dir=dest.parent))
-    try:
+    with atomic_folder(dest) as tmp:
         shutil.copytree(bundle, tmp, dirs_exist_ok=True)
-        replace_folder(tmp, dest)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return dest

@@ -102,7 +102,7 @@ def run(targets: tuple[str, ...], reference: str | None, seconds: tuple[float, .
     """
     from tqdm import tqdm
 
-    from fitedge.bench.latency.benchmark import DEFAULT_TARGETS, BenchConfig, run_benchmark
+    from fitedge.bench.benchmark import DEFAULT_TARGETS, BenchConfig, run_benchmark
     from fitedge.bench.latency.matrix import MatrixSettings
     from fitedge.bench.latency.onthefly import BundleExporter
     from fitedge.bench.report.tables import write_report

@@ -65,9 +65,11 @@ def export(model: str, out: Path, targets: str, precision: str, seconds: float, 
         outputs=outputs, calib=calib, calib_windows=calib_windows, keep_float=parse_list(keep_float),
         min_cosine=min_cosine, allow_degraded=allow_degraded, litert_int8=litert_int8, onnx_int8=onnx_int8,
         threads=threads, timing_runs=timing_runs, force=force, android=android, seed=seed)
-    from fitedge.bench.eval.gate import PerGate
+    gate = None
+    if gate_per is not None:  # the PER gate pulls in the probe's stack: only when asked for
+        from fitedge.bench.eval.gate import PerGate
 
-    gate = PerGate(str(gate_per), max_per_increase) if gate_per is not None else None
+        gate = PerGate(str(gate_per), max_per_increase)
     doc = export_bundle(model, out, options, progress=console.say, gate=gate)
     click.echo(json.dumps(doc, indent=2) if as_json else report_markdown(doc))
 
@@ -119,7 +121,7 @@ def sensitivity(model: str, calib: str | None, seconds: float, calib_windows: in
 
     Prints the blocks worth keeping in float (pass them to `fitedge export --keep-float`).
     """
-    from fitedge.bench.latency.worker import write_json
+    from fitedge.files import write_json
     from fitedge.quantize.sensitivity import block_sensitivity, worth_keeping_float
 
     results = block_sensitivity(model, calib, seconds, calib_windows)

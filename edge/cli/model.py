@@ -27,8 +27,9 @@ def info(models: tuple[str, ...], seconds: float, as_json: bool) -> None:
       fitedge info tiny --seconds 1 --json
       fitedge info ./hubert_base_ls960.pt         # any checkpoint fitedge import reads
     """
+    from fitedge.distill.checkpoints.source import profile_source
     from fitedge.distill.models.config import PRESETS
-    from fitedge.distill.models.profile import compare, is_structurally, profile_source
+    from fitedge.distill.models.profile import compare, is_structurally
 
     profiles = [profile_source(m, seconds) for m in models]
     comparison = compare(profiles) if len(profiles) > 1 else None

@@ -79,7 +79,7 @@ class ExportModel:
 def load_export_model(source: str | Path, options: ExportOptions) -> ExportModel:
     """Resolve ``source`` (preset, fitedge folder, importable checkpoint) and the chosen outputs."""
     from fitedge.distill.checkpoints.source import build_preset, read_source
-    from fitedge.distill.models.final_proj import build_final_proj
+    from fitedge.distill.models.heads import build_final_proj
 
     checkpoint = read_source(source)
     if checkpoint is None:

@@ -24,8 +24,9 @@ from fitedge.edge.bundle import manifest as mf
 from fitedge.edge.export.model import load_export_model
 from fitedge.edge.export.options import ExportOptions
 from fitedge.edge.export.plan import ArtifactJob, build_artifact, plan_jobs
-from fitedge.edge.export.verify import Parity, check_fp32, check_int8, compare_outputs, worst
+from fitedge.edge.export.verify import check_fp32, check_int8
 from fitedge.host import describe_cpu
+from fitedge.parity import Parity, compare_outputs, worst
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -35,7 +36,9 @@ def export_bundle(source: str | Path, out: str | Path, options: ExportOptions,
                   progress: Progress | None = None, gate: Any = None) -> dict[str, Any]:
     """Export ``source`` (preset, checkpoint folder, importable checkpoint) into the bundle folder ``out``.
 
-    ``gate``: a :class:`fitedge.bench.eval.gate.PerGate` (``--gate-per``) or ``None``.
+    ``gate``: anything with ``apply(bundle_dir, doc, reference, threads, progress)`` that judges the finished
+    bundle before it is renamed into place, raising to refuse it: ``--gate-per``'s
+    :class:`fitedge.bench.eval.gate.PerGate`, or ``None``.
     """
     from fitedge.quantize.calibration import load_calibration
 
@@ -73,10 +76,8 @@ def export_bundle(source: str | Path, out: str | Path, options: ExportOptions,
         doc["golden"] = bd.write_golden(tmp, golden_input, golden)
         mf.write_manifest(tmp, doc)
         bd.write_report(tmp, doc)
-        if gate is not None:  # PER gate (fitedge.bench.eval.gate): a refusal raises here, so no bundle is left
-            from fitedge.bench.eval.gate import apply_gate
-
-            apply_gate(tmp, doc, gate, reference=eager, threads=options.threads, progress=say)
+        if gate is not None:  # a refusal raises here, so no bundle is left
+            gate.apply(tmp, doc, reference=eager, threads=options.threads, progress=say)
     if options.android is not None:
         say(f"copying to {bd.copy_to_android(out, options.android)}")
     return doc

@@ -14,8 +14,7 @@ from typing import Any
 from torch import nn
 
 from fitedge.distill.models.deployable import capture
-from fitedge.edge.runtime import one_line
-from fitedge.errors import ExportError
+from fitedge.errors import ExportError, one_line
 
 log = logging.getLogger(__name__)
 

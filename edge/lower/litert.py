@@ -16,8 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from fitedge.edge.runtime import one_line
-from fitedge.errors import ExportError
+from fitedge.errors import ExportError, one_line
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,7 @@ import torch
 from torch import nn
 
 from fitedge.distill.models.deployable import INPUT_NAME, dynamic_length, on_grid
-from fitedge.edge.runtime import one_line
-from fitedge.errors import ExportError
+from fitedge.errors import ExportError, one_line
 
 log = logging.getLogger(__name__)
 OPSET = 18

@@ -16,7 +16,7 @@ import numpy as np
 
 from fitedge.console import third_party_output
 from fitedge.edge.bundle import manifest as mf
-from fitedge.errors import BundleError, ConfigError, ExportError, ShapeMismatch
+from fitedge.errors import BundleError, ConfigError, ExportError, ShapeMismatch, one_line
 
 log = logging.getLogger(__name__)
 RUNTIMES = {".pte": "executorch", ".tflite": "litert", ".onnx": "onnxruntime"}
@@ -273,9 +273,3 @@ def _set_executorch_threads(threads: int | None) -> None:
             with third_party_output():
                 portable_lib._unsafe_reset_threadpool(threads)
     _executorch_loaded = True
-
-
-def one_line(e: BaseException) -> str:
-    """The first line of an exception message, for one-line errors."""
-    text = str(e).strip()
-    return text.splitlines()[0][:200] if text else ""
