@@ -19,11 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
+from fitedge.edge.runtime import RUNTIMES
 from fitedge.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
-ARTIFACT_SUFFIXES = (".pte", ".tflite", ".onnx")
 Layer = str | int  # "last", "weighted" or a hidden-state index
 RunFn = Callable[[np.ndarray], dict[str, np.ndarray]]
 
@@ -192,7 +192,7 @@ def feature_source(spec: str, layer: str | int = "last", threads: int | None = N
     if spec == "mfcc":
         return MfccFeatures()
     layer = parse_layer(layer)
-    if Path(spec).suffix in ARTIFACT_SUFFIXES:
+    if Path(spec).suffix in RUNTIMES:
         return artifact_features(spec, layer, threads)
     import fitedge
 

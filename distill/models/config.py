@@ -123,9 +123,14 @@ class EncoderConfig:
         return field_
 
     @property
+    def reduction(self) -> int:
+        """Extractor frames merged into one by the time reduction: ``time_reduction_factor``, or 1 without one."""
+        return self.time_reduction_factor if self.time_reduction else 1
+
+    @property
     def frame_stride(self) -> int:
         """Samples between two output frames, time reduction included."""
-        return self.conv_stride * (self.time_reduction_factor if self.time_reduction else 1)
+        return self.conv_stride * self.reduction
 
     @property
     def frame_hop_ms(self) -> float:

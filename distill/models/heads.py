@@ -61,7 +61,7 @@ class StudentWithHeads(nn.Module):
         self.student = student
         self.proj_head = proj_head
         cfg = student.config
-        self.factor = cfg.time_reduction_factor if cfg.time_reduction else 1
+        self.factor = cfg.reduction
 
     def forward(self, wav: Tensor, lengths: Tensor | None) -> tuple[list[Tensor], Tensor | None]:
         """Head predictions at the teacher's frame rate and their valid lengths ``(batch,)`` (or ``None``)."""
@@ -72,7 +72,7 @@ class StudentWithHeads(nn.Module):
 
 def build_heads(student: Encoder, teacher_dim: int, layer_map: Sequence[tuple[int, int]]) -> HintHeads:
     cfg = student.config
-    return HintHeads(layer_map, cfg.dim, teacher_dim, cfg.time_reduction_factor if cfg.time_reduction else 1)
+    return HintHeads(layer_map, cfg.dim, teacher_dim, cfg.reduction)
 
 
 def build_final_proj(heads: dict[str, Tensor], config: EncoderConfig, source: str) -> HintHead:

@@ -38,7 +38,7 @@ class ExportModel:
 
     @property
     def time_reduction_factor(self) -> int:
-        return self.config.time_reduction_factor if self.config.time_reduction else 1
+        return self.config.reduction
 
     @property
     def normalization(self) -> str:

@@ -19,11 +19,10 @@ from fitedge.edge.bundle import manifest as mf
 from fitedge.edge.export.model import ExportModel
 from fitedge.edge.export.options import ExportOptions
 from fitedge.edge.lower.delegable import norm_modules, xnnpack_friendly
+from fitedge.edge.runtime import RUNTIME_PACKAGES, RUNTIMES
 from fitedge.quantize.keep_float import display_name, float_modules
 
 log = logging.getLogger(__name__)
-RUNTIME_OF = {"pte": "executorch", "tflite": "litert", "onnx": "onnxruntime"}
-PACKAGE_OF = {"executorch": "executorch", "litert": "ai-edge-litert", "onnxruntime": "onnxruntime"}
 
 
 @dataclass(frozen=True)
@@ -41,7 +40,7 @@ class ArtifactJob:
 
     @property
     def runtime(self) -> str:
-        return RUNTIME_OF[self.target]
+        return RUNTIMES[f".{self.target}"]
 
     def io_bounds(self, options: ExportOptions, grid: tuple[int, int]) -> dict[str, Any]:
         """What the runner enforces: a fixed length, or the dynamic bounds and length grid."""
@@ -80,7 +79,7 @@ def build_artifact(job: ArtifactJob, model: ExportModel, calibration: Sequence[n
     return {
         "file": job.file,
         "runtime": job.runtime,
-        "runtime_version": importlib.metadata.version(PACKAGE_OF[job.runtime]),
+        "runtime_version": importlib.metadata.version(RUNTIME_PACKAGES[job.runtime]),
         "precision": job.precision,
         "recipe": recipe,
         "keep_float": [display_name(n) for n in kept],

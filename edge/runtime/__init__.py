@@ -19,7 +19,9 @@ from fitedge.edge.bundle import manifest as mf
 from fitedge.errors import BundleError, ConfigError, ExportError, ShapeMismatch, one_line
 
 log = logging.getLogger(__name__)
+# The one table of artifact kinds: file suffix -> runtime, and the package whose version the manifest records.
 RUNTIMES = {".pte": "executorch", ".tflite": "litert", ".onnx": "onnxruntime"}
+RUNTIME_PACKAGES = {"executorch": "executorch", "litert": "ai-edge-litert", "onnxruntime": "onnxruntime"}
 
 
 class Runner:
