@@ -6,6 +6,10 @@ step's memory is returned when it ends. A step whose output already exists is no
 interrupted recipe continues where it stopped. A step that fails is recorded as "not available: why" and
 the steps that need it are skipped; the report says so instead of showing numbers that were not measured.
 
+Training runs take ``--steps auto``: each measures its own rate on its first steps and fits its learning-rate
+schedule into its minutes, so warm-up and decay complete on a slow machine as on a fast one; the report gives
+the steps each run actually took.
+
 After each student's plain int8 export, ``fitedge quantize sensitivity`` finds the blocks int8 hurts most and
 a second int8 bundle keeps them float: the escape hatch a user takes when the PER gate refuses an artifact.
 
@@ -48,11 +52,6 @@ class RecipeConfig:
     synth_minutes: float = 90.0
     pretrain_minutes: float = 20.0
     distill_minutes: float = 6.0
-    # The lr schedules count steps, not minutes: each run gets the steps that fit its time budget, measured on
-    # 2 idle cores with 16 s batches, so warm-up and decay complete instead of stopping early in warm-up. (A
-    # loaded machine stops at the minutes first, part way down the decay.)
-    pretrain_steps_per_second: float = 2.9
-    distill_steps_per_second: float = 6.0
     probe_epochs: int = 40
     max_train: int = 600
     max_test: int = 150
@@ -121,7 +120,7 @@ def run_recipe(config: RecipeConfig = RecipeConfig(), say: Say = print) -> Path:
     _cmd(steps, say, "pretrain teacher", p.teacher / "config.json",
          ["pretrain", "--data", p.synth, "--out", p.pretrain, "--encoder", p.configs / "teacher.json",
           "--minutes", config.pretrain_minutes, "--units", 100, "--batch-seconds", 16, "--unmasked-weight", 1,
-          "--steps", _steps_within(config.pretrain_minutes, config.pretrain_steps_per_second),
+          "--steps", "auto",
           "--crop-seconds", 4, "--lr", 1e-3, "--no-purity", "--threads", config.threads,
           "--seed", config.seed], needs=["synth corpus"])
     for name, (student, objective) in STUDENTS.items():
@@ -130,7 +129,7 @@ def run_recipe(config: RecipeConfig = RecipeConfig(), say: Say = print) -> Path:
              ["distill", "--teacher", p.teacher, "--student", p.configs / f"{name}.json", "--data", p.synth,
               "--out", p.distill_run(name), "--objective", objective, "--minutes", config.distill_minutes,
               "--batch-seconds", 16, "--crop-seconds", 4,
-              "--steps", _steps_within(config.distill_minutes, config.distill_steps_per_second),
+              "--steps", "auto",
               "--threads", config.threads, "--seed", config.seed],
              needs=["pretrain teacher"])
         _cmd(steps, say, f"export {name}", p.bundle(name) / "manifest.json",
@@ -143,7 +142,7 @@ def run_recipe(config: RecipeConfig = RecipeConfig(), say: Say = print) -> Path:
         _mixed_precision(steps, say, p, name, config)
     rows = evaluate_all(config, p, steps, say)
     steps.done["recipe, all steps"] = round(time.monotonic() - start, 1)
-    report = write_report(p.report, rows, steps, asdict(config))
+    report = write_report(p.report, rows, steps, asdict(config), training_runs(p))
     say(f"report: {report}")
     return report
 
@@ -168,8 +167,20 @@ def _mixed_precision(steps: StepLog, say: Say, p: Paths, name: str, config: Reci
           "--iters", "10", "--out", p.bench / mixed], needs=[f"export {mixed}"])
 
 
-def _steps_within(minutes: float, steps_per_second: float) -> int:
-    return max(int(minutes * 60 * steps_per_second), 10)
+def training_runs(p: Paths) -> dict[str, str]:
+    """For each trained model, the steps it ran against the steps its schedule spanned, from its checkpoint."""
+    runs = {"teacher": (p.teacher, "pretrain")}
+    runs.update({f"{name} student": (p.student(name), "distill") for name in STUDENTS})
+    lines = {}
+    for name, (folder, kind) in runs.items():
+        config = folder / "config.json"
+        if not config.is_file():
+            continue
+        meta = json.loads(config.read_text()).get(kind, {})
+        scheduled = meta.get("max_steps") or meta.get("distill", {}).get("max_steps")
+        lines[name] = f"{meta.get('steps')} of {scheduled} scheduled steps" + (
+            f" (stopped: {meta['stopped']})" if meta.get("stopped") else "")
+    return lines
 
 
 def _cmd(steps: StepLog, say: Say, name: str, marker: Path, args: list, needs: tuple | list = ()) -> None:

@@ -12,7 +12,7 @@ HEADER = ("| model | params | size | latency ms | PER synth % (95% CI) | PER rea
           "|---|---:|---:|---:|---:|---:|")
 
 
-def write_report(folder: Path, rows: list[Row], steps: Any, config: dict) -> Path:
+def write_report(folder: Path, rows: list[Row], steps: Any, config: dict, training: dict[str, str]) -> Path:
     """``report.md``, ``table.json`` and ``per.png`` in ``folder``; returns the markdown's path."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "table.json").write_text(json.dumps([r.__dict__ for r in rows], indent=2) + "\n")
@@ -28,6 +28,8 @@ def write_report(folder: Path, rows: list[Row], steps: Any, config: dict) -> Pat
     lines += ["## Steps", ""]
     lines += [f"- {name}: {'cached' if seconds == 0 else f'{seconds:g} s'}" for name, seconds in steps.done.items()]
     lines += [f"- {name}: not available: {why}" for name, why in steps.missing.items()]
+    lines += ["", "## Training (steps fitted to each run's minutes on this machine)", ""]
+    lines += [f"- {name}: {what}" for name, what in training.items()]
     lines += ["", "## Settings", "", "```json", json.dumps(config, indent=2), "```", ""]
     path = folder / "report.md"
     path.write_text("\n".join(lines))

@@ -29,7 +29,7 @@ from fitedge.distill.train.distributed import DistEnv, any_rank, gather_objects,
 from fitedge.distill.train.layer_map import LayerMap, check_layer_map, distilhubert_layer_map, hint_layer_map
 from fitedge.distill.train.losses import OBJECTIVES, LossOutput, frame_mask
 from fitedge.distill.train.run_log import RunLog, progress_bar
-from fitedge.distill.train.schedule import build_optimizer, lr_at, set_lr, warn_if_cut_short
+from fitedge.distill.train.schedule import StepBudget, build_optimizer, lr_at, set_lr, warn_if_cut_short
 from fitedge.distill.train.train_state import (
     STATE_FILE,
     Position,
@@ -59,7 +59,7 @@ class DistillConfig:
     eps: float = 1e-6
     weight_decay: float = 0.01  # on weights, not on biases and norms
     warmup_ratio: float = 0.05
-    max_steps: int = 10_000  # optimiser steps; the schedule decays to 0 at this step
+    max_steps: int | None = 10_000  # optimiser steps; the schedule decays to 0 here (None: fit max_minutes)
     max_minutes: float | None = None  # stop (and save) after this much training time
     batch_seconds: float = 40.0  # audio per rank per micro-batch, padding included
     crop_seconds: float | None = 15.0  # random crop of longer utterances (None: whole utterances, as the paper)
@@ -78,7 +78,7 @@ class DistillConfig:
             raise ConfigError(f"objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
         if self.amp not in AMP_DTYPES:
             raise ConfigError(f"amp must be one of {', '.join(AMP_DTYPES)}, got {self.amp!r}")
-        if min(self.max_steps, self.accum_steps, self.save_every, self.log_every, self.valid_every) < 1:
+        if min(self.max_steps or 1, self.accum_steps, self.save_every, self.log_every, self.valid_every) < 1:
             raise ConfigError("max_steps, accum_steps, save_every, log_every and valid_every must be >= 1")
         if self.lr <= 0 or self.batch_seconds <= 0 or self.patience < 1 or not 0 <= self.warmup_ratio < 1:
             raise ConfigError("lr and batch_seconds must be > 0, patience >= 1 and warmup_ratio in [0, 1)")
@@ -153,7 +153,9 @@ def distill(teacher: Encoder, student: Encoder, train: Sequence[AudioItem], vali
         if env.is_main:
             save_train_state(run_dir, unwrap(ddp), optimizer, scaler, pos, rng, state_config)
 
-    bar = progress_bar(cfg.max_steps, pos.step, progress and env.is_main)
+    budget = StepBudget(cfg.max_steps or _fitted_steps(run_dir, resume), cfg.max_minutes)
+    cfg = dataclasses.replace(cfg, max_steps=budget.schedule_total)
+    bar = progress_bar(budget.total, pos.step, progress and env.is_main)
     start, stopped, window, step_rng = time.monotonic(), "max_steps", _Window(), capture_rng()
     try:
         with _stop_at_step_boundary() as stop:
@@ -175,6 +177,10 @@ def distill(teacher: Encoder, student: Encoder, train: Sequence[AudioItem], vali
                     optimizer.zero_grad(set_to_none=True)
                     pos.step += 1
                     pos.batches_in_epoch += len(micro)
+                    if budget.due(pos.step):  # every rank fixes the same total: the slowest rank's time decides
+                        elapsed = max(gather_objects(time.monotonic() - start, env))
+                        cfg = dataclasses.replace(cfg, max_steps=budget.fit(pos.step, elapsed))
+                        state_config["distill"]["max_steps"] = bar.total = cfg.max_steps
                     step_rng = capture_rng()  # a second Ctrl-C mid-step: that step is redone from here
                     if pos.step % cfg.log_every == 0 or pos.step == cfg.max_steps:
                         record = window.flush(env, optimizer.param_groups[0]["lr"])
@@ -239,6 +245,13 @@ def _resume(run_dir: Path, model: nn.Module, optimizer: torch.optim.Optimizer, s
     log.info("resuming at step %d (epoch %d, batch %d)", state["position"].step, state["position"].epoch,
              state["position"].batches_in_epoch)
     return state["position"]
+
+
+def _fitted_steps(run_dir: Path, resume: bool) -> int | None:
+    """The total a resumed ``--steps auto`` run fixed before it stopped (``None``: not fixed yet)."""
+    if not resume or not (run_dir / STATE_FILE).is_file():
+        return None
+    return load_train_state(run_dir)["config"]["distill"].get("max_steps")
 
 
 def _groups(batches: Iterator, size: int) -> Iterator[list]:

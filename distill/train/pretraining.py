@@ -27,7 +27,7 @@ from fitedge.distill.data.mfcc import UnitLabeler, fit_units
 from fitedge.distill.models.config import EncoderConfig
 from fitedge.distill.models.encoder import Encoder, build_encoder
 from fitedge.distill.train.masking import span_mask
-from fitedge.distill.train.schedule import build_optimizer, lr_at, set_lr, warn_if_cut_short
+from fitedge.distill.train.schedule import StepBudget, build_optimizer, lr_at, set_lr, warn_if_cut_short
 from fitedge.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ class PretrainConfig:
     eps: float = 1e-6
     weight_decay: float = 0.01
     warmup_ratio: float = 0.08  # fairseq: 32k of 400k steps
-    max_steps: int = 2000
+    max_steps: int | None = 2000  # None: the steps that fit max_minutes (``--steps auto``)
     max_minutes: float | None = None  # stop early (and save) once this much wall time has passed
     batch_seconds: float = 32.0  # audio per batch, padding included
     crop_seconds: float = 4.0  # random crop of longer utterances
@@ -61,7 +61,7 @@ class PretrainConfig:
     def __post_init__(self) -> None:
         if self.num_units < 2 or self.mask_span < 1 or not 0 < self.mask_start_prob < 1:
             raise ConfigError("num_units >= 2, mask_span >= 1 and 0 < mask_start_prob < 1 are required")
-        if self.max_steps < 1 or self.batch_seconds < self.crop_seconds:
+        if (self.max_steps is not None and self.max_steps < 1) or self.batch_seconds < self.crop_seconds:
             raise ConfigError("max_steps must be >= 1 and batch_seconds at least crop_seconds")
 
 
@@ -144,7 +144,9 @@ def pretrain(encoder_config: EncoderConfig, cfg: PretrainConfig, train: Sequence
     def mask_fn(lengths: Tensor, frames: int) -> Tensor:
         return span_mask(lengths, frames, cfg.mask_start_prob, cfg.mask_span, generator)
 
-    bar = _progress_bar(cfg.max_steps, progress)
+    budget = StepBudget(cfg.max_steps, cfg.max_minutes)
+    cfg = dataclasses.replace(cfg, max_steps=budget.schedule_total)
+    bar = _progress_bar(budget.total, progress)
     history, step, epoch, start = [], 0, 0, time.monotonic()
     model.train()
     while step < cfg.max_steps and not _out_of_time(start, cfg.max_minutes):
@@ -159,6 +161,9 @@ def pretrain(encoder_config: EncoderConfig, cfg: PretrainConfig, train: Sequence
             nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
             optimizer.step()
             step += 1
+            if budget.due(step):
+                cfg = dataclasses.replace(cfg, max_steps=budget.fit(step, time.monotonic() - start))
+                bar.total = cfg.max_steps
             if step % cfg.log_every == 0 or step == cfg.max_steps:
                 record = {"step": step, "loss": loss.item(), "masked_acc": acc_m, "unmasked_acc": acc_u,
                           "lr": optimizer.param_groups[0]["lr"], "elapsed_s": round(time.monotonic() - start, 1)}

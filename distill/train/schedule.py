@@ -2,6 +2,11 @@
 
 The paper's recipe (fithubert.md): AdamW, betas (0.9, 0.98), eps 1e-6, weight decay 0.01 on weights but not
 on biases or norms, and a linear warm-up over the first 5% of the steps followed by a linear decay to 0.
+
+The schedule counts steps, so a time limit alone would stop it part way. ``--steps auto`` fits the steps to
+``--minutes`` on the machine at hand: :class:`StepBudget` times the first :data:`PROBE_STEPS` steps (run at a
+near-zero learning rate, as the first steps of a long warm-up) and then fixes the total, so warm-up and decay
+complete within the minutes whatever the machine's speed.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ from typing import Protocol
 import torch
 from torch import nn
 
+from fitedge.errors import ConfigError
+
 log = logging.getLogger(__name__)
 
 
@@ -19,6 +26,43 @@ class ScheduleConfig(Protocol):
     lr: float
     max_steps: int
     warmup_ratio: float
+
+
+PROBE_STEPS = 10
+_UNKNOWN_TOTAL = 10**9  # the schedule's length while the rate is measured: the learning rate stays near 0
+_MARGIN = 0.95  # of the remaining time, for validation, checkpoints and a slower stretch
+
+
+class StepBudget:
+    """How many optimiser steps the schedule spans: fixed, or fitted to a time limit once the rate is measured.
+
+    Args:
+        max_steps: the total, or ``None`` to fit it to ``max_minutes``.
+        max_minutes: the time limit (required when ``max_steps`` is ``None``).
+    """
+
+    def __init__(self, max_steps: int | None, max_minutes: float | None) -> None:
+        if max_steps is None and not max_minutes:
+            raise ConfigError("--steps auto fits the steps to --minutes: give --minutes too")
+        self.total = max_steps
+        self.minutes = max_minutes
+
+    @property
+    def schedule_total(self) -> int:
+        """The total to schedule with now (a placeholder while the rate is being measured)."""
+        return _UNKNOWN_TOTAL if self.total is None else self.total
+
+    def due(self, step: int) -> bool:
+        """Whether the total is to be fixed after ``step`` (once, after the probe steps)."""
+        return self.total is None and step >= PROBE_STEPS
+
+    def fit(self, step: int, elapsed_s: float) -> int:
+        """Fix the total from the rate of the first ``step`` steps, taken in ``elapsed_s`` seconds."""
+        rate = step / max(elapsed_s, 1e-6)
+        self.total = max(step + 1, int(step + rate * (60 * self.minutes - elapsed_s) * _MARGIN))
+        log.info("--steps auto: %.2f steps/s over the first %d steps, %d steps fit %.1f minutes", rate, step,
+                 self.total, self.minutes)
+        return self.total
 
 
 def lr_at(step: int, cfg: ScheduleConfig) -> float:

@@ -8,10 +8,12 @@ from pathlib import Path
 import click
 
 from fitedge import console
+from fitedge.edge.cli.params import config_option
 from fitedge.errors import BundleError
 
 
 @click.command()
+@config_option
 @click.argument("model")
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Bundle folder to write.")
 @click.option("--targets", default="pte,tflite,onnx", show_default=True, help="Comma-separated: pte, tflite, onnx.")

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import click
 
+from fitedge.edge.cli.params import Steps, config_option, write_params
+
 log = logging.getLogger(__name__)
 
 
@@ -35,6 +37,7 @@ def _split_items(data: str, split: str):
 
 
 @click.command("distill")
+@config_option
 @click.option("--teacher", required=True, help="Teacher: a checkpoint (any format `fitedge import` reads) or preset.")
 @click.option("--student", required=True, help="Student architecture: a preset (e.g. fithubert) or a config JSON.")
 @click.option("--data", required=True, type=click.Path(exists=True), help="Training audio: corpus, .tsv or folder.")
@@ -44,7 +47,8 @@ def _split_items(data: str, split: str):
 @click.option("--objective", type=click.Choice(["fithubert", "distilhubert"]), default="fithubert", show_default=True,
               help="FitHuBERT hints on every layer, or DistilHuBERT's 3 heads on the last layer.")
 @click.option("--layer-map", help="Student:teacher layer pairs, e.g. '1:3,2:6,3:9,4:12' (default: the objective's).")
-@click.option("--steps", default=10_000, show_default=True, type=click.IntRange(min=1), help="Optimiser steps.")
+@click.option("--steps", default="10000", show_default=True, type=Steps(),
+              help="Optimiser steps, or 'auto': as many as fit --minutes here (the rate is measured on the first 10).")
 @click.option("--minutes", type=click.FloatRange(min=0), help="Stop (and save) after this much training time.")
 @click.option("--batch-seconds", default=40.0, show_default=True, type=click.FloatRange(min=0.1),
               help="Audio per process per micro-batch, padding included.")
@@ -98,7 +102,7 @@ def distill(ctx: click.Context, teacher: str, student: str, data: str, valid_dat
     from fitedge.distill.train.layer_map import parse_layer_map
 
     cfg = DistillConfig(objective=objective, layer_map=parse_layer_map(layer_map) if layer_map else None,
-                        mask_padding=mask_padding, lr=lr, max_steps=steps, max_minutes=minutes,
+                        mask_padding=mask_padding, lr=lr, max_steps=steps or None, max_minutes=minutes,
                         batch_seconds=batch_seconds, crop_seconds=crop_seconds or None, accum_steps=accum, amp=amp,
                         save_every=save_every, log_every=log_every, valid_every=valid_every, patience=patience,
                         seed=seed, num_workers=workers)
@@ -130,32 +134,29 @@ def distill(ctx: click.Context, teacher: str, student: str, data: str, valid_dat
 
 
 def _relaunch_under_torchrun(ctx: click.Context, nproc: int) -> int:
-    """Run this same command in ``nproc`` processes via ``torch.distributed.run``; returns its exit status."""
-    args = []
-    for param in ctx.command.params:
-        value = ctx.params.get(param.name)
-        if param.name == "nproc" or not isinstance(param, click.Option) or value is None:
-            continue
-        if param.secondary_opts:
-            args.append(param.opts[0] if value else param.secondary_opts[0])
-        elif param.is_flag:
-            args += [param.opts[0]] if value else []
-        else:
-            args += [param.opts[0], str(value)]
+    """Run this same command in ``nproc`` processes via ``torch.distributed.run``; returns its exit status.
+
+    The children get the parsed options as a ``--config`` file in the run folder, not re-spelled arguments.
+    """
+    run_dir = Path(ctx.params["run_dir"])
+    run_dir.mkdir(parents=True, exist_ok=True)
+    launch = write_params(ctx, run_dir / "launch.json", leave_out=("nproc",))
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
-           "-m", "fitedge.edge.cli", "distill", *args]
+           "-m", "fitedge.edge.cli", "distill", "--config", str(launch)]
     log.info("launching %s", " ".join(cmd))
     return subprocess.call(cmd)
 
 
 @click.command("pretrain")
+@config_option
 @click.option("--data", required=True, type=click.Path(exists=True),
               help="Training audio: a corpus folder (its valid split and phonemes are used too), .tsv or folder.")
 @click.option("--out", "run_dir", required=True, type=click.Path(file_okay=False), help="Run folder.")
 @click.option("--encoder", "encoder_config", default="tiny", show_default=True,
               help="Teacher architecture: a preset or an encoder config JSON.")
 @click.option("--units", default=100, show_default=True, type=click.IntRange(min=2), help="k-means units on MFCC.")
-@click.option("--steps", default=2000, show_default=True, type=click.IntRange(min=1), help="Optimiser steps.")
+@click.option("--steps", default="2000", show_default=True, type=Steps(),
+              help="Optimiser steps, or 'auto': as many as fit --minutes here (the rate is measured on the first 10).")
 @click.option("--minutes", type=click.FloatRange(min=0), help="Stop (and save) after this much training time.")
 @click.option("--batch-seconds", default=32.0, show_default=True, type=click.FloatRange(min=0.1))
 @click.option("--crop-seconds", default=4.0, show_default=True, type=click.FloatRange(min=0.1))
@@ -191,7 +192,7 @@ def pretrain(data: str, run_dir: str, encoder_config: str, units: int, steps: in
     if threads:
         torch.set_num_threads(threads)
     encoder = _encoder_config(encoder_config)
-    cfg = PretrainConfig(num_units=units, max_steps=steps, max_minutes=minutes, batch_seconds=batch_seconds,
+    cfg = PretrainConfig(num_units=units, max_steps=steps or None, max_minutes=minutes, batch_seconds=batch_seconds,
                          crop_seconds=crop_seconds, lr=lr, unmasked_weight=unmasked_weight, seed=seed)
     valid = _split_items(data, "valid") or _split_items(data, "train")[:64]
     result = run_pretrain(encoder, cfg, _split_items(data, "train"), valid, run_dir, progress=True)

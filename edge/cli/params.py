@@ -1,0 +1,70 @@
+"""Parameter types and options shared by several commands: ``--config FILE`` and ``--steps N|auto``.
+
+``--config FILE`` (TOML or JSON) fills the command's defaults, as black's ``pyproject.toml`` does: every key is
+an option's name (``batch-seconds`` or ``batch_seconds``), and an option given on the command line still wins.
+A long ``fitedge distill`` can live in a file, and the torchrun relaunch hands its parsed options to the
+child processes through such a file instead of re-spelling them as arguments.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import click
+
+from fitedge.files import write_json
+
+
+def _read_config(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is None:
+        return
+    path = Path(value)
+    try:
+        text = path.read_text()
+        data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
+    except (OSError, ValueError) as e:
+        raise click.BadParameter(f"{value}: not a readable TOML/JSON file ({e})", ctx, param) from None
+    if not isinstance(data, dict):
+        raise click.BadParameter(f"{value}: expected a table of option names and values", ctx, param)
+    names = {p.name for p in ctx.command.params if isinstance(p, click.Option)}
+    defaults = {key.replace("-", "_"): item for key, item in data.items()}
+    unknown = sorted(set(defaults) - names)
+    if unknown:
+        raise click.BadParameter(f"{value}: unknown option(s) {', '.join(unknown)} for `{ctx.command.name}`", ctx,
+                                 param)
+    ctx.default_map = {**(ctx.default_map or {}), **defaults}
+
+
+config_option = click.option(
+    "--config", type=click.Path(dir_okay=False), is_eager=True, expose_value=False, callback=_read_config,
+    help="TOML or JSON file of option values (keys as the option names); the command line wins.")
+
+
+def write_params(ctx: click.Context, path: Path, leave_out: tuple[str, ...] = ()) -> Path:
+    """The command's parsed options as a ``--config`` file (JSON), for a child process to run the same command."""
+    params: dict[str, Any] = {}
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name)
+        if isinstance(param, click.Option) and param.name not in leave_out and value is not None:
+            params[param.name] = str(value) if isinstance(value, Path) else value
+    return write_json(path, params)
+
+
+class Steps(click.ParamType):
+    """A positive number of optimiser steps, or ``auto`` (0): as many as fit ``--minutes`` on this machine."""
+
+    name = "N|auto"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if value in ("auto", 0):
+            return 0
+        try:
+            steps = int(value)
+        except (TypeError, ValueError):
+            steps = -1
+        if steps < 1:
+            self.fail(f"{value!r} is neither a positive number of steps nor 'auto'", param, ctx)
+        return steps
