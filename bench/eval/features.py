@@ -154,7 +154,7 @@ def artifact_features(path: str | Path, layer: Layer = "last", threads: int | No
 
 
 class MfccFeatures:
-    """Kaldi MFCC (13 + deltas + delta-deltas) with per-utterance mean/variance normalisation.
+    """The PER floor: fitedge's MFCC (:mod:`fitedge.distill.data.mfcc`), per-utterance mean/variance normalised.
 
     Pairs of 10 ms frames are stacked into one 20 ms frame (78 values): the frame rate of a HuBERT-family
     encoder, so the floor and the models give the probe equally many frames per phoneme.
@@ -164,23 +164,14 @@ class MfccFeatures:
     framing = Framing()
 
     def __init__(self) -> None:
-        import kaldi_native_fbank as knf
-
-        self._knf = knf
-        self.options = knf.MfccOptions()
-        self.options.frame_opts.dither = 0.0  # deterministic features: same audio, same PER
         self.stats = FramingStats()
 
     def __call__(self, wav: np.ndarray) -> np.ndarray:
-        knf = self._knf
-        mfcc = knf.OnlineMfcc(self.options)
-        # Kaldi's MFCC expects 16-bit sample magnitudes.
-        mfcc.accept_waveform(16000, (np.asarray(wav, dtype=np.float32).reshape(-1) * 32768.0).tolist())
-        mfcc.input_finished()
-        frames = np.array([mfcc.get_frame(i) for i in range(mfcc.num_frames_ready)], dtype=np.float32)
-        if frames.size == 0:
-            frames = np.zeros((1, self.options.num_ceps), dtype=np.float32)
-        deltas = knf.compute_deltas(knf.DeltaOptions(), frames)
+        from fitedge.distill.data.mfcc import MFCC_DIM, mfcc_frames
+
+        deltas = mfcc_frames(np.asarray(wav, dtype=np.float32).reshape(-1))
+        if deltas.size == 0:
+            deltas = np.zeros((1, MFCC_DIM), dtype=np.float32)
         deltas = (deltas - deltas.mean(0)) / (deltas.std(0) + 1e-5)
         self.stats.utterances += 1
         pairs = deltas[: max(len(deltas) // 2, 1) * 2] if len(deltas) > 1 else np.repeat(deltas, 2, axis=0)

@@ -1,4 +1,9 @@
-"""HuBERT iteration-1 targets: Kaldi MFCC + deltas, clustered by k-means, one label per 20 ms frame.
+"""fitedge's one MFCC front end (Kaldi MFCC + deltas, fairseq's conventions) and HuBERT's iteration-1 targets.
+
+The same features serve the teacher's k-means targets and the PER floor (``fitedge eval per mfcc``), so both
+see the same MFCC. The conventions are fairseq's HuBERT recipe: the waveform as read (floats in [-1, 1], not
+16-bit magnitudes), no energy term, no dither. Kaldi's own tools scale to 16-bit magnitudes; that only shifts
+the zeroth cepstral coefficient by a constant, which k-means and per-utterance normalisation ignore.
 
 fairseq's HuBERT recipe (``simple_kmeans/dump_mfcc_feature.py``) computes 13 Kaldi MFCCs without energy at
 a 10 ms shift, appends first and second deltas (39 dims) and clusters them with MiniBatchKMeans (k = 100).
@@ -23,8 +28,8 @@ MFCC_DIM = 39
 _MFCC_SHIFT_PER_FRAME = 2  # 10 ms MFCC frames per 20 ms encoder frame
 
 
-def mfcc_features(wav: np.ndarray, sample_rate: int = 16000) -> np.ndarray:
-    """``(frames, 39)`` MFCC + delta + delta-delta at a 20 ms rate, frame ``t`` centred like encoder frame ``t``."""
+def mfcc_frames(wav: np.ndarray, sample_rate: int = 16000) -> np.ndarray:
+    """``(frames, 39)`` MFCC + delta + delta-delta at Kaldi's 10 ms rate (no frames: shape ``(0, 39)``)."""
     opts = knf.MfccOptions()
     opts.frame_opts.samp_freq = sample_rate
     opts.frame_opts.dither = 0.0  # deterministic labels
@@ -36,8 +41,12 @@ def mfcc_features(wav: np.ndarray, sample_rate: int = 16000) -> np.ndarray:
     if n == 0:
         return np.zeros((0, MFCC_DIM), dtype=np.float32)
     feats = np.stack([np.asarray(mfcc.get_frame(i), dtype=np.float32) for i in range(n)])
-    deltas = knf.compute_deltas(knf.DeltaOptions(order=2, window=2), feats)
-    return deltas[::_MFCC_SHIFT_PER_FRAME]
+    return np.asarray(knf.compute_deltas(knf.DeltaOptions(order=2, window=2), feats), dtype=np.float32)
+
+
+def mfcc_features(wav: np.ndarray, sample_rate: int = 16000) -> np.ndarray:
+    """``(frames, 39)`` MFCC + deltas at a 20 ms rate, frame ``t`` centred like encoder frame ``t``."""
+    return mfcc_frames(wav, sample_rate)[::_MFCC_SHIFT_PER_FRAME]
 
 
 @dataclass
