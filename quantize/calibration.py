@@ -9,14 +9,12 @@ audio the quantizer never saw. Both parts are cut into model-sized windows of ba
 from __future__ import annotations
 
 import logging
-import shutil
-import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from fitedge.distill.data import espeak
 from fitedge.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -61,7 +59,7 @@ def load_calibration(source: str | Path | None, window: int, max_windows: int = 
         raise DataError("need at least one calibration window")
     if source is None:
         utterances = builtin_speech(sample_rate)
-        description = (f"built-in: {len(utterances)} English utterances synthesised at run time by {espeak_version()} "
+        description = (f"built-in: {len(utterances)} English utterances synthesised at run time by {espeak.version()} "
                        f"({len(VOICES)} voices)")
     else:
         utterances, description = read_user_audio(source, sample_rate), f"--calib {source}"
@@ -121,27 +119,7 @@ def builtin_speech(sample_rate: int = 16000) -> list[np.ndarray]:
 
 def synthesize(text: str, voice: str, speed: int, sample_rate: int = 16000) -> np.ndarray:
     """``text`` spoken by espeak-ng, float32 mono at ``sample_rate``."""
-    from fitedge.distill.data.audio import read_audio
+    from fitedge.distill.data.audio import resample
 
-    binary = _espeak()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "utterance.wav"
-        result = subprocess.run([binary, "-v", voice, "-s", str(speed), "-w", str(path), text],
-                                capture_output=True, text=True)
-        if result.returncode != 0 or not path.is_file():
-            raise DataError(f"espeak-ng failed for voice {voice}: {result.stderr.strip()[:200]}")
-        return read_audio(path, sample_rate)
-
-
-def espeak_version() -> str:
-    result = subprocess.run([_espeak(), "--version"], capture_output=True, text=True)
-    words = result.stdout.split()
-    return f"espeak-ng {words[3]}" if len(words) > 3 else "espeak-ng"
-
-
-def _espeak() -> str:
-    binary = shutil.which("espeak-ng")
-    if binary is None:
-        raise DataError("the built-in calibration set needs espeak-ng (apt-get install espeak-ng); "
-                        "or pass --calib with a folder of speech")
-    return binary
+    speech = espeak.speak(text, voice, speed)
+    return resample(speech.wav, speech.sample_rate, sample_rate)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import subprocess
-import tempfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -21,8 +20,8 @@ from itertools import count, cycle
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 
+from fitedge.distill.data import espeak
 from fitedge.distill.data.audio import SAMPLE_RATE, resample, write_audio
 from fitedge.distill.data.corpus import SPLITS, Utterance, building, write_inventory_and_info, write_split
 from fitedge.distill.data.phonemes import ARPABET, ipa_to_arpabet
@@ -81,24 +80,9 @@ class UtteranceSpec:
     seed: list[int] = field(default_factory=list)
 
 
-def available_voices() -> tuple[set[str], set[str]]:
-    """espeak-ng's language voices (MBROLA ones excluded: they need the mbrola program) and variant names."""
-    languages, variants = set(), set()
-    for option, into in (("--voices", languages), ("--voices=variant", variants)):
-        try:
-            lines = subprocess.run(["espeak-ng", option], capture_output=True, text=True, check=True).stdout
-        except (FileNotFoundError, subprocess.CalledProcessError):
-            raise DataError("espeak-ng is not installed or does not run (Debian package espeak-ng)") from None
-        for row in lines.splitlines()[1:]:
-            fields = row.split()
-            if len(fields) >= 5 and not fields[4].startswith("mb/"):
-                into.add(fields[4].split("/")[-1] if into is variants else fields[1])
-    return languages, variants
-
-
 def check_voices(voices: tuple[str, ...]) -> None:
     """Raise :class:`DataError` for a voice espeak-ng does not have (it would silently fall back otherwise)."""
-    languages, variants = available_voices()
+    languages, variants = espeak.voices()
     for voice in voices:
         language, _, variant = voice.partition("+")
         if language not in languages or (variant and variant not in variants):
@@ -156,14 +140,8 @@ def plan_split(config: SynthConfig, split: str, voices: list[str]) -> Iterator[U
 
 def render(spec: UtteranceSpec, root: Path) -> tuple[int, list[str], list[str]]:
     """Speak ``spec`` into ``root/spec.relpath``; returns (16 kHz samples, ARPAbet phones, unmapped symbols)."""
-    with tempfile.TemporaryDirectory(prefix="fitedge-espeak-") as tmp:
-        raw = Path(tmp) / "espeak.wav"
-        command = ["espeak-ng", "-v", spec.voice, "-s", str(spec.rate), "-p", str(spec.pitch), "-w", str(raw),
-                   "--ipa", "--sep=_"]
-        result = subprocess.run(command, input=spec.text, capture_output=True, text=True)
-        if result.returncode != 0 or not raw.is_file():
-            raise DataError(f"espeak-ng failed on {spec.text!r} ({spec.voice}): {result.stderr.strip()[:200]}")
-        wav, rate = sf.read(raw, dtype="float32")
+    speech = espeak.speak(spec.text, spec.voice, spec.rate, spec.pitch, ipa=True)
+    wav, rate = speech.wav, speech.sample_rate
     if spec.reverb is not None:
         wav = sox_reverb(wav, rate, spec.reverb)
     wav = resample(wav, rate, SAMPLE_RATE)
@@ -172,7 +150,7 @@ def render(spec: UtteranceSpec, root: Path) -> tuple[int, list[str], list[str]]:
     path = root / spec.relpath
     path.parent.mkdir(parents=True, exist_ok=True)
     write_audio(path, wav)
-    phones, unknown = ipa_to_arpabet(result.stdout)
+    phones, unknown = ipa_to_arpabet(speech.ipa)
     return int(wav.shape[0]), phones, unknown
 
 
