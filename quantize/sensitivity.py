@@ -11,6 +11,7 @@ import copy
 import logging
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import torch
 
 from fitedge.distill.models.deployable import DeployableEncoder, OutputSpec, capture
@@ -46,25 +47,31 @@ def blocks(deployable: DeployableEncoder) -> list[str]:
 
 def block_sensitivity(source: str, calib: str | None, seconds: float = 4.0,
                       calib_windows: int = 8) -> list[BlockSensitivity]:
-    """Quantize each block alone and compare the output with float on held-out windows."""
+    """Quantize each block of the model ``source`` names alone and compare its output with float on held-out speech."""
     import fitedge
     from fitedge.quantize.calibration import load_calibration
 
     encoder = fitedge.load(source).for_inference()
     deployable = DeployableEncoder(encoder, OutputSpec()).eval()
     audio = load_calibration(calib, round(seconds * encoder.config.sample_rate), calib_windows)
-    held = [torch.from_numpy(w)[None] for w in audio.held_out]
+    return measure_blocks(deployable, audio.calibration, audio.held_out)
+
+
+def measure_blocks(deployable: DeployableEncoder, calibration: list[np.ndarray],
+                   held_out: list[np.ndarray]) -> list[BlockSensitivity]:
+    """Each block of ``deployable`` alone in int8 (the rest float): the whole output against float, worst window."""
+    held = [torch.from_numpy(w)[None] for w in held_out]
     with torch.no_grad():
         reference = [deployable(w)[0].numpy() for w in held]
     results = []
     names = blocks(deployable)
-    graph = capture(deployable, len(audio.calibration[0])).module()  # captured once, quantized per block
+    graph = capture(deployable, len(calibration[0])).module()  # captured once, quantized per block
     for block in names:
         # The export recipe with every other block kept float (a module-name config for the block alone would
         # miss its convs: their weight nodes carry no module stack, so XNNPACK's name filter rejects them).
         others = [f"encoder.{b}" for b in names if b != block]
         quantizer = executorch_quantizer(deployable, others)
-        quantized = quantize_graph(copy.deepcopy(graph), quantizer, audio.calibration)
+        quantized = quantize_graph(copy.deepcopy(graph), quantizer, calibration)
         with torch.no_grad():
             result = worst([parity(ref, quantized(w)[0].numpy()) for w, ref in zip(held, reference)])
         log.info("%s: %s", block, result.describe())

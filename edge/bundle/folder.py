@@ -111,11 +111,27 @@ def report_markdown(doc: dict[str, Any]) -> str:
         "|---|---|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     lines += [_report_row(a) for a in doc["artifacts"]]
+    lines += _int8_lines(doc)
     timing = doc.get("timing") or {}
     lines += ["", f"Parity: float32 against eager PyTorch on the golden input; int8 against float on held-out "
                   f"speech. Latency: median of {timing.get('runs', '?')} runs, {timing.get('threads', '?')} threads, "
                   f"same process, on this machine (`fitedge bench` measures properly).", ""]
     return "\n".join(lines)
+
+
+def _int8_lines(doc: dict[str, Any]) -> list[str]:
+    """What int8 kept float in each artifact, and why (``--int8 auto``, ``plain`` or ``--keep-float``)."""
+    int8 = [a for a in doc["artifacts"] if a["precision"] == "int8"]
+    if not int8:
+        return []
+    policy = doc.get("int8_policy") or {}
+    lines = ["", f"int8 ({policy.get('mode', 'plain')}): {policy.get('reason', '')}."]
+    for a in int8:
+        kept = ", ".join(a.get("keep_float") or []) or "nothing"
+        why = (a.get("int8_policy") or {}).get("reason", "")
+        widened = f" ({why.split('; ', 1)[1]})" if "; " in why else ""
+        lines.append(f"- {a['file']}: float kept for {kept}{widened}")
+    return lines
 
 
 def _report_row(a: dict[str, Any]) -> str:

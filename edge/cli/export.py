@@ -27,6 +27,9 @@ from fitedge.errors import BundleError
 @click.option("--calib-windows", default=16, show_default=True, help="Most calibration windows used.")
 @click.option("--keep-float", default="", help="Module globs kept float in int8, e.g. "
                                                "feature_extractor.conv_layers.0,encoder.pos_conv_embed")
+@click.option("--int8", "int8_mode", type=click.Choice(["auto", "plain"]), default="auto", show_default=True,
+              help="auto: keep float the blocks whose own int8 error stands out, and more until every int8 artifact "
+                   "passes --min-cosine; plain: every block in int8. --keep-float overrides both.")
 @click.option("--min-cosine", default=0.98, show_default=True, help="int8 cosine floor vs float on held-out audio.")
 @click.option("--allow-degraded", is_flag=True, help="Keep int8 artifacts below --min-cosine (flagged).")
 @click.option("--litert-int8", type=click.Choice(["dynamic", "static"]), default="dynamic", show_default=True)
@@ -43,9 +46,10 @@ from fitedge.errors import BundleError
 @click.option("--max-per-increase", default=2.0, show_default=True,
               help="PER gate: most PER points an artifact may lose against the float model.")
 def export(model: str, out: Path, targets: str, precision: str, seconds: float, dynamic: str | None, outputs: str,
-           calib: str | None, calib_windows: int, keep_float: str, min_cosine: float, allow_degraded: bool,
-           litert_int8: str, onnx_int8: str, threads: int, timing_runs: int, android: Path | None, force: bool,
-           seed: int, as_json: bool, gate_per: Path | None = None, max_per_increase: float = 2.0) -> None:
+           calib: str | None, calib_windows: int, keep_float: str, int8_mode: str, min_cosine: float,
+           allow_degraded: bool, litert_int8: str, onnx_int8: str, threads: int, timing_runs: int,
+           android: Path | None, force: bool, seed: int, as_json: bool, gate_per: Path | None = None,
+           max_per_increase: float = 2.0) -> None:
     """Export MODEL to a verified bundle: .pte, .tflite and .onnx in fp32 and int8, golden files, manifest, report.
 
     MODEL is a preset (random weights: the bundle says UNTRAINED), a fitedge checkpoint folder, or any
@@ -64,7 +68,7 @@ def export(model: str, out: Path, targets: str, precision: str, seconds: float, 
 
     options = ExportOptions(
         targets=parse_list(targets), precisions=parse_list(precision), seconds=seconds, dynamic=parse_dynamic(dynamic),
-        outputs=outputs, calib=calib, calib_windows=calib_windows, keep_float=parse_list(keep_float),
+        outputs=outputs, calib=calib, calib_windows=calib_windows, keep_float=parse_list(keep_float), int8=int8_mode,
         min_cosine=min_cosine, allow_degraded=allow_degraded, litert_int8=litert_int8, onnx_int8=onnx_int8,
         threads=threads, timing_runs=timing_runs, force=force, android=android, seed=seed)
     gate = None

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from fitedge.edge.bundle.manifest import DEFAULT_INT8_MIN_COSINE
 from fitedge.errors import ConfigError
+from fitedge.quantize.policy import INT8_MODES
 
 TARGETS = ("pte", "tflite", "onnx")
 PRECISIONS = ("fp32", "int8")
@@ -28,7 +29,9 @@ class ExportOptions:
         outputs: ``last``, ``all``, ``final_proj`` or layer indices ``4,8,12``.
         calib: calibration audio (folder, TSV, corpus) or ``None`` for the built-in espeak-ng set.
         calib_windows: most calibration windows used.
-        keep_float: module-name globs left float in every int8 recipe.
+        keep_float: module-name globs left float in every int8 recipe (overrides ``int8``).
+        int8: ``auto`` (keep float the blocks whose int8 error stands out, then more until each artifact
+            passes ``min_cosine``) or ``plain`` (every block in int8).
         min_cosine: int8 cosine floor against float on held-out audio.
         allow_degraded: keep an int8 artifact below ``min_cosine`` (flagged in the manifest) instead of failing.
         litert_int8: ``dynamic`` (default) or ``static``.
@@ -48,6 +51,7 @@ class ExportOptions:
     calib: str | None = None
     calib_windows: int = 16
     keep_float: tuple[str, ...] = ()
+    int8: str = "auto"
     min_cosine: float = DEFAULT_INT8_MIN_COSINE
     allow_degraded: bool = False
     litert_int8: str = "dynamic"
@@ -74,6 +78,8 @@ class ExportOptions:
             raise ConfigError("--keep-float applies to int8 only; add int8 to --precision")
         if not 0.0 < self.min_cosine <= 1.0:
             raise ConfigError(f"--min-cosine must be in (0, 1], got {self.min_cosine}")
+        if self.int8 not in INT8_MODES:
+            raise ConfigError(f"--int8 must be one of {', '.join(INT8_MODES)}, got {self.int8!r}")
         if self.litert_int8 not in LITERT_INT8_MODES or self.onnx_int8 not in ONNX_INT8_MODES:
             raise ConfigError(f"int8 modes: LiteRT {LITERT_INT8_MODES}, ONNX {ONNX_INT8_MODES}")
         if self.threads < 1 or self.timing_runs < 0 or self.calib_windows < 1:

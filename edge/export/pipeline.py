@@ -12,6 +12,7 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +22,14 @@ from fitedge.distill.models.deployable import on_grid
 from fitedge.edge import runtime
 from fitedge.edge.bundle import folder as bd
 from fitedge.edge.bundle import manifest as mf
-from fitedge.edge.export.model import load_export_model
+from fitedge.edge.export.model import ExportModel, load_export_model
 from fitedge.edge.export.options import ExportOptions
 from fitedge.edge.export.plan import ArtifactJob, build_artifact, plan_jobs
 from fitedge.edge.export.verify import check_fp32, check_int8
 from fitedge.host import describe_cpu
 from fitedge.parity import Parity, compare_outputs, worst
+from fitedge.quantize.calibration import CalibrationSet
+from fitedge.quantize.policy import Int8Plan, plan_int8, sensitivity_table
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -60,14 +63,13 @@ def export_bundle(source: str | Path, out: str | Path, options: ExportOptions,
         model.config.sample_rate, options.input_samples, options.dynamic, model.normalization, model.length_grid),
         model.outputs_section(golden), model.time_reduction_factor, options.min_cosine)
     doc["calibration"] = audio.describe() if "int8" in options.precisions else None
+    plan = _int8_plan(model, audio, options, say) if "int8" in options.precisions else None
+    if plan is not None:
+        doc["int8_policy"] = {**plan.to_dict(), "sensitivity": sensitivity_table(plan)}
     with bd.BundleWriter(out, options.force) as tmp:
         for job in plan_jobs(model, options):
-            say(f"{job.file}: lowering ({job.runtime} {job.precision})")
-            entry = build_artifact(job, model, audio.calibration, tmp, options)
-            runner = runtime.load(tmp / job.file, threads=options.threads, output_names=model.spec.names,
-                                  **job.io_bounds(options, model.length_grid))
-            entry["parity"] = _check_parity(job, runner, golden_input, golden, audio.held_out, held_out_reference,
-                                            options)
+            checked = Checked(golden_input, golden, audio.held_out, held_out_reference)
+            entry, runner = _build_checked(job, model, audio.calibration, tmp, options, plan, checked, say)
             entry["latency_ms"] = median_latency_ms(runner, golden_input, options.timing_runs)
             doc["artifacts"].append(entry)
             say(f"{job.file}: {Parity(**_parity_numbers(entry['parity'])).describe()}, {entry['latency_ms']} ms")
@@ -83,17 +85,61 @@ def export_bundle(source: str | Path, out: str | Path, options: ExportOptions,
     return doc
 
 
-def _check_parity(job: ArtifactJob, runner: runtime.Runner, golden_input: np.ndarray,
-                  golden: dict[str, np.ndarray], held_out: list[np.ndarray],
-                  held_out_reference: list[dict[str, np.ndarray]], options: ExportOptions) -> dict[str, Any]:
-    if job.precision == "fp32":
-        result = compare_outputs(golden, runner.run(golden_input))
-        check_fp32(job.file, result, mf.FP32_THRESHOLDS["min_cosine"], mf.FP32_THRESHOLDS["max_abs_diff"])
-        return {**result.to_dict(), "against": "fp32 eager", "audio": "golden", "verified_on": describe_cpu()}
-    result = worst([compare_outputs(ref, runner.run(w)) for w, ref in zip(held_out, held_out_reference)])
+@dataclass(frozen=True)
+class Checked:
+    """What parity is checked against: the golden input and eager outputs, and the held-out windows'."""
+
+    golden_input: np.ndarray
+    golden: dict[str, np.ndarray]
+    held_out: list[np.ndarray]
+    held_out_reference: list[dict[str, np.ndarray]]
+
+
+def _int8_plan(model: ExportModel, audio: CalibrationSet, options: ExportOptions, say: Progress) -> Int8Plan:
+    """The blocks int8 artifacts keep float: ``--keep-float``, none (``--int8 plain``), or measured (auto)."""
+    def measure() -> list:
+        from fitedge.quantize.sensitivity import measure_blocks
+
+        say(f"int8 auto: measuring each block's own int8 error ({model.name}; --int8 plain skips this)")
+        return measure_blocks(model.deployable(), audio.calibration, audio.held_out)
+
+    plan = plan_int8(options.int8, options.keep_float, measure)
+    if plan.mode == "auto":
+        say(f"int8 auto: {'keeping ' + ', '.join(plan.keep_float) + ' float' if plan.keep_float else 'plain int8'}"
+            f" ({plan.reason})")
+    return plan
+
+
+def _build_checked(job: ArtifactJob, model: ExportModel, calibration: list[np.ndarray], folder: Path,
+                   options: ExportOptions, plan: Int8Plan | None, checked: Checked,
+                   say: Progress) -> tuple[dict[str, Any], runtime.Runner]:
+    """Lower ``job`` and check its parity; in auto int8, take more blocks out of int8 until it passes the floor."""
+    while True:
+        say(f"{job.file}: lowering ({job.runtime} {job.precision})")
+        job_options = options if plan is None else dataclasses.replace(options, keep_float=plan.keep_float)
+        entry = build_artifact(job, model, calibration, folder, job_options)
+        runner = runtime.load(folder / job.file, threads=options.threads, output_names=model.spec.names,
+                              **job.io_bounds(options, model.length_grid))
+        if job.precision == "fp32":
+            result = compare_outputs(checked.golden, runner.run(checked.golden_input))
+            check_fp32(job.file, result, mf.FP32_THRESHOLDS["min_cosine"], mf.FP32_THRESHOLDS["max_abs_diff"])
+            entry["parity"] = {**result.to_dict(), "against": "fp32 eager", "audio": "golden",
+                               "verified_on": describe_cpu()}
+            return entry, runner
+        result = worst([compare_outputs(ref, runner.run(w))
+                        for w, ref in zip(checked.held_out, checked.held_out_reference)])
+        wider = None if result.cosine >= options.min_cosine else plan.widen(
+            f"{job.file} at cosine {result.cosine:.6f} < {options.min_cosine}")
+        if wider is None:
+            break
+        say(f"{job.file}: {result.describe()}, below --min-cosine {options.min_cosine}; keeping "
+            f"{wider.keep_float[-1]} float too")
+        plan = wider
     passed = check_int8(job.file, result, options.min_cosine, options.allow_degraded)
-    return {**result.to_dict(), "against": "fp32 eager", "audio": f"held-out ({len(held_out)} windows)",
-            "passed": passed, "verified_on": describe_cpu()}
+    entry["parity"] = {**result.to_dict(), "against": "fp32 eager", "audio": f"held-out ({len(checked.held_out)} "
+                       f"windows)", "passed": passed, "verified_on": describe_cpu()}
+    entry["int8_policy"] = plan.to_dict()
+    return entry, runner
 
 
 def _parity_numbers(entry: dict[str, Any]) -> dict[str, float]:

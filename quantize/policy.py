@@ -1,0 +1,73 @@
+"""Which blocks stay out of int8: ``--int8 auto`` (the default), ``--int8 plain``, or the user's ``--keep-float``.
+
+Plain int8 can pass the cosine floor and still ruin a trained model: a trained FitHuBERT student's thin
+convolutions, whose int8 noise a LayerNorm over few channels amplifies on quiet frames, cost 19-26 PER points
+on real speech while the output cosine looked fine. So ``auto`` does what a careful user did by hand: it
+measures each block's own int8 cost (:mod:`fitedge.quantize.sensitivity`), keeps the blocks that stand out in
+float, and, if an artifact then still misses the floor, takes the next most harmful block out of int8 too,
+until it passes or nothing is left to take out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from fitedge.quantize.sensitivity import BlockSensitivity, worth_keeping_float
+
+INT8_MODES = ("auto", "plain")
+MAX_WIDENINGS = 4  # blocks auto may add one by one after the first choice; each costs one more lowering
+
+
+@dataclass(frozen=True)
+class Int8Plan:
+    """The blocks kept float in int8 artifacts, why, and (auto) the measured cost of each block."""
+
+    mode: str  # "auto", "plain" or "manual" (--keep-float)
+    keep_float: tuple[str, ...]
+    reason: str
+    sensitivity: tuple[BlockSensitivity, ...] = ()
+    widened: int = 0
+
+    def widen(self, why: str) -> Int8Plan | None:
+        """The same plan with the most harmful block not yet float taken out of int8 (``None``: none left)."""
+        if self.mode != "auto" or self.widened >= MAX_WIDENINGS:
+            return None
+        remaining = [r for r in sorted(self.sensitivity, key=lambda r: r.cosine) if r.block not in self.keep_float]
+        if not remaining:
+            return None
+        block = remaining[0].block
+        return replace(self, keep_float=(*self.keep_float, block), widened=self.widened + 1,
+                       reason=f"{self.reason}; {block} too: {why}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"mode": self.mode, "keep_float": list(self.keep_float), "reason": self.reason}
+
+
+def plan_int8(mode: str, keep_float: tuple[str, ...], measure: Callable[[], list[BlockSensitivity]]) -> Int8Plan:
+    """The starting plan: the user's ``keep_float`` if any, nothing for ``plain``, the outliers for ``auto``.
+
+    ``measure`` runs the per-block sensitivity; it is called only in auto mode.
+    """
+    if keep_float:
+        return Int8Plan("manual", tuple(keep_float), "--keep-float")
+    if mode == "plain":
+        return Int8Plan("plain", (), "--int8 plain")
+    results = tuple(measure())
+    flagged = tuple(worth_keeping_float(list(results)))
+    if not flagged:
+        return Int8Plan("auto", (), "no block's int8 error stands out", results)
+    worst = min(r.cosine for r in results if r.block in flagged)
+    least = max(r.cosine for r in results)
+    reason = (f"int8 error of {', '.join(flagged)} at least 10x the least harmful block's (cosine alone in int8 "
+              f"{worst:.6f} against {least:.6f})")
+    return Int8Plan("auto", flagged, reason, results)
+
+
+def sensitivity_table(plan: Int8Plan) -> list[dict[str, float | str]]:
+    """Each block's own int8 cost, for the manifest (empty unless measured)."""
+    return [{"block": r.block, "cosine": round(r.cosine, 7),
+             "snr_db": round(r.snr_db, 2) if np.isfinite(r.snr_db) else r.snr_db} for r in plan.sensitivity]
