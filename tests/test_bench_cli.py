@@ -148,6 +148,30 @@ def test_compare_two_result_files(bench_run, tmp_path):
     assert table.exit_code == 0 and "tiny_fp32.onnx" in table.output
 
 
+def test_profile_times_every_onnx_op_and_says_why_the_other_runtimes_cannot(bundle, tmp_path):
+    result = invoke("bench", "run", str(bundle), "--profile", "--seconds", "1", "--threads", "1", "--warmup", "1",
+                    "--iters", "3", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    profiles = {p["artifact"]: p for p in json.loads((tmp_path / "profile.json").read_text())["profiles"]}
+    assert sorted(profiles) == sorted(f"tiny_{p}.{t}" for t in ("pte", "tflite", "onnx") for p in ("fp32", "int8"))
+    for name, conv in (("tiny_fp32.onnx", "Conv"), ("tiny_int8.onnx", "QLinearConv")):
+        p = profiles[name]
+        ops = {o["op"]: o for o in p["ops"]}
+        assert p["note"] is None and p["runs"] == 3 and ops[conv]["calls"] > 0, name
+        # node times lie inside the timed runs, so they add up to at most the runs' own time
+        assert 0 < sum(o["total_ms"] for o in p["ops"]) / 3 <= p["run_ms"], name
+        assert f"{conv} " in result.output
+    for name in ("tiny_fp32.pte", "tiny_int8.pte"):
+        assert "EXECUTORCH_ENABLE_EVENT_TRACER" in profiles[name]["note"] and profiles[name]["etdump"] is None
+    for name in ("tiny_fp32.tflite", "tiny_int8.tflite"):
+        assert "exposes no profiler" in profiles[name]["note"] and not profiles[name]["ops"]
+
+
+def test_profile_needs_an_exported_artifact(tmp_path):
+    result = invoke("bench", "run", "tiny", "--profile", "--out", str(tmp_path))
+    assert result.exit_code != 0 and "bundle folders or .pte/.tflite/.onnx files" in result.output
+
+
 def test_compare_refuses_a_file_that_is_not_results(tmp_path):
     bogus = tmp_path / "bogus.json"
     bogus.write_text('{"schema": "something"}')

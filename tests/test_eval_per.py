@@ -32,6 +32,27 @@ def test_edit_distance_hand_worked() -> None:
     assert error_rate(refs, hyps) == pytest.approx(5 / 9)
 
 
+def test_edit_split_prefers_substitutions_among_minimal_alignments() -> None:
+    # 5 edits either way; 4 substitutions + 1 insertion beats 2 + 1 deletion + 2 insertions.
+    counts = edit_counts(list("BCBAACBA"), list("AABCCACBB"))
+    assert (counts.substitutions, counts.deletions, counts.insertions) == (4, 0, 1)
+    # Against a plain dynamic programme over (edits, -substitutions) on random phone strings.
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        ref, hyp = (list(rng.choice(list("ABCD"), rng.integers(0, 12))) for _ in range(2))
+        best = [[(j, 0) for j in range(len(hyp) + 1)]]
+        for i, r in enumerate(ref, 1):
+            row = [(i, 0)]
+            for j, h in enumerate(hyp, 1):
+                d = best[i - 1][j - 1]
+                row.append(min(d if r == h else (d[0] + 1, d[1] - 1), (best[i - 1][j][0] + 1, best[i - 1][j][1]),
+                               (row[j - 1][0] + 1, row[j - 1][1])))
+            best.append(row)
+        counts = edit_counts(ref, hyp)
+        assert (counts.edits, -counts.substitutions) == best[-1][-1]
+        assert counts.insertions - counts.deletions == len(hyp) - len(ref)
+
+
 def test_greedy_ctc_collapses_repeats_and_drops_blanks() -> None:
     vocab = ["A", "B"]
     assert collapse_ctc([0, 1, 1, 0, 1, 2, 2, 0], vocab) == ["A", "A", "B"]

@@ -61,6 +61,32 @@ def test_manifest_follows_the_contract(bundle: Path, manifest: dict) -> None:
     assert not list(bundle.parent.glob(".bundle.*")), "temporary folders left behind"
 
 
+def test_every_file_describes_itself(bundle: Path, manifest: dict) -> None:
+    import onnx
+    from executorch.devtools.etrecord import parse_etrecord
+
+    from fitedge import __version__
+    from fitedge.edge.lower.litert import read_tflite_metadata
+
+    expected = {"model_type": "fitedge-encoder", "version": "1", "model_name": "tiny", "model_source": "preset:tiny",
+                "fitedge_version": __version__, "sample_rate": "16000", "frame_hop_ms": "20.0", "input_name": "wav",
+                "output_names": "hidden_state_0,hidden_state_1,hidden_state_2", "output_layers": "0,1,2",
+                "output_frame_hops_ms": "20.0,20.0,20.0"}
+    for a in manifest["artifacts"]:
+        path = bundle / a["file"]
+        if a["runtime"] == "executorch":  # no metadata field in a .pte: its ETRecord is kept beside it instead
+            etrecord = bundle / a["etrecord"]["file"]
+            assert (a["etrecord"]["sha256"], a["etrecord"]["bytes"]) == (sha256_file(etrecord), etrecord.stat().st_size)
+            assert parse_etrecord(str(etrecord)).edge_dialect_program is not None
+            continue
+        if a["runtime"] == "onnxruntime":  # int8 included: written after onnxruntime's quantizer
+            fields = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
+        else:
+            fields = read_tflite_metadata(path)
+        assert expected.items() <= fields.items(), a["file"]
+        assert (fields["precision"], fields["recipe"]) == (a["precision"], a["recipe"]), a["file"]
+
+
 def test_every_artifact_matches_eager_through_its_runtime(bundle: Path, manifest: dict) -> None:
     golden_in = np.load(bundle / "golden" / "input.npy")
     golden = {o["name"]: np.load(bundle / manifest["golden"]["outputs"][o["name"]]["npy"]) for o in manifest["outputs"]}
@@ -174,7 +200,7 @@ def test_verify_passes_and_catches_tampering(bundle: Path, tmp_path: Path) -> No
 def test_android_copy_and_report(bundle: Path, manifest: dict) -> None:
     copy = bundle.parent / "assets" / "bundle"
     assert json.loads((copy / "manifest.json").read_text()) == manifest
-    assert sorted(p.name for p in copy.iterdir()) == sorted(p.name for p in bundle.iterdir())
+    assert sorted(p.name for p in copy.iterdir()) == sorted(p.name for p in bundle.iterdir() if p.suffix != ".etrecord")
     report = (bundle / "report.md").read_text()
     assert "UNTRAINED" in report
     for a in manifest["artifacts"]:

@@ -2,12 +2,17 @@
 
 PER over a test set is corpus-level, as in SUPERB: total edits (substitutions + deletions + insertions)
 divided by the total number of reference symbols, not a mean of per-utterance rates.
+
+The distances come from rapidfuzz (C++, bit-parallel for unit costs), which takes any sequence of hashable
+symbols, so ARPAbet phone lists are compared as they are.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from rapidfuzz.distance import Levenshtein
 
 
 @dataclass(frozen=True)
@@ -25,36 +30,26 @@ class EditCounts:
 
 
 def edit_counts(reference: Sequence[str], hypothesis: Sequence[str]) -> EditCounts:
-    """Minimum edits turning ``reference`` into ``hypothesis``, by dynamic programming.
+    """Minimum edits turning ``reference`` into ``hypothesis``, split by kind.
 
-    Each cell keeps ``(total, subs, dels, ins)``; ties prefer substitution, then deletion, so the split is
-    deterministic.
+    Among the minimum-edit alignments the split is that of the one with the most substitutions, so one
+    substitution is never counted as a deletion plus an insertion. It is found with one weighted distance:
+    insertions and deletions cost ``big`` and substitutions ``big - 1``, so an alignment with ``e`` edits of
+    which ``s`` are substitutions costs ``big * e - s``; because ``s < big``, the cheapest alignment has the
+    fewest edits and, among those, the most substitutions. With the substitutions known, the deletions and
+    insertions follow from the lengths (insertions - deletions = len(hypothesis) - len(reference)).
     """
-    n = len(hypothesis)
-    previous = [(j, 0, 0, j) for j in range(n + 1)]  # empty reference: j insertions
-    for i, ref_symbol in enumerate(reference, start=1):
-        current = [(i, 0, i, 0)]  # empty hypothesis: i deletions
-        for j, hyp_symbol in enumerate(hypothesis, start=1):
-            diag = previous[j - 1]
-            if ref_symbol == hyp_symbol:
-                best = diag
-            else:
-                best = (diag[0] + 1, diag[1] + 1, diag[2], diag[3])
-                up = previous[j]
-                if up[0] + 1 < best[0]:
-                    best = (up[0] + 1, up[1], up[2] + 1, up[3])
-                left = current[j - 1]
-                if left[0] + 1 < best[0]:
-                    best = (left[0] + 1, left[1], left[2], left[3] + 1)
-            current.append(best)
-        previous = current
-    _, subs, dels, ins = previous[n]
-    return EditCounts(subs, dels, ins, len(reference))
+    big = len(reference) + len(hypothesis) + 1
+    cost = Levenshtein.distance(reference, hypothesis, weights=(big, big, big - 1))
+    edits = -(-cost // big)
+    substitutions = edits * big - cost
+    insertions = (edits - substitutions + len(hypothesis) - len(reference)) // 2
+    return EditCounts(substitutions, edits - substitutions - insertions, insertions, len(reference))
 
 
 def edit_distance(reference: Sequence[str], hypothesis: Sequence[str]) -> int:
     """The Levenshtein distance between two symbol sequences."""
-    return edit_counts(reference, hypothesis).edits
+    return Levenshtein.distance(reference, hypothesis)
 
 
 def error_rate(references: Sequence[Sequence[str]], hypotheses: Sequence[Sequence[str]]) -> float:

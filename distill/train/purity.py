@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import torch
 from sklearn.cluster import MiniBatchKMeans
+from sklearn.metrics import homogeneity_score
+from sklearn.metrics.cluster import contingency_matrix
 
 from fitedge.distill.data.audio import read_audio
 from fitedge.distill.data.corpus import load_split, phoneme_inventory
@@ -59,14 +61,11 @@ def purity_scores(units: np.ndarray, phones: np.ndarray) -> PurityReport:
     """Purity and PNMI of unit ids against phoneme ids (frames labelled -1 are ignored)."""
     keep = phones >= 0
     units, phones = units[keep], phones[keep]
-    joint = np.zeros((units.max() + 1, phones.max() + 1))
-    np.add.at(joint, (units, phones), 1)
+    joint = contingency_matrix(units, phones)  # rows: units, columns: phonemes (only the ids that occur)
     p = joint / joint.sum()
-    pu, pp = p.sum(1, keepdims=True), p.sum(0, keepdims=True)
-    nz = p > 0
-    mutual = float((p[nz] * np.log(p[nz] / (pu @ pp)[nz])).sum())
-    entropy = float(-(pp[pp > 0] * np.log(pp[pp > 0])).sum())
-    return PurityReport(float(p.max(1).sum()), float(p.max(0).sum()), mutual / max(entropy, 1e-12), int(keep.sum()))
+    # PNMI = I(phone; unit) / H(phone) is what scikit-learn calls the homogeneity of the units w.r.t. phones.
+    pnmi = float(homogeneity_score(phones, units))
+    return PurityReport(float(p.max(1).sum()), float(p.max(0).sum()), pnmi, int(keep.sum()))
 
 
 def unit_purity(fit_features: Sequence[np.ndarray], eval_features: Sequence[np.ndarray],

@@ -144,9 +144,12 @@ def _report_row(a: dict[str, Any]) -> str:
 
 
 def copy_to_android(bundle: Path, assets_dir: str | Path) -> Path:
-    """Copy the finished bundle to ``assets_dir`` (the demo app's assets folder for it), atomically."""
+    """Copy the finished bundle to ``assets_dir`` (the demo app's assets folder for it), atomically.
+
+    ETRecords stay behind: they are for ExecuTorch's host-side Inspector, and several times a model's size.
+    """
     dest = Path(assets_dir)
     check_destination(dest, force=True)  # replaces an older copied bundle, never unrelated files
     with atomic_folder(dest) as tmp:
-        shutil.copytree(bundle, tmp, dirs_exist_ok=True)
+        shutil.copytree(bundle, tmp, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.etrecord"))
     return dest

@@ -12,10 +12,14 @@ import json
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from fitedge.errors import ConfigError
+
+if TYPE_CHECKING:
+    from fitedge.bench.latency.matrix import MatrixSettings
 
 
 class DefaultRunGroup(click.Group):
@@ -90,9 +94,12 @@ def bench() -> None:
 @click.option("--out", "out_dir", default="bench_results", show_default=True, type=click.Path(path_type=Path),
               help="Folder for results.json, results.md and the PNG plots.")
 @click.option("--json", "as_json", is_flag=True, help="Print results.json to stdout instead of the tables.")
+@click.option("--profile", is_flag=True,
+              help="Instead of the latency matrix, time every op of each artifact of the bundle/file TARGETs in its "
+                   "runtime's profiler (first --seconds and --threads value); writes profile.json to --out.")
 def run(targets: tuple[str, ...], reference: str | None, seconds: tuple[float, ...], threads: tuple[int, ...],
         warmup: int, iters: int, timeout_s: float, device: str, adb_binary: str, device_results: Path | None,
-        export_models: bool, bundles_dir: Path | None, out_dir: Path, as_json: bool) -> None:
+        export_models: bool, bundles_dir: Path | None, out_dir: Path, as_json: bool, profile: bool) -> None:
     """Measure TARGETs: bundle folders, .pte/.tflite/.onnx files, or models (exported on the fly).
 
     Each artifact x length x threads runs in its own process: load time, first inference, WARMUP untimed
@@ -108,6 +115,9 @@ def run(targets: tuple[str, ...], reference: str | None, seconds: tuple[float, .
     from fitedge.bench.report.tables import write_report
 
     matrix = MatrixSettings(seconds=seconds, threads=threads, warmup=warmup, iters=iters, timeout_s=timeout_s)
+    if profile:
+        _profile(targets, matrix, out_dir, as_json)
+        return
     config = BenchConfig(targets=targets or DEFAULT_TARGETS, reference=reference, device=device, adb=adb_binary,
                          device_results=device_results, matrix=matrix)
     # One bar for everything slow: each export step of a model target, then each timed cell. Without a
@@ -134,6 +144,24 @@ def run(targets: tuple[str, ...], reference: str | None, seconds: tuple[float, .
 
     print_tables(doc, _console())
     click.echo(f"wrote {', '.join(str(p) for p in written)}")
+
+
+def _profile(targets: tuple[str, ...], matrix: MatrixSettings, out_dir: Path, as_json: bool) -> None:
+    """``run --profile``: the per-op table of every artifact, and ``profile.json``."""
+    from fitedge.bench.latency.profile import format_profile, profile_targets
+    from fitedge.files import write_json
+
+    if not targets:
+        raise ConfigError("--profile needs TARGETs: bundle folders or .pte/.tflite/.onnx files")
+    profiles = profile_targets(targets, matrix, out_dir)
+    doc = {"profiles": [p.to_dict() for p in profiles]}
+    path = write_json(out_dir / "profile.json", doc)
+    if as_json:
+        click.echo(json.dumps(doc, indent=1))
+        return
+    for p in profiles:
+        click.echo(format_profile(p) + "\n")
+    click.echo(f"wrote {path}")
 
 
 @bench.command("compare")

@@ -65,15 +65,20 @@ class ExportModel:
         return {"name": self.name, "source": self.source, "trained": self.trained, "seed": self.seed,
                 "config": self.config.to_dict(), "weights_sha256": self.weights_sha256(), "parameters": self.parameters}
 
-    def outputs_section(self, golden: dict[str, np.ndarray]) -> list[dict[str, Any]]:
+    def output_descriptions(self) -> list[dict[str, Any]]:
+        """Name, layer and frame hop of each output, in order (the manifest adds shapes; files carry these)."""
         hop = self.config.frame_hop_ms
         entries = []
         for name in self.spec.names:
             layer = self.spec.layer_of(name, self.config.layers)
             # final_proj upsamples the time-reduced frames back to the teacher's 20 ms hop
             frame_hop = self.config.frame_hop_ms / self.time_reduction_factor if name == FINAL_PROJ else hop
-            entries.append({"name": name, "shape": list(golden[name].shape), "layer": layer, "frame_hop_ms": frame_hop})
+            entries.append({"name": name, "layer": layer, "frame_hop_ms": frame_hop})
         return entries
+
+    def outputs_section(self, golden: dict[str, np.ndarray]) -> list[dict[str, Any]]:
+        return [{"name": o["name"], "shape": list(golden[o["name"]].shape), "layer": o["layer"],
+                 "frame_hop_ms": o["frame_hop_ms"]} for o in self.output_descriptions()]
 
 
 def load_export_model(source: str | Path, options: ExportOptions) -> ExportModel:

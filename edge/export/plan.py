@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from fitedge.edge.bundle import manifest as mf
+from fitedge.edge.export.metadata import artifact_metadata, write_metadata
 from fitedge.edge.export.model import ExportModel
 from fitedge.edge.export.options import ExportOptions
 from fitedge.edge.lower.delegable import norm_modules, xnnpack_friendly
@@ -71,11 +72,17 @@ def build_artifact(job: ArtifactJob, model: ExportModel, calibration: Sequence[n
     samples, path = options.input_samples, folder / job.file
     extra: dict[str, Any] = {}
     if job.target == "pte":
-        recipe, extra["delegation"] = _build_pte(deployable, job, calibration, kept, samples, path, model.length_grid)
+        etrecord = path.with_suffix(".etrecord")
+        recipe, extra["delegation"] = _build_pte(deployable, job, calibration, kept, samples, path, model.length_grid,
+                                                 etrecord)
+        extra["etrecord"] = {"file": etrecord.name, "bytes": etrecord.stat().st_size,
+                             "sha256": mf.sha256_file(etrecord)}
     elif job.target == "tflite":
         recipe, extra = _build_tflite(deployable, job, calibration, kept, samples, path, options)
     else:
         recipe = _build_onnx(deployable, job, model, calibration, kept, samples, path, options)
+    # Last write to the file (ONNX int8 included, after quantization), so the sha256 below is the final file's.
+    write_metadata(path, artifact_metadata(model, job.precision, recipe))
     return {
         "file": job.file,
         "runtime": job.runtime,
@@ -91,15 +98,15 @@ def build_artifact(job: ArtifactJob, model: ExportModel, calibration: Sequence[n
 
 
 def _build_pte(deployable: Any, job: ArtifactJob, calibration: Sequence[np.ndarray], kept: list[str],
-               samples: int, path: Path, grid: tuple[int, int]) -> tuple[str, dict[str, Any]]:
+               samples: int, path: Path, grid: tuple[int, int], etrecord: Path) -> tuple[str, dict[str, Any]]:
     from fitedge.edge.lower.executorch import lower_to_pte
     from fitedge.quantize.pt2e import quantize_for_executorch
 
     friendly = xnnpack_friendly(deployable)
     if job.precision == "fp32":
-        return "xnnpack-fp32-delegable-norms", lower_to_pte(friendly, samples, path, job.dynamic, grid)
+        return "xnnpack-fp32-delegable-norms", lower_to_pte(friendly, samples, path, job.dynamic, grid, etrecord)
     quantized = quantize_for_executorch(friendly, calibration, kept + norm_modules(friendly), job.dynamic, grid)
-    return quantized.recipe, lower_to_pte(quantized.module, samples, path, job.dynamic, grid)
+    return quantized.recipe, lower_to_pte(quantized.module, samples, path, job.dynamic, grid, etrecord)
 
 
 def _build_tflite(deployable: Any, job: ArtifactJob, calibration: Sequence[np.ndarray], kept: list[str],

@@ -2,12 +2,17 @@
 
 The int8 path passes the PT2E quantizer that prepared the module (:mod:`fitedge.quantize.litert_recipe`)
 so that the converter emits int8 kernels instead of q/dq pairs around float ops.
+
+fitedge's description of the file goes into the flatbuffer's own ``metadata`` list (name -> buffer), as one
+entry named ``fitedge`` whose buffer is JSON; LiteRT ignores metadata it does not know, so the file runs as
+before. The converter already uses the same list for ``min_runtime_version``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -19,6 +24,8 @@ from torch import nn
 from fitedge.errors import ExportError, one_line
 
 log = logging.getLogger(__name__)
+METADATA_NAME = "fitedge"
+TFLITE_FILE_IDENTIFIER = b"TFL3"
 
 
 def lower_to_tflite(module: nn.Module, samples: int, out_path: Path, quantizer: Any = None) -> None:
@@ -60,3 +67,39 @@ def litert_delegation(path: Path) -> dict[str, Any]:
     for op in ops:
         kinds[op["op_name"]] = kinds.get(op["op_name"], 0) + 1
     return {"ops": len(ops), "op_types": dict(sorted(kinds.items()))}
+
+
+def write_tflite_metadata(path: Path, metadata: dict[str, str]) -> None:
+    """Add ``metadata`` as JSON in a metadata buffer named ``fitedge`` to the ``.tflite`` at ``path``, in place.
+
+    The flatbuffer is unpacked and packed again with the schema's object API (as TFLite's own metadata
+    writer does): entries cannot be appended to a finished flatbuffer.
+    """
+    import flatbuffers
+    from ai_edge_litert import schema_py_generated as schema
+
+    model = schema.ModelT.InitFromPackedBuf(path.read_bytes(), 0)
+    if any(b.offset for b in model.buffers):
+        # Weights stored after the flatbuffer (models over 2 GB) would be lost by packing the tables again.
+        raise ExportError(f"{path.name}: its weights are stored outside the flatbuffer; cannot add metadata")
+    buffer = schema.BufferT()
+    buffer.data = np.frombuffer(json.dumps(metadata, sort_keys=True).encode(), dtype=np.uint8)
+    model.buffers.append(buffer)
+    entry = schema.MetadataT()
+    entry.name, entry.buffer = METADATA_NAME, len(model.buffers) - 1
+    model.metadata = [*(model.metadata or []), entry]
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=TFLITE_FILE_IDENTIFIER)
+    path.write_bytes(builder.Output())
+
+
+def read_tflite_metadata(path: Path) -> dict[str, str]:
+    """The ``fitedge`` metadata of the ``.tflite`` at ``path`` (``{}`` when it has none)."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    model = schema.Model.GetRootAs(path.read_bytes(), 0)
+    for i in range(model.MetadataLength()):
+        entry = model.Metadata(i)
+        if entry.Name() == METADATA_NAME.encode():
+            return json.loads(model.Buffers(entry.Buffer()).DataAsNumpy().tobytes())
+    return {}

@@ -67,3 +67,24 @@ def fuse_for_onnxruntime(path: Path) -> None:
     except Exception as e:  # the optimizer raises assorted types; one line names the step
         raise ExportError(f"ONNX Runtime graph fusion failed: {type(e).__name__}: {one_line(e)}") from e
     log.info("fused for onnxruntime: %s", {k: v for k, v in fused.get_fused_operator_statistics().items() if v})
+
+
+def write_onnx_metadata(path: Path, metadata: dict[str, str]) -> None:
+    """Add ``metadata`` to ``path``'s ``metadata_props`` in place, keeping the entries already there.
+
+    Existing keys (onnxruntime's quantizer writes ``onnx.infer``) stay unless ``metadata`` names them too.
+    """
+    import onnx
+
+    model = onnx.load(str(path))
+    props = {p.key: p.value for p in model.metadata_props}
+    onnx.helper.set_model_props(model, {**props, **metadata})
+    onnx.save(model, str(path))
+
+
+def read_onnx_metadata(path: Path) -> dict[str, str]:
+    """``path``'s ``metadata_props`` as a dict, read without the weights."""
+    import onnx
+
+    model = onnx.load(str(path), load_external_data=False)
+    return {p.key: p.value for p in model.metadata_props}
