@@ -27,7 +27,8 @@ DYNAMIC = (8000, 24000)
 def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("export")
     options = ExportOptions(seconds=1.0, dynamic=DYNAMIC, outputs="all", calib_windows=3, timing_runs=2, threads=2,
-                            keep_float=("feature_extractor.conv_layers.0",), android=root / "assets" / "bundle")
+                            keep_float=("feature_extractor.conv_layers.0",), android=root / "assets" / "bundle",
+                            etrecord=True)
     export_bundle("tiny", root / "bundle", options)
     return root / "bundle"
 

@@ -41,6 +41,8 @@ class ExportOptions:
         force: replace an existing bundle.
         android: also copy the bundle to this folder (the demo app's assets).
         seed: draws a preset's random weights (a checkpoint ignores it).
+        etrecord: keep an ETRecord beside each ``.pte`` for ExecuTorch's Inspector (several times the program's
+            size: 311 MB for fithubert's two, so off unless asked for).
     """
 
     targets: tuple[str, ...] = TARGETS
@@ -61,6 +63,7 @@ class ExportOptions:
     force: bool = False
     android: Path | None = field(default=None)
     seed: int = 0
+    etrecord: bool = False
 
     def __post_init__(self) -> None:
         _check_subset("--targets", self.targets, TARGETS)

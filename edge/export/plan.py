@@ -72,11 +72,12 @@ def build_artifact(job: ArtifactJob, model: ExportModel, calibration: Sequence[n
     samples, path = options.input_samples, folder / job.file
     extra: dict[str, Any] = {}
     if job.target == "pte":
-        etrecord = path.with_suffix(".etrecord")
+        etrecord = path.with_suffix(".etrecord") if options.etrecord else None
         recipe, extra["delegation"] = _build_pte(deployable, job, calibration, kept, samples, path, model.length_grid,
                                                  etrecord)
-        extra["etrecord"] = {"file": etrecord.name, "bytes": etrecord.stat().st_size,
-                             "sha256": mf.sha256_file(etrecord)}
+        if etrecord is not None:
+            extra["etrecord"] = {"file": etrecord.name, "bytes": etrecord.stat().st_size,
+                                 "sha256": mf.sha256_file(etrecord)}
     elif job.target == "tflite":
         recipe, extra = _build_tflite(deployable, job, calibration, kept, samples, path, options)
     else:
@@ -98,7 +99,7 @@ def build_artifact(job: ArtifactJob, model: ExportModel, calibration: Sequence[n
 
 
 def _build_pte(deployable: Any, job: ArtifactJob, calibration: Sequence[np.ndarray], kept: list[str],
-               samples: int, path: Path, grid: tuple[int, int], etrecord: Path) -> tuple[str, dict[str, Any]]:
+               samples: int, path: Path, grid: tuple[int, int], etrecord: Path | None) -> tuple[str, dict[str, Any]]:
     from fitedge.edge.lower.executorch import lower_to_pte
     from fitedge.quantize.pt2e import quantize_for_executorch
 
