@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from fitedge.edge.export.verify import check_artifact, file_problem
-from fitedge.errors import FitedgeError
+from fitedge.errors import ConfigError, FitedgeError
 from fitedge.host import arm_class
 from fitedge.parity import Parity
 
@@ -25,7 +25,7 @@ NOT_RUN = "not run"
 
 @dataclass
 class Arm64Check:
-    """One artifact on one emulated CPU model: ``status`` is ``ok``, ``FAIL`` or ``not run``."""
+    """One artifact on one emulated CPU class: ``status`` is ``ok``, ``FAIL`` or ``not run``."""
 
     file: str
     precision: str
@@ -43,7 +43,7 @@ class Arm64Check:
 
 @dataclass
 class Arm64Report:
-    """The checks of a bundle on every CPU model, and each model as its emulated kernel describes it."""
+    """The checks of a bundle on every CPU class, and each class as its emulated kernel describes it."""
 
     cpus: dict[str, dict[str, Any]] = field(default_factory=dict)
     checks: list[Arm64Check] = field(default_factory=list)
@@ -53,7 +53,7 @@ class Arm64Report:
         return [c for c in self.checks if c.status == "FAIL"]
 
     def int8_ratios(self) -> dict[str, dict[str, float]]:
-        """Per runtime and CPU model: instructions of the int8 inference over those of the fp32 one."""
+        """Per runtime and CPU class: instructions of the int8 inference over those of the fp32 one."""
         counts = {(c.runtime, c.cpu, c.precision): c.instructions for c in self.checks if c.instructions}
         return {runtime: {cpu: counts[runtime, cpu, "int8"] / counts[runtime, cpu, "fp32"]
                           for cpu in self.cpus if (runtime, cpu, "int8") in counts and (runtime, cpu, "fp32") in counts}
@@ -65,17 +65,21 @@ class Arm64Report:
                 "int8_over_fp32_instructions": self.int8_ratios()}
 
 
-def verify_bundle_arm64(folder: str | Path, cpus: list[str], progress: Any = lambda line: None) -> Arm64Report:
-    """Run every artifact of the bundle at ``folder`` on each emulated CPU model in ``cpus`` (QEMU names)."""
+def verify_bundle_arm64(folder: str | Path, cpus: list[str] | None = None,
+                        progress: Any = lambda line: None) -> Arm64Report:
+    """Run every artifact of the bundle at ``folder`` on each emulated CPU class in ``cpus`` (default: the
+    three of :data:`~fitedge.edge.runtime.arm64.DEFAULT_CPUS`)."""
     from fitedge.edge import runtime
     from fitedge.edge.bundle.manifest import read_manifest
     from fitedge.edge.runtime import arm64
 
+    arm64.qemu_path()  # before anything else: without qemu nothing below can work
     folder = Path(folder).resolve()
     doc = read_manifest(folder)
+    cpus = list(cpus or arm64.DEFAULT_CPUS)
     unknown = [cpu for cpu in cpus if cpu not in arm64.CPU_CLASSES]
     if unknown:
-        raise FitedgeError(f"unknown CPU model {', '.join(unknown)}; choose from {', '.join(arm64.CPU_CLASSES)}")
+        raise ConfigError(f"unknown CPU class {', '.join(unknown)}; choose from {', '.join(arm64.CPU_CLASSES)}")
     env = arm64.ensure_environment(progress)
     report = Arm64Report(emulator=_emulator_version(arm64.qemu_path()))
     entries = {e["file"]: e for e in doc["artifacts"]}
@@ -84,10 +88,11 @@ def verify_bundle_arm64(folder: str | Path, cpus: list[str], progress: Any = lam
     runnable = [name for name, why in skipped.items() if not why]
     packages = {name: str(Path(module.__file__).parent) for name, module in _packages().items()}
     for cpu in cpus:
-        progress(f"arm64 {cpu} ({arm64.CPU_CLASSES[cpu]}): running {len(runnable)} artifacts")
+        emulated = arm64.CPU_CLASSES[cpu]
+        progress(f"arm64 {cpu} (-cpu {emulated.qemu}): running {len(runnable)} artifacts")
         answer = arm64.run_on_cpu(env, cpu, {"bundle": str(folder), "artifacts": runnable, "packages": packages})
-        report.cpus[cpu] = {"class": arm_class(answer["cpu"]["features"]), "stands_for": arm64.CPU_CLASSES[cpu],
-                            **answer["cpu"]}
+        report.cpus[cpu] = {"class": arm_class(answer["cpu"]["features"]), "qemu_cpu": emulated.qemu,
+                            "stands_for": emulated.stands_for, **answer["cpu"]}
         results = {r["file"]: r for r in answer["artifacts"]}
         for name, entry in entries.items():
             check = Arm64Check(name, entry["precision"], runtime.RUNTIMES[Path(name).suffix], cpu, NOT_RUN,
@@ -134,7 +139,7 @@ def format_table(report: Arm64Report) -> str:
     cpus = list(report.cpus)
     files = list(dict.fromkeys(c.file for c in report.checks))
     cell = {(c.file, c.cpu): c for c in report.checks}
-    lines = [f"on {report.emulator}, one emulated core per CPU model", "",
+    lines = [f"on {report.emulator}, one emulated core per CPU class", "",
              f"{'artifact':28s}" + "".join(f" {cpu:>20s}" for cpu in cpus)]
     for name in files:
         lines.append(f"{name:28s}" + "".join(f" {_parity_cell(cell[name, cpu]):>20s}" for cpu in cpus))
@@ -148,7 +153,7 @@ def format_table(report: Arm64Report) -> str:
                 lines.append(f"{'int8/fp32 ' + runtime:28s}" + "".join(
                     f" {'-' if cpu not in ratios else f'{ratios[cpu]:.2f}x':>20s}" for cpu in cpus))
     lines.append("")
-    lines += [f"{cpu}: {d['class']}, MIDR {d['midr']}, {' '.join(d['isa'])} ({d['stands_for']})"
+    lines += [f"{cpu} (-cpu {d['qemu_cpu']}): {d['class']}, MIDR {d['midr']}, {' '.join(d['isa'])}; {d['stands_for']}"
               for cpu, d in report.cpus.items()]
     problems = {c.problem for c in report.checks if c.status == NOT_RUN}
     lines += [f"{NOT_RUN}: {p}" for p in sorted(problems) if p]

@@ -4,7 +4,7 @@ int8 kernels are chosen by CPU features, and a phone's CPU has other ones than t
 was exported on: Armv8.0 cores have only NEON, Armv8.2 adds the dot-product instructions (``sdot``), Armv8.6
 adds i8mm (``smmla``). :func:`run_on_cpu` runs :mod:`fitedge.edge.runtime.arm64_child` in an arm64 Python
 under ``qemu-aarch64 -cpu MODEL``, so each artifact runs in the same runtime version as on x86, built for
-aarch64, on the CPU model asked for.
+aarch64, on the CPU classes asked for (:data:`CPU_CLASSES`).
 
 The environment is built once under ``~/.cache/fitedge/arm64`` (``$XDG_CACHE_HOME`` is honoured) by
 :func:`ensure_environment`, with the ordinary package clients only:
@@ -14,10 +14,10 @@ The environment is built once under ``~/.cache/fitedge/arm64`` (``$XDG_CACHE_HOM
   ``dpkg-deb -x``: nothing runs in it, so no root, chroot or binfmt is needed;
 - ``site/``: the aarch64 wheels of onnxruntime, ai-edge-litert and numpy at the versions installed on the
   host, plus click for fitedge's runtime module, installed by the host's pip with ``--platform``;
-- ``cpus/MODEL/``: a view of ``root/`` (symbolic links) for each CPU model with its own ``/proc/cpuinfo``
+- ``cpus/CLASS/``: a view of ``root/`` (symbolic links) for each CPU class with its own ``/proc/cpuinfo``
   and CPU count. QEMU 7.2 (Debian 12) shows guests the host's x86 ``/proc/cpuinfo``, on which the cpuinfo
-  library inside ONNX Runtime crashes; ``qemu -L`` looks up guest paths in this folder first, so each model
-  gets the file its own kernel would show, built from the HWCAPs and MIDR that QEMU gives that model;
+  library inside ONNX Runtime crashes; ``qemu -L`` looks up guest paths in this folder first, so each class
+  gets the file its own kernel would show, built from the HWCAPs and MIDR that QEMU gives its model;
 - ``insn-HASH.so``: the instruction-counting TCG plugin (:file:`arm64_insn.c`), when a C compiler exists.
 
 ExecuTorch is not installed: its only aarch64 Python runtime (``executorch``'s ``_portable_lib``) links
@@ -39,25 +39,39 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from fitedge.edge.runtime.arm64_cpu import proc_cpuinfo
 from fitedge.errors import EmulatorError
 from fitedge.files import atomic_folder, write_json
 
-# The phone-CPU classes: QEMU model -> what it stands for.
+
+class CpuClass(NamedTuple):
+    """A phone-CPU class: the ``qemu-aarch64 -cpu`` value that emulates it, and what it stands for."""
+
+    qemu: str
+    stands_for: str
+
+
+# The phone-CPU classes, by the name fitedge gives them. QEMU 7.2 has no named Armv8.6+ core, so i8mm is
+# its "max" model without SME: SVE2 + i8mm + dot-product, as in Armv9.0-9.2 phone cores. "max" with SME is
+# kept apart, off by default: under it LiteRT's int8 (XNNPACK's SME kernels) loses parity, and QEMU 7.2's
+# SME emulation is young enough that this may be the emulator's fault rather than the kernels' (unverified).
 CPU_CLASSES = {
-    "cortex-a53": "Armv8.0, NEON only (no dot-product)",
-    "cortex-a76": "Armv8.2, dot-product",
-    "max": "Armv8.6+, dot-product and i8mm (QEMU's newest)",
+    "cortex-a53": CpuClass("cortex-a53", "Armv8.0, NEON only (no dot-product)"),
+    "cortex-a76": CpuClass("cortex-a76", "Armv8.2, dot-product"),
+    "armv8.6-i8mm": CpuClass("max,sme=off", "Armv8.6+/Armv9 without SME: dot-product, i8mm, SVE2"),
+    "armv9.2-sme": CpuClass("max", "Armv9.2 with SME as QEMU 7.2 emulates it (LiteRT int8 fails here; "
+                                   "not verified on a real SME core)"),
 }
+DEFAULT_CPUS = ("cortex-a53", "cortex-a76", "armv8.6-i8mm")
 # The aarch64 wheels, at the host's versions; .pte (ExecuTorch) has none without torch (module docstring).
 WHEELS = ("onnxruntime", "ai-edge-litert", "numpy", "click")
 UNSUPPORTED = {".pte": "ExecuTorch's aarch64 Python runtime links torch, whose aarch64 PyPI build needs "
                        "CUDA libraries (gigabytes); only the phone or an aarch64 CPU torch can run it"}
 # PyPI tags aarch64 wheels with several glibc baselines; the arm64 Python's glibc accepts all of them.
 PLATFORMS = ("manylinux_2_28_aarch64", "manylinux_2_27_aarch64", "manylinux_2_17_aarch64", "manylinux2014_aarch64")
-ENV_VERSION = 1  # bump when the layout of the cache changes
+ENV_VERSION = 2  # bump when the layout of the cache changes
 QEMU = "qemu-aarch64"
 Progress = Callable[[str], None]
 
@@ -79,15 +93,15 @@ class Environment:
     def site(self) -> Path:
         return self.folder / "site"
 
-    def cpu_root(self, model: str) -> Path:
-        return self.folder / "cpus" / model
+    def cpu_root(self, name: str) -> Path:
+        return self.folder / "cpus" / name
 
 
 def wanted() -> dict[str, Any]:
     """What the environment must contain; a cache built for anything else is rebuilt."""
     return {"env_version": ENV_VERSION, "python": f"python{sys.version_info.major}.{sys.version_info.minor}",
             "wheels": {name: importlib.metadata.version(name) for name in WHEELS},
-            "cpus": sorted(CPU_CLASSES)}
+            "cpus": {name: c.qemu for name, c in CPU_CLASSES.items()}}
 
 
 def ensure_environment(progress: Progress = lambda line: None, folder: Path | None = None) -> Environment:
@@ -129,9 +143,9 @@ def _build(folder: Path, spec: dict[str, Any], progress: Progress) -> None:
         _run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--only-binary=:all:", *platforms,
               "--python-version", version, "--implementation", "cp", "--target", str(site), *pins], "pip")
     shutil.rmtree(folder / "cpus", ignore_errors=True)
-    for model in spec["cpus"]:
-        progress(f"arm64 environment: probing CPU model {model}")
-        _make_cpu_root(folder, spec["python"], model)
+    for name in spec["cpus"]:
+        progress(f"arm64 environment: probing CPU class {name} (-cpu {CPU_CLASSES[name].qemu})")
+        _make_cpu_root(folder, spec["python"], name)
 
 
 def _apt_download(state: Path, packages: list[str]) -> list[Path]:
@@ -155,15 +169,15 @@ def _apt_download(state: Path, packages: list[str]) -> list[Path]:
     return debs
 
 
-def _make_cpu_root(folder: Path, python: str, model: str) -> None:
-    """``cpus/MODEL``: links to ``root/`` plus the ``/proc/cpuinfo`` and CPU count of one core of ``model``."""
-    view = folder / "cpus" / model
+def _make_cpu_root(folder: Path, python: str, name: str) -> None:
+    """``cpus/NAME``: links to ``root/`` plus the ``/proc/cpuinfo`` and CPU count of one core of class ``name``."""
+    view = folder / "cpus" / name
     view.mkdir(parents=True)
     for entry in (folder / "root").iterdir():
         (view / entry.name).symlink_to(Path("..", "..", "root", entry.name))
     probe = Path(__file__).with_name("arm64_cpu.py")  # run as a script: it needs nothing but the standard library
-    out = _run([qemu_path(), "-cpu", model, "-L", str(folder / "root"), str(folder / "root" / "usr" / "bin" / python),
-                "-I", str(probe)], f"the arm64 Python on {model}")
+    out = _run([qemu_path(), "-cpu", CPU_CLASSES[name].qemu, "-L", str(folder / "root"),
+                str(folder / "root" / "usr" / "bin" / python), "-I", str(probe)], f"the arm64 Python on {name}")
     cpu = json.loads(out)
     (view / "proc").mkdir()
     (view / "proc" / "cpuinfo").write_text(proc_cpuinfo(cpu))
@@ -193,19 +207,19 @@ def _plugin(folder: Path, progress: Progress) -> Path | None:
     return built
 
 
-def run_on_cpu(env: Environment, model: str, job: dict[str, Any], timeout: float = 3600) -> dict[str, Any]:
-    """Run the child on CPU ``model`` with ``job``; returns its JSON answer (with ``instructions`` by tag)."""
+def run_on_cpu(env: Environment, name: str, job: dict[str, Any], timeout: float = 3600) -> dict[str, Any]:
+    """Run the child on CPU class ``name`` with ``job``; returns its JSON answer (with ``instructions`` by tag)."""
     child = Path(__file__).with_name("arm64_child.py")
     with tempfile.TemporaryDirectory(prefix="fitedge-arm64-") as tmp:
         job_file, answer_file, log_file = Path(tmp, "job.json"), Path(tmp, "answer.json"), Path(tmp, "qemu.log")
         write_json(job_file, {**job, "answer": str(answer_file), "count": env.plugin is not None})
-        command = [qemu_path(), "-cpu", model, "-L", str(env.cpu_root(model))]
+        command = [qemu_path(), "-cpu", CPU_CLASSES[name].qemu, "-L", str(env.cpu_root(name))]
         if env.plugin is not None:
             command += ["-plugin", str(env.plugin), "-d", "plugin", "-D", str(log_file)]
         command += [str(env.folder / "root" / "usr" / "bin" / env.python), "-s", str(child), str(job_file)]
         environ = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONPATH": str(env.site),
                    "TF_CPP_MIN_LOG_LEVEL": "3", "HOME": tmp}
-        _run(command, f"the arm64 runner on {model}", env=environ, timeout=timeout)
+        _run(command, f"the arm64 runner on {name}", env=environ, timeout=timeout)
         answer = json.loads(answer_file.read_text())
         marks = log_file.read_text().split() if log_file.is_file() else []
         answer["instructions"] = {int(tag): int(n) for word, tag, n in zip(marks[::3], marks[1::3], marks[2::3])

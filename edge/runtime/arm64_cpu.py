@@ -21,7 +21,7 @@ HWCAP2 = ("dcpodp sve2 sveaes svepmull svebitperm svesha3 svesm4 flagm2 frint sv
           "smef32f32 smefa64 wfxt ebf16 sveebf16").split()
 AT_HWCAP, AT_HWCAP2 = 16, 26
 # The features that decide which int8/fp32 kernels run (the rest are listed in ``features``).
-KERNEL_FEATURES = ("asimd", "asimddp", "i8mm", "sve", "sve2", "bf16")
+KERNEL_FEATURES = ("asimd", "asimddp", "i8mm", "sve", "sve2", "bf16", "sme")
 # ``mrs x0, midr_el1; ret``: Linux (and qemu-user) emulate reads of the ID registers from user space.
 _READ_MIDR = bytes.fromhex("000038d5" "c0035fd6")
 
