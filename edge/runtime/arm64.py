@@ -135,6 +135,7 @@ def _build(folder: Path, spec: dict[str, Any], progress: Progress) -> None:
     with atomic_folder(folder / "root") as root:
         for deb in debs:
             _run(["dpkg-deb", "-x", str(deb), str(root)], "dpkg-deb")
+    shutil.rmtree(debs[0].parent)  # unpacked: the .deb files are not needed again
     pins = [f"{name}=={version}" for name, version in spec["wheels"].items()]
     progress(f"arm64 environment: installing aarch64 wheels {', '.join(pins)}")
     with atomic_folder(folder / "site") as site:
