@@ -187,7 +187,6 @@ def _make_cpu_root(folder: Path, python: str, name: str) -> None:
     cpus.mkdir(parents=True)
     for name in ("possible", "present", "online"):
         (cpus / name).write_text("0\n")
-    write_json(view / "cpu.json", cpu)
 
 
 def _plugin(folder: Path, progress: Progress) -> Path | None:
