@@ -51,6 +51,10 @@ class DeviceError(FitedgeError):
     """An Android device cannot be used: no adb, no device, unauthorised, app missing, no results."""
 
 
+class EmulatorError(FitedgeError):
+    """The emulated machine cannot be set up or run: qemu, apt-get, pip or the emulated Python missing or failing."""
+
+
 class PerGateRefused(FitedgeError):
     """An exported artifact loses more phoneme accuracy (PER) against the float model than allowed."""
 

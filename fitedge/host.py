@@ -70,8 +70,13 @@ def cpu_class() -> str:
         vnni = "avx512_vnni" in features and base.endswith("512") or "avx_vnni" in features
         return f"{base} VNNI" if vnni else base
     if platform.machine() in ("aarch64", "arm64"):
-        return "arm64 i8mm" if "i8mm" in features else "arm64 dotprod" if "asimddp" in features else "arm64"
+        return arm_class(features)
     return platform.machine()
+
+
+def arm_class(features: set[str] | list[str]) -> str:
+    """The int8 class of an ARM64 CPU with these Linux HWCAP features: NEON only, dot-product, or i8mm."""
+    return "arm64 i8mm" if "i8mm" in features else "arm64 dotprod" if "asimddp" in features else "arm64"
 
 
 def describe_cpu() -> dict[str, object]:

@@ -116,6 +116,8 @@ def report_markdown(doc: dict[str, Any]) -> str:
     lines += ["", f"Parity: float32 against eager PyTorch on the golden input; int8 against float on held-out "
                   f"speech. Latency: median of {timing.get('runs', '?')} runs, {timing.get('threads', '?')} threads, "
                   f"same process, on this machine (`fitedge bench` measures properly).", ""]
+    if doc.get("arm64"):
+        lines += _arm64_section(doc)
     return "\n".join(lines)
 
 
@@ -131,6 +133,26 @@ def _int8_lines(doc: dict[str, Any]) -> list[str]:
         why = (a.get("int8_policy") or {}).get("reason", "")
         widened = f" ({why.split('; ', 1)[1]})" if "; " in why else ""
         lines.append(f"- {a['file']}: float kept for {kept}{widened}")
+    return lines
+
+
+def _arm64_section(doc: dict[str, Any]) -> list[str]:
+    """The table ``fitedge verify --arch arm64 --record`` adds: parity and instructions per emulated CPU class."""
+    arm64 = doc["arm64"]
+    cpus = list(arm64["cpus"])
+    lines = [f"## arm64, emulated ({arm64['emulator']}, {arm64['verified']})", "",
+             "Each cell: verdict, cosine, millions of instructions per inference (a count, not a time).", "",
+             "| artifact | " + " | ".join(cpus) + " |", "|---|" + "---:|" * len(cpus)]
+    for a in doc["artifacts"]:
+        cells = []
+        for cpu in cpus:
+            r = a.get("parity_arm64", {}).get(cpu, {})
+            parity, count = r.get("parity"), r.get("instructions")
+            cells.append(" ".join([r.get("status", "-")] + ([f"{parity['cosine']:.6f}"] if parity else []) +
+                                  ([f"{count / 1e6:.1f}M"] if count else [])))
+        lines.append(f"| {a['file']} | " + " | ".join(cells) + " |")
+    lines += [""] + [f"- {cpu} (`-cpu {c['qemu_cpu']}`): {c['class']}, {' '.join(c['isa'])}; {c['stands_for']}"
+                     for cpu, c in arm64["cpus"].items()] + [""]
     return lines
 
 

@@ -85,12 +85,26 @@ def export(model: str, out: Path, targets: str, precision: str, seconds: float, 
 @click.argument("bundle", type=click.Path(path_type=Path))
 @click.option("--threads", default=2, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable results.")
-def verify(bundle: Path, threads: int, as_json: bool) -> None:
+@click.option("--arch", type=click.Choice(["native", "arm64"]), default="native", show_default=True,
+              help="arm64: run every artifact in its runtime's aarch64 build under qemu-aarch64, per CPU model.")
+@click.option("--cpu", "cpus", default=None,
+              help="With --arch arm64: emulated CPU classes, comma-separated, of cortex-a53 (Armv8.0, no "
+                   "dot-product), cortex-a76 (Armv8.2, dot-product), armv8.6-i8mm, armv9.2-sme "
+                   "(default: all but armv9.2-sme).")
+@click.option("--record", is_flag=True, help="With --arch arm64: write the results into manifest.json and report.md.")
+def verify(bundle: Path, threads: int, as_json: bool, arch: str, cpus: str | None, record: bool) -> None:
     """Re-run every check of an exported BUNDLE on this machine: sha256 of every file, parity of every artifact.
 
     int8 kernels differ by CPU (AVX2, AVX-512, VNNI, ARM64), so parity is re-measured here, and the first line
-    names the CPU class it ran on; the manifest names the one the bundle was exported on.
+    names the CPU class it ran on; the manifest names the one the bundle was exported on. `--arch arm64`
+    emulates phone CPUs instead (the first run sets up an arm64 Python and the runtimes' aarch64 wheels under
+    ~/.cache/fitedge/arm64) and also counts the instructions of one inference on each.
     """
+    if arch == "arm64":
+        _verify_arm64(bundle, [c.strip() for c in cpus.split(",") if c.strip()] if cpus else None, as_json, record)
+        return
+    if record:
+        raise click.UsageError("--record needs --arch arm64")
     from fitedge.edge.export.verify import verify_bundle
     from fitedge.host import describe_cpu
 
@@ -107,6 +121,19 @@ def verify(bundle: Path, threads: int, as_json: bool) -> None:
     failed = [c.file for c in checks if not c.ok]
     if failed:
         raise BundleError(f"{bundle}: {len(failed)} of {len(checks)} artifacts failed: {', '.join(failed)}")
+
+
+def _verify_arm64(bundle: Path, cpus: list[str] | None, as_json: bool, record: bool) -> None:
+    from fitedge.edge.export.verify_arm64 import format_table, record_arm64, verify_bundle_arm64
+
+    report = verify_bundle_arm64(bundle, cpus, progress=console.say)
+    click.echo(json.dumps(report.to_dict(), indent=2) if as_json else format_table(report))
+    if record:
+        record_arm64(bundle, report)
+    failed = report.failed()
+    if failed:
+        runs = ", ".join(f"{c.file} on {c.cpu}" for c in failed)
+        raise BundleError(f"{bundle}: {len(failed)} of {len(report.checks)} arm64 runs failed: {runs}")
 
 
 @click.group()

@@ -203,9 +203,9 @@ def load(target: Any, threads: int | None = None, **options: Any) -> Runner:
             final_proj module). Files: ``output_names``, ``input_samples``, ``min_samples``, ``max_samples``,
             ``length_grid`` override what the ``manifest.json`` beside the file says (for a file outside a bundle).
     """
-    from fitedge.distill.models.encoder import Encoder
-
-    eager = isinstance(target, Encoder) or (isinstance(target, (str, Path)) and Path(target).suffix not in RUNTIMES)
+    # An artifact file needs only its runtime: the model code (and torch) is imported for eager targets alone,
+    # so that the emulated arm64 runner (arm64_child) can load files without torch.
+    eager = not (isinstance(target, (str, Path)) and Path(target).suffix in RUNTIMES)
     unknown = set(options) - (EAGER_OPTIONS if eager else FILE_OVERRIDES)
     if unknown:
         raise ConfigError(f"unknown options {sorted(unknown)} for {'eager PyTorch' if eager else 'an artifact file'}")
