@@ -33,16 +33,20 @@ class BlockSensitivity:
         return asdict(self)
 
 
-def blocks(deployable: DeployableEncoder) -> list[str]:
-    """The quantizable blocks of the encoder: each conv layer, the projection, positional conv, TR, each layer."""
+def blocks(deployable: DeployableEncoder, group_layers: bool = False) -> list[str]:
+    """The quantizable blocks of the encoder: each conv layer, the projection, positional conv, TR, each layer.
+
+    ``group_layers`` counts the transformer layers as one block (``encoder.layers``): a quicker sweep, for
+    models whose layers are alike and whose fragile parts, when any, are the thin front end's convolutions.
+    """
     encoder = deployable.encoder
     names = [f"feature_extractor.conv_layers.{i}" for i in range(len(encoder.feature_extractor.conv_layers))]
     names += ["feature_projection", "encoder.pos_conv_embed"]
     reduction = encoder.encoder.time_reduction
     if reduction is not None and any(p.numel() for p in reduction.parameters()):
         names.append("encoder.time_reduction")
-    names += [f"encoder.layers.{i}" for i in range(len(encoder.encoder.layers))]
-    return names
+    layers = [f"encoder.layers.{i}" for i in range(len(encoder.encoder.layers))]
+    return names + (["encoder.layers"] if group_layers else layers)
 
 
 def block_sensitivity(source: str, calib: str | None, seconds: float = 4.0,
@@ -57,14 +61,14 @@ def block_sensitivity(source: str, calib: str | None, seconds: float = 4.0,
     return measure_blocks(deployable, audio.calibration, audio.held_out)
 
 
-def measure_blocks(deployable: DeployableEncoder, calibration: list[np.ndarray],
-                   held_out: list[np.ndarray]) -> list[BlockSensitivity]:
+def measure_blocks(deployable: DeployableEncoder, calibration: list[np.ndarray], held_out: list[np.ndarray],
+                   group_layers: bool = False) -> list[BlockSensitivity]:
     """Each block of ``deployable`` alone in int8 (the rest float): the whole output against float, worst window."""
     held = [torch.from_numpy(w)[None] for w in held_out]
     with torch.no_grad():
         reference = [deployable(w)[0].numpy() for w in held]
     results = []
-    names = blocks(deployable)
+    names = blocks(deployable, group_layers)
     graph = capture(deployable, len(calibration[0])).module()  # captured once, quantized per block
     for block in names:
         # The export recipe with every other block kept float (a module-name config for the block alone would

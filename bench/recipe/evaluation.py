@@ -17,7 +17,7 @@ from typing import Any
 from fitedge.bench.eval.gate import gate_artifacts
 from fitedge.bench.eval.per import EvalSettings, evaluate_per
 from fitedge.bench.eval.probe import ProbeConfig
-from fitedge.bench.recipe.pipeline import MIXED, STUDENTS
+from fitedge.bench.recipe.pipeline import PLAIN, STUDENTS
 
 log = logging.getLogger(__name__)
 CORPORA = ("synth", "real")
@@ -51,7 +51,7 @@ def evaluate_all(config: Any, paths: Any, steps: Any, say: Any) -> list[Row]:
                for name, path, step in models if steps.ok(step)
                for layer, label in (("last", "last layer"), ("weighted", "weighted layers"))]
     rows = [row for row, _, _ in judged]
-    bundles = {n + suffix: paths.bundle(n + suffix) for n in STUDENTS for suffix in ("", MIXED)
+    bundles = {n + suffix: paths.bundle(n + suffix) for n in STUDENTS for suffix in ("", PLAIN)
                if steps.ok(f"export {n}{suffix}")}
     artifact_rows: dict[str, Row] = {}
     for corpus_name, corpus in corpora.items():
@@ -64,7 +64,7 @@ def evaluate_all(config: Any, paths: Any, steps: Any, say: Any) -> list[Row]:
             row.per[corpus_name] = _numbers(report)
         for name, bundle in bundles.items():
             say(f"[PER {corpus_name}] artifacts of {name}")
-            student = paths.student(name.removesuffix(MIXED))
+            student = paths.student(name.removesuffix(PLAIN))
             result = _cached(paths.per / f"{corpus_name}_bundle_{name}.json",
                              lambda b=bundle, c=corpus, m=student: _gate_numbers(b, c, m, probe, settings))
             for file, numbers in result.items():  # both bundles name their files after the checkpoint folder

@@ -10,8 +10,8 @@ Training runs take ``--steps auto``: each measures its own rate on its first ste
 schedule into its minutes, so warm-up and decay complete on a slow machine as on a fast one; the report gives
 the steps each run actually took.
 
-After each student's plain int8 export, ``fitedge quantize sensitivity`` finds the blocks int8 hurts most and
-a second int8 bundle keeps them float: the escape hatch a user takes when the PER gate refuses an artifact.
+Each student is exported twice: with the defaults (``--int8 auto`` keeps float the blocks whose own int8 error
+stands out) and with ``--int8 plain`` (every block in int8), so the table shows what auto int8 saves.
 
 The two students have the same number of parameters: a FitHuBERT-shaped one (as deep as the teacher, a
 quarter of its width, a thin convolutional front end, conv1d time reduction) and a DistilHuBERT-shaped one
@@ -96,12 +96,9 @@ class Paths:
     def bundle(self, name: str) -> Path:
         return self.work / "bundles" / name
 
-    def sensitivity(self, name: str) -> Path:
-        return self.work / f"sensitivity_{name}.json"
-
 
 STUDENTS = {"fithubert": (FITHUBERT_STUDENT, "fithubert"), "distilhubert": (DISTILHUBERT_STUDENT, "distilhubert")}
-MIXED = "+float"  # suffix of a student's int8 bundle with the blocks that sensitivity flagged kept float
+PLAIN = "+plain"  # suffix of a student's bundle exported with --int8 plain (the default is auto)
 
 
 def run_recipe(config: RecipeConfig = RecipeConfig(), say: Say = print) -> Path:
@@ -139,7 +136,7 @@ def run_recipe(config: RecipeConfig = RecipeConfig(), say: Say = print) -> Path:
         _cmd(steps, say, f"benchmark {name}", p.bench / name / "results.json",
              ["bench", "run", p.bundle(name), "--seconds", "4", "--threads", config.threads, "--warmup", "2",
               "--iters", "10", "--out", p.bench / name], needs=[f"export {name}"])
-        _mixed_precision(steps, say, p, name, config)
+        _plain_int8(steps, say, p, name, config)
     rows = evaluate_all(config, p, steps, say)
     steps.done["recipe, all steps"] = round(time.monotonic() - start, 1)
     report = write_report(p.report, rows, steps, asdict(config), training_runs(p))
@@ -147,24 +144,15 @@ def run_recipe(config: RecipeConfig = RecipeConfig(), say: Say = print) -> Path:
     return report
 
 
-def _mixed_precision(steps: StepLog, say: Say, p: Paths, name: str, config: RecipeConfig) -> None:
-    """The int8 escape hatch as a user would take it: find the fragile blocks, export int8 with them float."""
-    _cmd(steps, say, f"sensitivity {name}", p.sensitivity(name),
-         ["quantize", "sensitivity", p.student(name), "--calib", p.synth, "--out", p.sensitivity(name)],
-         needs=[f"distill {name}"])
-    if not steps.ok(f"sensitivity {name}"):
-        return
-    fragile = json.loads(p.sensitivity(name).read_text())["keep_float"]
-    if not fragile:
-        say(f"[export {name}, mixed] skipped: no block stands out")
-        return
-    mixed = f"{name}{MIXED}"
-    _cmd(steps, say, f"export {mixed}", p.bundle(mixed) / "manifest.json",
-         ["export", p.student(name), "--out", p.bundle(mixed), "--precision", "int8", "--calib", p.synth,
-          "--keep-float", ",".join(fragile), "--threads", config.threads, "--allow-degraded", "--force"])
-    _cmd(steps, say, f"benchmark {mixed}", p.bench / mixed / "results.json",
-         ["bench", "run", p.bundle(mixed), "--seconds", "4", "--threads", config.threads, "--warmup", "2",
-          "--iters", "10", "--out", p.bench / mixed], needs=[f"export {mixed}"])
+def _plain_int8(steps: StepLog, say: Say, p: Paths, name: str, config: RecipeConfig) -> None:
+    """The student's int8 artifacts with every block in int8 (``--int8 plain``), to show what auto int8 saves."""
+    plain = f"{name}{PLAIN}"
+    _cmd(steps, say, f"export {plain}", p.bundle(plain) / "manifest.json",
+         ["export", p.student(name), "--out", p.bundle(plain), "--precision", "int8", "--int8", "plain", "--calib",
+          p.synth, "--threads", config.threads, "--allow-degraded", "--force"], needs=[f"distill {name}"])
+    _cmd(steps, say, f"benchmark {plain}", p.bench / plain / "results.json",
+         ["bench", "run", p.bundle(plain), "--seconds", "4", "--threads", config.threads, "--warmup", "2",
+          "--iters", "10", "--out", p.bench / plain], needs=[f"export {plain}"])
 
 
 def training_runs(p: Paths) -> dict[str, str]:
