@@ -142,4 +142,5 @@ def run_benchmark(config: BenchConfig, export: Exporter | None, on_cell: Callabl
                     "attention_crossover_s": {m: scaling.attention_crossover_s(c) for m, c in configs.items() if c}},
         "notes": [n for n in (macs_note(),) if n],
     }
+    doc["advice"] = compare.class_advice(runs, doc["environment"]["cpu"]["class"])
     return validate_results(doc)

@@ -82,3 +82,20 @@ def test_device_results_schema_rejects_another_schema():
     with pytest.raises(DataError, match="device_results.schema"):
         validate_device_results({"schema": "something.else", "schema_version": 1, "app_version": None,
                                  "device": {}, "bundle": {}, "runs": []})
+
+
+def _timed(artifact: str, precision: str, p50: float) -> dict:
+    return {"model": "fit", "artifact": artifact, "runtime": "x", "precision": precision, "device": "host",
+            "audio_seconds": 4.0, "threads": 2, "status": "ok", "latency": {"p50": p50}}
+
+
+def test_the_advice_names_int8_where_it_pays_and_fp32_where_it_does_not():
+    from fitedge.bench.latency.compare import class_advice
+
+    fast_int8 = [_timed("a_fp32.tflite", "fp32", 63.0), _timed("a_fp32.pte", "fp32", 70.0),
+                 _timed("a_int8.tflite", "int8", 28.0), _timed("a_int8.onnx", "int8", 31.0)]
+    [line] = class_advice(fast_int8, "x86-64 AVX-512 VNNI")
+    assert line.startswith("fit on x86-64 AVX-512 VNNI: use a_int8.tflite (28.0 ms), int8 is 2.25x faster")
+    slow_int8 = [_timed("a_fp32.tflite", "fp32", 103.0), _timed("a_int8.tflite", "int8", 114.0)]
+    [line] = class_advice(slow_int8, "x86-64 AVX2")
+    assert "int8 is not faster than fp32 on this CPU class" in line and line.endswith("use a_fp32.tflite")

@@ -96,6 +96,32 @@ def precision_spread(runs: list[dict]) -> list[dict]:
     return rows
 
 
+def class_advice(runs: list[dict], cpu_class: str) -> list[str]:
+    """Per model, the fastest artifact on this CPU class and whether int8 pays here (host, primary cell).
+
+    int8's gain depends on the class: on an AVX2 CPU without VNNI int8 GEMMs ran only 1.6x fp32's peak, so an
+    int8 artifact can be slower than fp32 there; the advice then names the fp32 one.
+    """
+    spread = precision_spread(runs)
+    lines = []
+    for model in sorted({r["model"] for r in spread}):
+        best = {p: next((r for r in spread if r["model"] == model and r["precision"] == p), None)
+                for p in ("fp32", "int8")}
+        fp32, int8 = best["fp32"], best["int8"]
+        if fp32 is None or int8 is None:
+            only = fp32 or int8
+            lines.append(f"{model} on {cpu_class}: fastest artifact {only['artifact']} ({only['p50_ms']:.1f} ms)")
+        elif int8["p50_ms"] < fp32["p50_ms"]:
+            lines.append(f"{model} on {cpu_class}: use {int8['artifact']} ({int8['p50_ms']:.1f} ms), int8 is "
+                         f"{fp32['p50_ms'] / int8['p50_ms']:.2f}x faster than the fastest fp32 artifact "
+                         f"({fp32['artifact']}, {fp32['p50_ms']:.1f} ms)")
+        else:
+            lines.append(f"{model} on {cpu_class}: int8 is not faster than fp32 on this CPU class "
+                         f"({int8['artifact']} {int8['p50_ms']:.1f} ms against {fp32['artifact']} "
+                         f"{fp32['p50_ms']:.1f} ms): use {fp32['artifact']}")
+    return lines
+
+
 def _run_key(run: dict) -> tuple:
     return run["model"], run["artifact"], run["device"], run["audio_seconds"], run["threads"]
 

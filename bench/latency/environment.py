@@ -1,25 +1,15 @@
-"""Where a benchmark ran: CPU model, core count, OS, and the version of every runtime involved."""
+"""Where a benchmark ran: CPU model and class, core count, OS, and the version of every runtime involved."""
 
 from __future__ import annotations
 
 import os
 import platform
 from importlib import metadata
-from pathlib import Path
+
+from fitedge.host import cpu_model, describe_cpu
 
 RUNTIME_PACKAGES = ("fitedge", "torch", "executorch", "torchao", "ai-edge-litert", "litert-torch", "onnx",
                     "onnxruntime", "numpy")
-
-
-def cpu_model() -> str:
-    """The CPU's marketing name from /proc/cpuinfo, else what :mod:`platform` knows."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def package_versions(names: tuple[str, ...] = RUNTIME_PACKAGES) -> dict[str, str | None]:
@@ -54,6 +44,7 @@ def describe_host(load_at_start: list[float] | None = None) -> dict:
     return {
         "kind": "host",
         "cpu_model": cpu_model(),
+        "cpu": describe_cpu(),  # class and int8-relevant ISA features: int8 speed depends on them
         "machine": platform.machine(),
         "cores": usable_cores(),
         "os": f"{platform.system()} {platform.release()}",

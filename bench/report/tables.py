@@ -75,8 +75,9 @@ def environment_lines(doc: dict) -> list[str]:
                       f"{_num(p['int8_gops'], 0)} GOP/s" for p in doc["peaks"])
     s = doc["settings"]
     load = env["load_average"]
-    lines = [f"- Machine: {env['cpu_model']} ({env['machine']}), {env['cores']} usable cores, {env['os']}, "
-             f"Python {env['python']}",
+    cpu_class = f", class {env['cpu']['class']}" if "cpu" in env else ""
+    lines = [f"- Machine: {env['cpu_model']} ({env['machine']}{cpu_class}), {env['cores']} usable cores, "
+             f"{env['os']}, Python {env['python']}",
              f"- Load average (1 min) at start / end: {_load(load['start'])} / {_load(load['end'])} (work of other "
              f"processes on these {env['cores']} cores slows every number here)",
              f"- Versions: {versions}",
@@ -120,6 +121,8 @@ def results_markdown(doc: dict, plots: list[Path]) -> str:
                   markdown_table(("model", "precision", "artifact", "runtime", "p50 ms", "x fastest"),
                                  [[r["model"], r["precision"], r["artifact"], r["runtime"], _ms(r["p50_ms"]),
                                    f"{r['vs_fastest']:.2f}x"] for r in spread]), ""]
+    if doc.get("advice"):
+        parts += ["## What to ship on this CPU class", "", *[f"- {line}" for line in doc["advice"]], ""]
     parts += ["## Scaling", "", *scaling_lines(doc), ""] if any(doc["scaling"].values()) else []
     parts += [f"![{p.stem}]({p.name})" for p in plots]
     parts += ["", "## Notes", "", *[f"- {n}" for n in doc["notes"]]] if doc["notes"] else []
@@ -158,6 +161,8 @@ def print_tables(doc: dict, console) -> None:
         console.print(comparison)
     if doc["headline"] is not None:
         console.print(compare.headline_text(doc["headline"]), style="bold", soft_wrap=True)
+    for line in doc.get("advice", []):
+        console.print(line, soft_wrap=True)
 
 
 def write_report(doc: dict, out_dir: Path) -> list[Path]:
