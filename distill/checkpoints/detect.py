@@ -38,6 +38,7 @@ from fitedge.distill.checkpoints.folder import (
     read_safetensors,
     save_checkpoint,
 )
+from fitedge.distill.checkpoints.hub import is_hub_id, snapshot
 from fitedge.distill.checkpoints.key_maps import key_layout
 from fitedge.distill.checkpoints.safe_load import is_torch_pickle, safe_torch_load
 from fitedge.distill.checkpoints.transformers import import_transformers, is_transformers_folder
@@ -49,8 +50,9 @@ FORMATS = ("fitedge", "transformers", "fairseq", "torchaudio", "fithubert")
 
 
 def import_checkpoint(path: str | Path, format: str | None = None) -> Checkpoint:
-    """Read the checkpoint at ``path`` (a folder or a file) in ``format``, or in the format its content shows."""
-    path = Path(path)
+    """Read the checkpoint at ``path`` (a folder, a file or a Hugging Face id) in ``format``, or in the format its
+    content shows."""
+    path = snapshot(str(path)) if is_hub_id(path) else Path(path)
     if format is not None and format not in FORMATS:
         raise CheckpointError(f"unknown checkpoint format {format!r}; known formats: {', '.join(FORMATS)}")
     if not path.exists():
@@ -103,7 +105,7 @@ def import_to_folder(source: str | Path, out: str | Path, format: str | None = N
     checkpoint = import_checkpoint(source, format)
     encoder = checkpoint.build()
     meta = {k: v for k, v in checkpoint.meta.items() if k != "source"}
-    meta["imported_source"] = str(Path(source).resolve())
+    meta["imported_source"] = str(source) if is_hub_id(source) else str(Path(source).resolve())
     if out.exists():
         log.info("replacing %s", out)
     return save_checkpoint(encoder, out, heads=checkpoint.heads or None, meta=meta, overwrite=True)

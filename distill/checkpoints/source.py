@@ -1,4 +1,4 @@
-"""Resolve what a user names (a preset or a checkpoint path) to an :class:`Encoder`.
+"""Resolve what a user names (a preset, a checkpoint path or a Hugging Face id) to an :class:`Encoder`.
 
 A preset's random weights come from a fixed seed (:data:`PRESET_SEED` unless told otherwise), so the same
 preset exports to the same bundle numbers on every run: the README's main job is reproducible.
@@ -11,6 +11,7 @@ from pathlib import Path
 import torch
 
 from fitedge.distill.checkpoints.folder import Checkpoint
+from fitedge.distill.checkpoints.hub import is_hub_id
 from fitedge.distill.models.config import PRESET_NOTES, PRESETS, preset
 from fitedge.distill.models.encoder import Encoder, build_encoder
 from fitedge.distill.models.profile import ModelProfile, profile_config
@@ -20,15 +21,15 @@ PRESET_SEED = 0
 
 
 def read_source(source: str | Path, format: str | None = None) -> Checkpoint | None:
-    """The checkpoint behind ``source``, or ``None`` when ``source`` is a preset name."""
+    """The checkpoint behind ``source`` (a path or a Hugging Face id), or ``None`` when it is a preset name."""
     if format is None and str(source) in PRESETS and not Path(source).exists():
         return None
-    path = Path(source)
-    if not path.exists():
-        raise CheckpointError(f"{source}: no such file or folder, and not a preset ({', '.join(PRESETS)})")
+    if not Path(source).exists() and not is_hub_id(source):
+        raise CheckpointError(f"{source}: no such file or folder, not a Hugging Face id (ORG/NAME), and not a "
+                              f"preset ({', '.join(PRESETS)})")
     from fitedge.distill.checkpoints.detect import import_checkpoint
 
-    return import_checkpoint(path, format=format)
+    return import_checkpoint(source, format=format)
 
 
 def build_preset(name: str, seed: int = PRESET_SEED) -> Encoder:

@@ -115,13 +115,15 @@ def _table(header: tuple[str, ...], rows: list[tuple[str, ...]], indent: int) ->
 def import_(source: Path, out: Path, fmt: str | None, force: bool) -> None:
     """Convert a HuBERT/wav2vec2/FitHuBERT checkpoint SOURCE into a fitedge checkpoint folder OUT.
 
-    SOURCE: a transformers folder (HubertModel, Wav2Vec2Model, ...ForCTC), a fairseq .pt, a torchaudio
-    state dict, the official FitHuBERT .ckpt, or a fitedge folder. The format is detected from the content.
+    SOURCE: a transformers folder (HubertModel, Wav2Vec2Model, ...ForCTC) or Hugging Face id (ORG/NAME[@REVISION],
+    from the hub cache; HF_HUB_OFFLINE=1 is honoured), a fairseq .pt, a torchaudio state dict, the official
+    FitHuBERT .ckpt, or a fitedge folder. The format is detected from the content.
     OUT gets config.json + model.safetensors (+ heads.safetensors); it is written only if every tensor fits.
 
     \b
     Examples:
       fitedge import ./hubert-base-ls960/ --out teacher/
+      fitedge import facebook/hubert-base-ls960 --out teacher/
       fitedge import hubert_base_ls960.pt --out teacher/ --force
       fitedge import fithubert-960h.ckpt --out student/ --format fithubert
     """
