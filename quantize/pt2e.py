@@ -21,7 +21,6 @@ from fitedge.quantize.keep_float import leaf_modules
 
 log = logging.getLogger(__name__)
 
-LITERT_MODES = ("dynamic", "static")
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,6 @@ from collections import defaultdict
 SUPERLINEAR_EXPONENT = 1.05  # a log-log slope above this is more than noise on a shared CPU
 
 
-def attention_share(config: dict, seconds: float) -> float:
-    """Share of a transformer layer's MACs spent in attention's T x T products at ``seconds`` of audio."""
-    frames = seconds * config["sample_rate"] / frame_stride(config)
-    return frames / (frames + 2 * config["dim"] + config["ffn_dim"])
-
-
 def attention_crossover_s(config: dict) -> float:
     """Audio length (s) at which attention's quadratic products cost as much as the rest of each layer."""
     return (2 * config["dim"] + config["ffn_dim"]) * frame_stride(config) / config["sample_rate"]

@@ -25,8 +25,6 @@ FORMAT_VERSION = 1
 CONFIG_FILE, WEIGHTS_FILE, HEADS_FILE = "config.json", "model.safetensors", "heads.safetensors"
 
 # Weight-norm parametrisation (training) and its folded weight (inference) of the positional conv.
-_WN_G = "encoder.pos_conv_embed.conv.parametrizations.weight.original0"
-_WN_V = "encoder.pos_conv_embed.conv.parametrizations.weight.original1"
 _FOLDED = "encoder.pos_conv_embed.conv.weight"
 
 

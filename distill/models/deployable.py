@@ -1,8 +1,8 @@
 """The deployable module: one waveform in, named feature tensors out, and its ``torch.export`` capture.
 
 Every runtime sees the same graph: :class:`DeployableEncoder` wraps an inference-mode :class:`Encoder`,
-fixes the I/O names (input ``wav``; outputs as chosen by :class:`OutputSpec`) and swaps the normalisation
-layers for forms that XNNPACK delegates (see :mod:`fitedge.edge.graph_rewrites`).
+fixes the I/O names (input ``wav``; outputs as chosen by :class:`OutputSpec`). The ExecuTorch lowering then
+swaps the normalisation layers for forms that XNNPACK delegates (:mod:`fitedge.edge.lower.delegable`).
 """
 
 from __future__ import annotations

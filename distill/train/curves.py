@@ -1,14 +1,12 @@
 """Loss curves of a pre-training and a distillation run as one PNG (matplotlib, headless).
 
-    python -m fitedge.distill.train.curves --distill RUN_DIR [--pretrain PRETRAIN_DIR] --out docs/distill_loss.png
+``fitedge curves RUN_DIR --pretrain PRETRAIN_DIR --out docs/distill_loss.png`` draws them.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-
-import click
 
 from fitedge.distill.train.run_log import read_log
 
@@ -61,16 +59,3 @@ def _plot_pretrain(ax, log: dict) -> None:
     acc.set_ylabel("unit accuracy (fraction)")
     lines = ax.get_lines() + acc.get_lines()
     ax.legend(lines, [line.get_label() for line in lines], fontsize=7, loc="center right")
-
-
-@click.command()
-@click.option("--distill", "distill_dir", required=True, type=click.Path(exists=True, file_okay=False))
-@click.option("--pretrain", "pretrain_dir", type=click.Path(exists=True, file_okay=False))
-@click.option("--out", required=True, type=click.Path(dir_okay=False))
-def main(distill_dir: str, pretrain_dir: str | None, out: str) -> None:
-    """Write the loss curves of a distillation run (and its teacher's pre-training) to OUT."""
-    click.echo(plot_curves(distill_dir, out, pretrain_dir))
-
-
-if __name__ == "__main__":
-    main()

@@ -84,7 +84,7 @@ def _register() -> None:
 
     for command in (
         model.info, model.import_,
-        data.data, train.pretrain, train.distill,
+        data.data, train.pretrain, train.distill, train.curves,
         export.export, export.verify, export.quantize,
         bench.bench, evaluate.eval_,
     ):

@@ -221,3 +221,15 @@ def _purity(corpus: str, encoder_config, teacher_dir: Path, seed: int) -> dict:
 
     torch.manual_seed(seed)
     return phonetic_report(corpus, {"random": build_encoder(encoder_config), "teacher": fitedge.load(teacher_dir)})
+
+
+@click.command("curves")
+@click.argument("distill_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--pretrain", "pretrain_dir", type=click.Path(exists=True, file_okay=False),
+              help="The teacher's pre-training run folder, drawn on the left.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="PNG file to write.")
+def curves(distill_dir: str, pretrain_dir: str | None, out: str) -> None:
+    """Draw the loss curves of the distillation run DISTILL_DIR (and of its teacher's pre-training) into OUT."""
+    from fitedge.distill.train.curves import plot_curves
+
+    click.echo(plot_curves(distill_dir, out, pretrain_dir))

@@ -2,7 +2,7 @@
 
 The float graph is first rewritten so that XNNPACK takes every op (:mod:`fitedge.edge.lower.delegable`): one
 delegated subgraph instead of dozens split by LayerNorm/GroupNorm. The int8 module comes in already
-quantized by :mod:`fitedge.quantize.executorch_recipe`; its q/dq pairs are folded into XNNPACK int8 kernels.
+quantized by :func:`fitedge.quantize.pt2e.quantize_for_executorch`; its q/dq pairs are folded into XNNPACK int8 kernels.
 
 With ``etrecord_path`` the lowering also writes the ETRecord (the exported, edge and ExecuTorch programs with
 their debug handles): ExecuTorch's Inspector needs it to map an ETDump's events back to the PyTorch graph.

@@ -1,6 +1,6 @@
 """Lower a deployable module to LiteRT (``.tflite``) with litert-torch; static input shape (TFLite wants one).
 
-The int8 path passes the PT2E quantizer that prepared the module (:mod:`fitedge.quantize.litert_recipe`)
+The int8 path passes the PT2E quantizer that prepared the module (:func:`fitedge.quantize.pt2e.quantize_for_litert`)
 so that the converter emits int8 kernels instead of q/dq pairs around float ops.
 
 fitedge's description of the file goes into the flatbuffer's own ``metadata`` list (name -> buffer), as one
