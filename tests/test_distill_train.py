@@ -57,6 +57,9 @@ def test_loss_falls_clearly_within_a_few_dozen_steps(teacher_dir, speech, tmp_pa
     assert len(losses) == 30 and result.stopped == "max_steps"
     first, last = sum(losses[:5]) / 5, sum(losses[-5:]) / 5
     assert last < 0.5 * first, f"loss went from {first:.3f} to {last:.3f}"
+    drawn = CliRunner().invoke(cli, ["curves", str(tmp_path / "run"), "--out", str(tmp_path / "curves.png")])
+    assert drawn.exit_code == 0, drawn.output
+    assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_final_folder_is_a_fitedge_checkpoint_with_heads(teacher_dir, speech, tmp_path) -> None:
