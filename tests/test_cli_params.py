@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import click
 import pytest
 from click.testing import CliRunner
 
-from fitedge.distill.train.schedule import PROBE_STEPS, StepBudget
+from fitedge.distill.train.schedule import Schedule, lr_at
 from fitedge.edge.cli.params import Steps, config_option, write_params
 from fitedge.errors import ConfigError
 
@@ -48,12 +49,15 @@ def test_bad_config_files_and_steps_are_one_line_usage_errors(tmp_path: Path) ->
     assert "neither a positive number" in run("--steps", "-3", "--out", "x").output
 
 
-def test_the_budget_fits_the_remaining_time_at_the_measured_rate() -> None:
-    budget = StepBudget(None, max_minutes=10)
-    assert not budget.due(PROBE_STEPS - 1) and budget.schedule_total > 10**8  # near-zero lr while probing
-    assert budget.due(PROBE_STEPS)
-    total = budget.fit(PROBE_STEPS, elapsed_s=5.0)  # 2 steps/s, 595 s left, 5% margin
-    assert total == PROBE_STEPS + int(2 * 595 * 0.95) and not budget.due(PROBE_STEPS + 1)
-    assert StepBudget(500, None).schedule_total == 500
+def test_auto_schedules_the_rate_over_the_minutes_whatever_the_speed() -> None:
+    cfg = SimpleNamespace(lr=1e-3, warmup_ratio=0.05, max_steps=None)
+    schedule = Schedule(cfg, max_minutes=10)
+    assert schedule.by_time and schedule.lr(0, 0.0) == 0.0
+    assert schedule.lr(5, 15.0) == pytest.approx(0.5e-3)  # half of the 30 s warm-up
+    assert schedule.lr(7, 30.0) == pytest.approx(1e-3) and schedule.lr(10**6, 30.0) == pytest.approx(1e-3)
+    assert schedule.lr(9, 315.0) == pytest.approx(0.5e-3)  # half way down the decay, at any step count
+    assert not schedule.finished(10**6, 599.0) and schedule.finished(3, 600.0) and schedule.lr(3, 700.0) == 0.0
+    by_steps = Schedule(SimpleNamespace(lr=1e-3, warmup_ratio=0.05, max_steps=100), None)
+    assert not by_steps.by_time and by_steps.lr(50, 1e9) == lr_at(50, by_steps.cfg) and by_steps.finished(100, 0.0)
     with pytest.raises(ConfigError, match="--minutes"):
-        StepBudget(None, None)
+        Schedule(cfg, None)

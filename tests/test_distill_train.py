@@ -62,6 +62,15 @@ def test_loss_falls_clearly_within_a_few_dozen_steps(teacher_dir, speech, tmp_pa
     assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_steps_auto_completes_its_schedule_within_the_minutes(teacher_dir, speech, tmp_path) -> None:
+    result, _ = _run(teacher_dir, speech, tmp_path / "run", max_steps=None, max_minutes=0.15)
+    rates = [r["lr"] for r in read_log(tmp_path / "run" / "log.jsonl") if r["kind"] == "train"]
+    assert result.steps == len(rates) > 5
+    assert max(rates) > 0.5 * 2e-3 and rates[-1] < 0.2 * 2e-3  # warmed up to the peak, then decayed by the limit
+    meta = read_checkpoint(result.final_dir).meta["distill"]
+    assert meta["steps"] == result.steps and meta["distill"]["max_steps"] is None
+
+
 def test_final_folder_is_a_fitedge_checkpoint_with_heads(teacher_dir, speech, tmp_path) -> None:
     result, student = _run(teacher_dir, speech, tmp_path / "run", max_steps=2, objective="distilhubert")
     loaded = fitedge.load(result.final_dir)

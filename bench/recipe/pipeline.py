@@ -6,9 +6,9 @@ step's memory is returned when it ends. A step whose output already exists is no
 interrupted recipe continues where it stopped. A step that fails is recorded as "not available: why" and
 the steps that need it are skipped; the report says so instead of showing numbers that were not measured.
 
-Training runs take ``--steps auto``: each measures its own rate on its first steps and fits its learning-rate
-schedule into its minutes, so warm-up and decay complete on a slow machine as on a fast one; the report gives
-the steps each run actually took.
+Training runs take ``--steps auto``: each schedules its learning rate by training time, so warm-up and decay
+complete within its minutes on a slow or busy machine as on a fast one; the report gives the steps each run
+actually took.
 
 Each student is exported twice: with the defaults (``--int8 auto`` keeps float the blocks whose own int8 error
 stands out) and with ``--int8 plain`` (every block in int8), so the table shows what auto int8 saves.
@@ -156,7 +156,7 @@ def _plain_int8(steps: StepLog, say: Say, p: Paths, name: str, config: RecipeCon
 
 
 def training_runs(p: Paths) -> dict[str, str]:
-    """For each trained model, the steps it ran against the steps its schedule spanned, from its checkpoint."""
+    """For each trained model, the steps it ran and what its schedule spanned, from its checkpoint."""
     runs = {"teacher": (p.teacher, "pretrain")}
     runs.update({f"{name} student": (p.student(name), "distill") for name in STUDENTS})
     lines = {}
@@ -165,9 +165,11 @@ def training_runs(p: Paths) -> dict[str, str]:
         if not config.is_file():
             continue
         meta = json.loads(config.read_text()).get(kind, {})
-        scheduled = meta.get("max_steps") or meta.get("distill", {}).get("max_steps")
-        lines[name] = f"{meta.get('steps')} of {scheduled} scheduled steps" + (
-            f" (stopped: {meta['stopped']})" if meta.get("stopped") else "")
+        settings = meta.get("distill", meta)
+        scheduled = (f"of {settings['max_steps']} scheduled steps" if settings.get("max_steps") else
+                     f"steps, learning rate scheduled over {settings.get('max_minutes')} minutes")
+        lines[name] = f"{meta.get('steps')} {scheduled}" + (f" (stopped: {meta['stopped']})" if meta.get("stopped")
+                                                             else "")
     return lines
 
 

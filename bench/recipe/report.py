@@ -28,7 +28,7 @@ def write_report(folder: Path, rows: list[Row], steps: Any, config: dict, traini
     lines += ["## Steps", ""]
     lines += [f"- {name}: {'cached' if seconds == 0 else f'{seconds:g} s'}" for name, seconds in steps.done.items()]
     lines += [f"- {name}: not available: {why}" for name, why in steps.missing.items()]
-    lines += ["", "## Training (steps fitted to each run's minutes on this machine)", ""]
+    lines += ["", "## Training (each run's schedule spans its minutes on this machine)", ""]
     lines += [f"- {name}: {what}" for name, what in training.items()]
     lines += ["", "## Settings", "", "```json", json.dumps(config, indent=2), "```", ""]
     path = folder / "report.md"

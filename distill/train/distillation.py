@@ -29,7 +29,7 @@ from fitedge.distill.train.distributed import DistEnv, any_rank, gather_objects,
 from fitedge.distill.train.layer_map import LayerMap, check_layer_map, distilhubert_layer_map, hint_layer_map
 from fitedge.distill.train.losses import OBJECTIVES, LossOutput, frame_mask
 from fitedge.distill.train.run_log import RunLog, progress_bar
-from fitedge.distill.train.schedule import StepBudget, build_optimizer, lr_at, set_lr, warn_if_cut_short
+from fitedge.distill.train.schedule import Schedule, build_optimizer, set_lr, warn_if_cut_short
 from fitedge.distill.train.train_state import (
     STATE_FILE,
     Position,
@@ -153,17 +153,25 @@ def distill(teacher: Encoder, student: Encoder, train: Sequence[AudioItem], vali
         if env.is_main:
             save_train_state(run_dir, unwrap(ddp), optimizer, scaler, pos, rng, state_config)
 
-    budget = StepBudget(cfg.max_steps or _fitted_steps(run_dir, resume), cfg.max_minutes)
-    cfg = dataclasses.replace(cfg, max_steps=budget.schedule_total)
-    bar = progress_bar(budget.total, pos.step, progress and env.is_main)
+    schedule = Schedule(cfg, cfg.max_minutes)
+    bar = progress_bar(cfg.max_steps, pos.step, progress and env.is_main)
     start, stopped, window, step_rng = time.monotonic(), "max_steps", _Window(), capture_rng()
+    trained_before = pos.train_seconds
+
+    def clock() -> float:
+        """Training seconds so far, the same on every rank: with --steps auto the learning rate follows it."""
+        seconds = trained_before + time.monotonic() - start
+        if schedule.by_time and env.distributed:
+            seconds = float(mean_over_ranks(torch.tensor([seconds], device=env.device), env).item())
+        return seconds
     try:
         with _stop_at_step_boundary() as stop:
-            while stopped == "max_steps" and pos.step < cfg.max_steps:
+            while stopped == "max_steps" and not schedule.finished(pos.step, pos.train_seconds):
                 sampler.set_epoch(pos.epoch, start_batch=pos.batches_in_epoch)
                 dataset.set_epoch(pos.epoch)
                 for micro in _groups(iter(loader), cfg.accum_steps):
-                    set_lr(optimizer, lr_at(pos.step, cfg))
+                    pos.train_seconds = clock()
+                    set_lr(optimizer, schedule.lr(pos.step, pos.train_seconds))
                     for i, (wav, lengths) in enumerate(micro):
                         sync = i == len(micro) - 1 or not env.distributed
                         with nullcontext() if sync else ddp.no_sync():
@@ -177,10 +185,6 @@ def distill(teacher: Encoder, student: Encoder, train: Sequence[AudioItem], vali
                     optimizer.zero_grad(set_to_none=True)
                     pos.step += 1
                     pos.batches_in_epoch += len(micro)
-                    if budget.due(pos.step):  # every rank fixes the same total: the slowest rank's time decides
-                        elapsed = max(gather_objects(time.monotonic() - start, env))
-                        cfg = dataclasses.replace(cfg, max_steps=budget.fit(pos.step, elapsed))
-                        state_config["distill"]["max_steps"] = bar.total = cfg.max_steps
                     step_rng = capture_rng()  # a second Ctrl-C mid-step: that step is redone from here
                     if pos.step % cfg.log_every == 0 or pos.step == cfg.max_steps:
                         record = window.flush(env, optimizer.param_groups[0]["lr"])
@@ -194,12 +198,13 @@ def distill(teacher: Encoder, student: Encoder, train: Sequence[AudioItem], vali
                         save_state()
                     if cfg.max_minutes is not None and time.monotonic() - start > 60 * cfg.max_minutes:
                         stopped = "time"
-                        warn_if_cut_short(pos.step, cfg)
+                        if not schedule.by_time:
+                            warn_if_cut_short(pos.step, cfg)
                     if any_rank(stop.requested, env):
                         stopped = "interrupted"
                         log.warning("stop requested at step %d: saving the training state to resume with --resume",
                                     pos.step)
-                    if stopped != "max_steps" or pos.step >= cfg.max_steps:
+                    if stopped != "max_steps" or schedule.finished(pos.step, pos.train_seconds):
                         break
                 else:
                     pos.epoch, pos.batches_in_epoch = pos.epoch + 1, 0
@@ -245,13 +250,6 @@ def _resume(run_dir: Path, model: nn.Module, optimizer: torch.optim.Optimizer, s
     log.info("resuming at step %d (epoch %d, batch %d)", state["position"].step, state["position"].epoch,
              state["position"].batches_in_epoch)
     return state["position"]
-
-
-def _fitted_steps(run_dir: Path, resume: bool) -> int | None:
-    """The total a resumed ``--steps auto`` run fixed before it stopped (``None``: not fixed yet)."""
-    if not resume or not (run_dir / STATE_FILE).is_file():
-        return None
-    return load_train_state(run_dir)["config"]["distill"].get("max_steps")
 
 
 def _groups(batches: Iterator, size: int) -> Iterator[list]:

@@ -27,7 +27,7 @@ from fitedge.distill.data.mfcc import UnitLabeler, fit_units
 from fitedge.distill.models.config import EncoderConfig
 from fitedge.distill.models.encoder import Encoder, build_encoder
 from fitedge.distill.train.masking import span_mask
-from fitedge.distill.train.schedule import StepBudget, build_optimizer, lr_at, set_lr, warn_if_cut_short
+from fitedge.distill.train.schedule import Schedule, build_optimizer, set_lr, warn_if_cut_short
 from fitedge.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -144,16 +144,15 @@ def pretrain(encoder_config: EncoderConfig, cfg: PretrainConfig, train: Sequence
     def mask_fn(lengths: Tensor, frames: int) -> Tensor:
         return span_mask(lengths, frames, cfg.mask_start_prob, cfg.mask_span, generator)
 
-    budget = StepBudget(cfg.max_steps, cfg.max_minutes)
-    cfg = dataclasses.replace(cfg, max_steps=budget.schedule_total)
-    bar = _progress_bar(budget.total, progress)
+    schedule = Schedule(cfg, cfg.max_minutes)
+    bar = _progress_bar(cfg.max_steps, progress)
     history, step, epoch, start = [], 0, 0, time.monotonic()
     model.train()
-    while step < cfg.max_steps and not _out_of_time(start, cfg.max_minutes):
+    while not schedule.finished(step, time.monotonic() - start) and not _out_of_time(start, cfg.max_minutes):
         sampler.set_epoch(epoch)
         dataset.set_epoch(epoch)
         for wav, lengths, labels in loader:
-            set_lr(optimizer, lr_at(step, cfg))
+            set_lr(optimizer, schedule.lr(step, time.monotonic() - start))
             logits, masked, frames_valid = model(wav, lengths, mask_fn)
             loss, acc_m, acc_u = masked_prediction_loss(logits, labels, masked, frames_valid, cfg.unmasked_weight)
             optimizer.zero_grad(set_to_none=True)
@@ -161,9 +160,6 @@ def pretrain(encoder_config: EncoderConfig, cfg: PretrainConfig, train: Sequence
             nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
             optimizer.step()
             step += 1
-            if budget.due(step):
-                cfg = dataclasses.replace(cfg, max_steps=budget.fit(step, time.monotonic() - start))
-                bar.total = cfg.max_steps
             if step % cfg.log_every == 0 or step == cfg.max_steps:
                 record = {"step": step, "loss": loss.item(), "masked_acc": acc_m, "unmasked_acc": acc_u,
                           "lr": optimizer.param_groups[0]["lr"], "elapsed_s": round(time.monotonic() - start, 1)}
@@ -171,11 +167,11 @@ def pretrain(encoder_config: EncoderConfig, cfg: PretrainConfig, train: Sequence
                 log.info("pretrain %s", record)
             bar.update(1)
             bar.set_postfix(loss=f"{loss.item():.3f}", acc=f"{acc_m:.3f}")
-            if step >= cfg.max_steps or _out_of_time(start, cfg.max_minutes):
+            if schedule.finished(step, time.monotonic() - start) or _out_of_time(start, cfg.max_minutes):
                 break
         epoch += 1
     bar.close()
-    if step < cfg.max_steps:
+    if not schedule.by_time and step < cfg.max_steps:
         warn_if_cut_short(step, cfg)
     acc_m, acc_u = evaluate_masked_prediction(model, valid, labeler, cfg, mask_fn)
     meta = {"pretrain": {**_jsonable(cfg), "steps": step, "valid_masked_accuracy": acc_m,

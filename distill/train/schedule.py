@@ -3,10 +3,10 @@
 The paper's recipe (fithubert.md): AdamW, betas (0.9, 0.98), eps 1e-6, weight decay 0.01 on weights but not
 on biases or norms, and a linear warm-up over the first 5% of the steps followed by a linear decay to 0.
 
-The schedule counts steps, so a time limit alone would stop it part way. ``--steps auto`` fits the steps to
-``--minutes`` on the machine at hand: :class:`StepBudget` times the first :data:`PROBE_STEPS` steps (run at a
-near-zero learning rate, as the first steps of a long warm-up) and then fixes the total, so warm-up and decay
-complete within the minutes whatever the machine's speed.
+A schedule that counts steps is stopped part way by a time limit on a slower machine. ``--steps auto``
+schedules by training time instead (:class:`Schedule`): warm-up and decay complete within ``--minutes``
+whatever the machine's speed or load, and the run reports the steps it took. (Fitting a step count to a rate
+measured on the first steps was tried first; under a shared machine's changing load it mispredicted by 3x.)
 """
 
 from __future__ import annotations
@@ -24,45 +24,39 @@ log = logging.getLogger(__name__)
 
 class ScheduleConfig(Protocol):
     lr: float
-    max_steps: int
+    max_steps: int | None
     warmup_ratio: float
 
 
-PROBE_STEPS = 10
-_UNKNOWN_TOTAL = 10**9  # the schedule's length while the rate is measured: the learning rate stays near 0
-_MARGIN = 0.95  # of the remaining time, for validation, checkpoints and a slower stretch
+class Schedule:
+    """The learning rate of each step, over ``max_steps`` steps or, with ``--steps auto``, over ``max_minutes``.
 
-
-class StepBudget:
-    """How many optimiser steps the schedule spans: fixed, or fitted to a time limit once the rate is measured.
-
-    Args:
-        max_steps: the total, or ``None`` to fit it to ``max_minutes``.
-        max_minutes: the time limit (required when ``max_steps`` is ``None``).
+    By time, warm-up is the first ``warmup_ratio`` of the minutes and the rate reaches 0 at the limit, so the
+    schedule completes on a slow or a busy machine as on a fast one; by steps, it is :func:`lr_at`, exactly
+    reproducible. ``elapsed_s`` counts training time across resumed runs.
     """
 
-    def __init__(self, max_steps: int | None, max_minutes: float | None) -> None:
-        if max_steps is None and not max_minutes:
-            raise ConfigError("--steps auto fits the steps to --minutes: give --minutes too")
-        self.total = max_steps
-        self.minutes = max_minutes
+    def __init__(self, cfg: ScheduleConfig, max_minutes: float | None) -> None:
+        if cfg.max_steps is None and not max_minutes:
+            raise ConfigError("--steps auto schedules the learning rate over --minutes: give --minutes too")
+        self.cfg = cfg
+        self.seconds = None if cfg.max_steps is not None else 60 * max_minutes
 
     @property
-    def schedule_total(self) -> int:
-        """The total to schedule with now (a placeholder while the rate is being measured)."""
-        return _UNKNOWN_TOTAL if self.total is None else self.total
+    def by_time(self) -> bool:
+        return self.seconds is not None
 
-    def due(self, step: int) -> bool:
-        """Whether the total is to be fixed after ``step`` (once, after the probe steps)."""
-        return self.total is None and step >= PROBE_STEPS
+    def lr(self, step: int, elapsed_s: float) -> float:
+        if not self.by_time:
+            return lr_at(step, self.cfg)
+        progress, warmup = min(elapsed_s / self.seconds, 1.0), self.cfg.warmup_ratio
+        if progress < warmup:
+            return self.cfg.lr * progress / warmup
+        return self.cfg.lr * max(0.0, (1.0 - progress) / (1.0 - warmup))
 
-    def fit(self, step: int, elapsed_s: float) -> int:
-        """Fix the total from the rate of the first ``step`` steps, taken in ``elapsed_s`` seconds."""
-        rate = step / max(elapsed_s, 1e-6)
-        self.total = max(step + 1, int(step + rate * (60 * self.minutes - elapsed_s) * _MARGIN))
-        log.info("--steps auto: %.2f steps/s over the first %d steps, %d steps fit %.1f minutes", rate, step,
-                 self.total, self.minutes)
-        return self.total
+    def finished(self, step: int, elapsed_s: float) -> bool:
+        """The schedule has ended: its steps are done, or (by time) its minutes have passed."""
+        return elapsed_s >= self.seconds if self.by_time else step >= self.cfg.max_steps
 
 
 def lr_at(step: int, cfg: ScheduleConfig) -> float:

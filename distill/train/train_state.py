@@ -34,6 +34,7 @@ class Position:
     audio_seconds: float = 0.0  # audio seen so far, all ranks
     best_valid: float = float("inf")  # best last-layer validation loss
     bad_validations: int = 0  # validations in a row without improvement
+    train_seconds: float = 0.0  # training time so far, across resumed runs (``--steps auto`` schedules by it)
 
 
 def capture_rng() -> dict[str, Any]:

@@ -48,7 +48,7 @@ def _split_items(data: str, split: str):
               help="FitHuBERT hints on every layer, or DistilHuBERT's 3 heads on the last layer.")
 @click.option("--layer-map", help="Student:teacher layer pairs, e.g. '1:3,2:6,3:9,4:12' (default: the objective's).")
 @click.option("--steps", default="10000", show_default=True, type=Steps(),
-              help="Optimiser steps, or 'auto': as many as fit --minutes here (the rate is measured on the first 10).")
+              help="Optimiser steps, or 'auto': schedule the learning rate over --minutes of training time.")
 @click.option("--minutes", type=click.FloatRange(min=0), help="Stop (and save) after this much training time.")
 @click.option("--batch-seconds", default=40.0, show_default=True, type=click.FloatRange(min=0.1),
               help="Audio per process per micro-batch, padding included.")
@@ -156,7 +156,7 @@ def _relaunch_under_torchrun(ctx: click.Context, nproc: int) -> int:
               help="Teacher architecture: a preset or an encoder config JSON.")
 @click.option("--units", default=100, show_default=True, type=click.IntRange(min=2), help="k-means units on MFCC.")
 @click.option("--steps", default="2000", show_default=True, type=Steps(),
-              help="Optimiser steps, or 'auto': as many as fit --minutes here (the rate is measured on the first 10).")
+              help="Optimiser steps, or 'auto': schedule the learning rate over --minutes of training time.")
 @click.option("--minutes", type=click.FloatRange(min=0), help="Stop (and save) after this much training time.")
 @click.option("--batch-seconds", default=32.0, show_default=True, type=click.FloatRange(min=0.1))
 @click.option("--crop-seconds", default=4.0, show_default=True, type=click.FloatRange(min=0.1))
