@@ -126,7 +126,16 @@ def plot_sizes(runs: list[dict], path: Path) -> Path | None:
 
 
 def write_plots(doc: dict, out_dir: Path) -> list[Path]:
-    """Every plot that the document has data for, as PNGs in ``out_dir``."""
+    """Every plot that the document has data for, as PNGs in ``out_dir``; none, with a notice, without matplotlib.
+
+    The measurements are already taken when plotting starts, so a missing plotter must not cost them.
+    """
+    try:
+        _pyplot()
+    except ImportError:
+        log.warning("no plots: matplotlib is not installed (pip install matplotlib); results.json and results.md "
+                    "are written")
+        return []
     made = [plot_latency_by_artifact(doc["runs"], out_dir / "latency_by_artifact.png"),
             plot_latency_vs_length(doc["scaling"]["length"], out_dir / "latency_vs_length.png"),
             plot_sizes(doc["runs"], out_dir / "size_by_artifact.png")]

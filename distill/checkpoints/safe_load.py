@@ -20,9 +20,10 @@ import torch
 
 from fitedge.errors import CheckpointError
 
+# Private on purpose: this is the exact function a pickled numpy scalar names (``numpy._core.multiarray.scalar``,
+# or ``numpy.core...`` from numpy 1.x), and ``weights_only`` loading must allow that very object; numpy has no
+# public alias for it. Both names map to it, so checkpoints pickled with either numpy load.
 _SCALAR = np._core.multiarray.scalar
-# numpy 1.x wrote its scalars under ``numpy.core``; numpy 2 under ``numpy._core``. Both names map to
-# the same reconstruct function, so checkpoints pickled with either numpy load.
 _DTYPE_CLASSES = [getattr(np.dtypes, n) for n in dir(np.dtypes) if n.endswith("DType") and n != "StringDType"]
 BENIGN_GLOBALS: list[Any] = [
     argparse.Namespace,

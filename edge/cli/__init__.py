@@ -83,7 +83,7 @@ def _register() -> None:
     from fitedge.edge.cli import bench, data, evaluate, export, model, train
 
     for command in (
-        model.info, model.import_,
+        model.env, model.info, model.import_,
         data.data, train.pretrain, train.distill, train.curves,
         export.export, export.verify, export.quantize,
         bench.bench, evaluate.eval_,

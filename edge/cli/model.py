@@ -141,3 +141,22 @@ def import_(source: Path, out: Path, fmt: str | None, force: bool) -> None:
                f"{encoder.num_parameters():,} parameters")
     if guessed:
         click.echo(f"  guessed from tensor shapes (the file does not say): {', '.join(guessed)}")
+
+
+@click.command("env")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable.")
+def env(as_json: bool) -> None:
+    """This machine as fitedge sees it: CPU model, class and int8-relevant ISA features, cores, OS, and the
+    version of every runtime (paste it into a bug report; int8 results depend on the CPU class)."""
+    from fitedge.bench.latency.environment import describe_host
+
+    host = describe_host()
+    if as_json:
+        click.echo(json.dumps(host, indent=2))
+        return
+    cpu = host["cpu"]
+    click.echo(f"CPU:      {cpu['model']} ({host['machine']}), {host['cores']} usable cores")
+    click.echo(f"class:    {cpu['class']} ({', '.join(cpu['isa']) or 'no int8 extension'})")
+    click.echo(f"system:   {host['os']}, Python {host['python']}")
+    for name, version in host["versions"].items():
+        click.echo(f"{name + ':':<16}{version or 'not installed'}")

@@ -62,6 +62,8 @@ def litert_delegation(path: Path) -> dict[str, Any]:
     """Op counts of the converted model: LiteRT applies XNNPACK at load time, so count the ops it lists."""
     from ai_edge_litert.interpreter import Interpreter
 
+    # No public API lists a model's operators (the Interpreter exposes tensors only); this private one has kept its
+    # shape since TFLite 2.4, and the manifest's delegation record is all that depends on it.
     ops = Interpreter(model_path=str(path))._get_ops_details()
     kinds: dict[str, int] = {}
     for op in ops:

@@ -262,7 +262,12 @@ _executorch_loaded = False  # whether a method has been loaded in this process
 
 
 def _set_executorch_threads(threads: int | None) -> None:
-    """ExecuTorch's threadpool is process-wide; resizing it after a method has loaded crashes the process."""
+    """ExecuTorch's threadpool is process-wide; resizing it after a method has loaded crashes the process.
+
+    The two calls are private: executorch 1.4's Python runtime has no public thread setting (its C++
+    ``threadpool::get_threadpool()->_unsafe_reset_threadpool`` is what the pybindings wrap), and without them
+    every artifact would run with one thread per core regardless of ``--threads``.
+    """
     global _executorch_loaded
     from executorch.extension.pybindings import portable_lib
 
