@@ -11,7 +11,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.helpers import REPO
+
 FOLDERS = {"fitedge": "fitedge", "distill": "fitedge.distill", "quantize": "fitedge.quantize",
            "edge": "fitedge.edge", "bench": "fitedge.bench"}
 FACADE = "fitedge (facade)"

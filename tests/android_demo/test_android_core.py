@@ -10,6 +10,7 @@ No skips: without a JDK or the Debian jars the tests fail and say what to instal
 """
 
 from __future__ import annotations
+from tests.helpers import REPO
 
 import hashlib
 import json
@@ -21,7 +22,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
 RUN_TESTS = REPO / "android_demo" / "core" / "run_tests.sh"
 TOL = 1e-5
 

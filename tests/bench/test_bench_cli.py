@@ -16,8 +16,8 @@ from click.testing import CliRunner
 from fitedge.bench.latency.stats import summarize
 from fitedge.bench.report.schema import read_results
 from fitedge.edge.cli import cli
+from tests.helpers import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 CORE = REPO / "android_demo" / "core" / "src" / "main" / "java"
 GSON = Path("/usr/share/java/gson.jar")
 DEVICE_TIMINGS = [12.5, 11.0, 14.25, 13.0]

@@ -7,12 +7,12 @@ file descriptor 2 (and by ExecuTorch's bindings to Python's stderr), which click
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-FITEDGE = [sys.executable, "-m", "fitedge.edge.cli"]
+from tests.helpers import FITEDGE
+
 EXPORT = ["export", "tiny", "--precision", "fp32", "--seconds", "1", "--timing-runs", "0"]
 
 

@@ -1,4 +1,4 @@
-"""Shared pieces of the evaluation tests: a tiny espeak-ng corpus built with the project's own synth API."""
+"""A tiny espeak-ng corpus built with the project's own synth API, and an encoder trained on its phonemes."""
 
 from __future__ import annotations
 

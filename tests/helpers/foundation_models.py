@@ -1,4 +1,4 @@
-"""Test helpers of the Foundation tests: tiny random transformers models and the other key layouts.
+"""Tiny random transformers models and the other key layouts (fairseq, torchaudio, official FitHuBERT).
 
 The fairseq, torchaudio and official-FitHuBERT layouts are built by renaming a fitedge state dict
 with the tables of ``fithubert.md``, written out here independently of ``fitedge.distill.checkpoints.key_maps``

@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from export_helpers import run_cli
 from torch import nn
 
 from fitedge.distill.checkpoints.folder import save_checkpoint
@@ -20,6 +19,7 @@ from fitedge.edge.export.pipeline import export_bundle
 from fitedge.edge.export.verify import verify_bundle
 from fitedge.quantize.calibration import builtin_speech, windows
 from fitedge.quantize.sensitivity import BlockSensitivity, worth_keeping_float
+from tests.helpers.cli import run_cli
 
 NO_DROPOUT = {"dropout": 0.0, "attention_dropout": 0.0, "activation_dropout": 0.0, "feature_dropout": 0.0}
 

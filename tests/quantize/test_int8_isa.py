@@ -12,15 +12,15 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from export_helpers import run_cli
 
 from fitedge.edge.export.options import ExportOptions
 from fitedge.edge.export.pipeline import export_bundle
 from fitedge.host import describe_cpu
+from tests.helpers import FITEDGE
+from tests.helpers.cli import run_cli
 
 EMULATED_CPU = "Haswell"
 
@@ -42,7 +42,7 @@ def test_int8_parity_holds_on_an_avx2_cpu(bundle: Path) -> None:
     qemu = shutil.which("qemu-x86_64")
     if qemu is None:
         pytest.fail("qemu-x86_64 not found: apt-get install qemu-user (make system does)")
-    verify = [sys.executable, "-m", "fitedge.edge.cli", "verify", str(bundle), "--json"]
+    verify = [*FITEDGE, "verify", str(bundle), "--json"]
     native = verify_json(*verify)
     emulated = verify_json(qemu, "-cpu", EMULATED_CPU, *verify)
     assert native["cpu"] == describe_cpu()

@@ -8,8 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from eval_helpers import phonetic_tiny_encoder, tiny_corpus
-from export_helpers import assert_one_line_error, no_leftovers, run_cli
 
 from fitedge.bench.eval.features import artifact_features, eager_features
 from fitedge.bench.eval.gate import gate_artifacts
@@ -19,6 +17,8 @@ from fitedge.edge.bundle.manifest import read_manifest
 from fitedge.edge.export.options import ExportOptions
 from fitedge.edge.export.pipeline import export_bundle
 from fitedge.errors import PerGateRefused
+from tests.helpers.cli import assert_one_line_error, no_leftovers, run_cli
+from tests.helpers.corpus import phonetic_tiny_encoder
 
 SECONDS = 2.0
 PROBE = ProbeConfig(epochs=60, batch_size=4)
@@ -26,9 +26,8 @@ EXPORT = ExportOptions(targets=("onnx",), precisions=("fp32",), seconds=SECONDS,
 
 
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def setup(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("gate")
-    corpus = tiny_corpus(root / "corpus")
     encoder = phonetic_tiny_encoder(corpus, steps=30)
     save_checkpoint(encoder, root / "good" / "model")
     export_bundle(root / "good" / "model", root / "good_bundle", EXPORT)

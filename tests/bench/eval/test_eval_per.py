@@ -7,8 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from eval_helpers import tiny_corpus
-from export_helpers import assert_one_line_error, run_cli
 
 from fitedge.bench.eval.bootstrap import bootstrap_error_rate
 from fitedge.bench.eval.edit_distance import edit_counts, edit_distance, error_rate
@@ -16,6 +14,7 @@ from fitedge.bench.eval.features import MfccFeatures
 from fitedge.bench.eval.per import EvalSettings, score_per, train_corpus_probe
 from fitedge.bench.eval.probe import ProbeConfig, collapse_ctc
 from fitedge.distill.data.corpus import load_split
+from tests.helpers.cli import assert_one_line_error, run_cli
 
 
 def test_edit_distance_hand_worked() -> None:
@@ -70,11 +69,6 @@ def test_bootstrap_interval_contains_estimate_and_narrows_with_data() -> None:
     assert large.estimate == pytest.approx(edits.sum() / lengths.sum())
     assert (large.high - large.low) < 0.6 * (small.high - small.low)
     assert bootstrap_error_rate(edits, lengths, seed=1) == large  # seeded: reproducible
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tiny_corpus(tmp_path_factory.mktemp("eval") / "corpus")
 
 
 def test_probe_learns_well_below_chance(corpus: Path) -> None:

@@ -7,7 +7,6 @@ import os
 
 import pytest
 import torch
-from click.testing import CliRunner
 from safetensors.torch import load_file, save_file
 
 import fitedge
@@ -26,11 +25,6 @@ class CreatesAFile:
 
     def __reduce__(self):
         return (os.mkdir, (self.path,))
-
-
-@pytest.fixture(scope="module")
-def runner():
-    return CliRunner()
 
 
 def fails_cleanly(runner, args, out, *expected):

@@ -7,13 +7,19 @@ import argparse
 import numpy as np
 import pytest
 import torch
-from foundation_models import hf_model, legacy_weight_norm, to_fairseq, to_fithubert_student, to_torchaudio
 from safetensors.torch import load_file, save_file
 
 import fitedge
 from fitedge.distill.checkpoints.detect import import_checkpoint, import_to_folder
 from fitedge.distill.models.config import PRESETS
 from fitedge.distill.models.encoder import build_encoder
+from tests.helpers.foundation_models import (
+    hf_model,
+    legacy_weight_norm,
+    to_fairseq,
+    to_fithubert_student,
+    to_torchaudio,
+)
 
 TOL = 1e-4
 WAV = torch.randn(1, 3200, generator=torch.Generator().manual_seed(5))

@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from foundation_models import hf_model
+
+from tests.helpers import FITEDGE
+from tests.helpers.foundation_models import hf_model
 
 REPO_ID = "acme/hubert-tiny"
 MAIN, OLD = "a" * 40, "b" * 40  # two commits of the repo: main has 32-dim, the old one 48-dim hidden states
@@ -34,7 +35,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def fitedge(hub: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "HF_HUB_CACHE": str(hub), "HF_HUB_OFFLINE": "1"}
-    return subprocess.run([sys.executable, "-m", "fitedge.edge.cli", *args], capture_output=True, text=True,
+    return subprocess.run([*FITEDGE, *args], capture_output=True, text=True,
                           env=env, timeout=300)
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 import torch
-from foundation_models import HF_CONFIGS, hf_model
 
 import fitedge
 from fitedge.distill.models.config import PRESETS
 from fitedge.distill.models.encoder import build_encoder
+from tests.helpers.foundation_models import HF_CONFIGS, hf_model
 
 TOL = 1e-4
 

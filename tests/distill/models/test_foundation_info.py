@@ -6,7 +6,6 @@ import json
 
 import pytest
 import torch
-from click.testing import CliRunner
 from torch import nn
 
 from fitedge.distill.checkpoints.folder import save_checkpoint
@@ -15,11 +14,6 @@ from fitedge.distill.models.config import PRESETS
 from fitedge.distill.models.encoder import build_encoder
 from fitedge.distill.models.profile import count_macs, profile_config, profile_encoder
 from fitedge.edge.cli import cli
-
-
-@pytest.fixture(scope="module")
-def runner():
-    return CliRunner()
 
 
 def test_fithubert_and_hubert_base_parameter_counts():

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
-from distill_helpers import NO_DROPOUT, tiny_student, tiny_teacher, write_speech
 
 from fitedge.distill.checkpoints.folder import read_checkpoint, save_checkpoint
 from fitedge.distill.models.encoder import build_encoder
 from fitedge.distill.train.run_log import read_log
+from tests.helpers import FITEDGE
+from tests.helpers.models import NO_DROPOUT, tiny_student, tiny_teacher
+from tests.helpers.speech import write_speech
 
 
 def _distill(tmp_path: Path, out: str, extra: list[str]) -> Path:
-    args = [sys.executable, "-m", "fitedge.edge.cli", "distill", "--teacher", str(tmp_path / "teacher"),
+    args = [*FITEDGE, "distill", "--teacher", str(tmp_path / "teacher"),
             "--student", str(tmp_path / "student.json"), "--data", str(tmp_path / "speech"), "--out",
             str(tmp_path / out), "--steps", "4", "--crop-seconds", "0", "--lr", "2e-3", "--log-every", "1",
             "--threads", "1", "--seed", "5", *extra]

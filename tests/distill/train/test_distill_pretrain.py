@@ -7,7 +7,6 @@ import math
 import numpy as np
 import pytest
 import torch
-from distill_helpers import write_speech
 
 import fitedge
 from fitedge.distill.data.datasets import list_audio
@@ -16,6 +15,7 @@ from fitedge.distill.models.config import preset
 from fitedge.distill.train.masking import span_mask
 from fitedge.distill.train.pretraining import PretrainConfig, pretrain
 from fitedge.distill.train.purity import purity_scores, uniform_phone_frames
+from tests.helpers.speech import write_speech
 
 
 @pytest.mark.parametrize("samples", [400, 1000, 16000, 16321, 48000])

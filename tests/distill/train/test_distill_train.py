@@ -5,14 +5,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import torch
 from click.testing import CliRunner
-from distill_helpers import tiny_student, tiny_teacher, write_speech
 
 import fitedge
 from fitedge.distill.checkpoints.folder import read_checkpoint, save_checkpoint
@@ -27,6 +25,9 @@ from fitedge.distill.train.run_log import RunLog, read_log
 from fitedge.distill.train.train_state import STATE_FILE, Position
 from fitedge.distill.train.validation import validate_and_decide
 from fitedge.edge.cli import cli
+from tests.helpers import FITEDGE
+from tests.helpers.models import tiny_student, tiny_teacher
+from tests.helpers.speech import write_speech
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +137,7 @@ def _cli_args(teacher_dir: Path, speech: Path, out: Path, student: Path) -> list
 
 
 def _fitedge(args: list[str]) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "fitedge.edge.cli", *args], stdout=subprocess.PIPE,
+    return subprocess.Popen([*FITEDGE, *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
 
 

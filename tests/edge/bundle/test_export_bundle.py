@@ -12,15 +12,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from export_helpers import assert_one_line_error, cosine, run_cli
 
 from fitedge.edge import runtime
 from fitedge.edge.bundle.manifest import read_manifest, sha256_file
 from fitedge.edge.export.options import ExportOptions
 from fitedge.edge.export.pipeline import export_bundle
 from fitedge.errors import BundleError, ShapeMismatch
+from tests.helpers.cli import assert_one_line_error, run_cli
 
 DYNAMIC = (8000, 24000)
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = a.ravel().astype(np.float64), b.ravel().astype(np.float64)
+    return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
 
 
 @pytest.fixture(scope="module")

@@ -8,12 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from export_helpers import assert_one_line_error, no_leftovers, run_cli, tiny_checkpoint, write_speech
 
 from fitedge.edge import runtime
 from fitedge.edge.export.options import ExportOptions
 from fitedge.edge.export.pipeline import export_bundle
 from fitedge.errors import BundleError, ConfigError, ShapeMismatch
+from tests.helpers.cli import assert_one_line_error, no_leftovers, run_cli
+from tests.helpers.models import tiny_checkpoint
+from tests.helpers.speech import write_texts
 
 FAST = ("--seconds", "0.5", "--calib-windows", "2", "--timing-runs", "0")
 
@@ -139,7 +141,7 @@ def test_verify_rejects_a_folder_that_is_not_a_bundle(tmp_path: Path) -> None:
 
 
 def test_user_calibration_folder_is_used_and_described(tmp_path: Path) -> None:
-    write_speech(tmp_path / "calib", ("one two three four five", "the cat sat on the mat", "seven green bottles"))
+    write_texts(tmp_path / "calib", ("one two three four five", "the cat sat on the mat", "seven green bottles"))
     options = ExportOptions(targets=("onnx",), precisions=("int8",), seconds=0.5, calib_windows=2, timing_runs=0,
                             calib=str(tmp_path / "calib"))
     doc = export_bundle("tiny", tmp_path / "b", options)

@@ -13,10 +13,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from export_helpers import assert_one_line_error, run_cli
 
 from fitedge.edge.export.options import ExportOptions
 from fitedge.edge.export.pipeline import export_bundle
+from tests.helpers.cli import assert_one_line_error, run_cli
 
 CPU = "cortex-a76"
 

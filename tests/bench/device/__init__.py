@@ -1,0 +1,1 @@
+"""Tests of ``fitedge.bench.device``: phones through adb and their results files."""

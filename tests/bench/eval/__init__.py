@@ -1,0 +1,1 @@
+"""Tests of ``fitedge.bench.eval``: phoneme error rate, the probe and the PER gate."""

@@ -1,0 +1,1 @@
+"""Tests of ``fitedge.bench.latency``: timing cells and their isolation."""

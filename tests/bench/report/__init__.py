@@ -1,0 +1,1 @@
+"""Tests of ``fitedge.bench.report``: the results schema and the statistics it records."""

@@ -1,0 +1,1 @@
+"""Tests of ``fitedge.distill.models``: the encoder family and its size and compute."""

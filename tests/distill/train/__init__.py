@@ -1,0 +1,1 @@
+"""Tests of ``fitedge.distill.train``: objectives, pre-training, the trainer, DDP."""

@@ -1,0 +1,1 @@
+"""Tests of ``fitedge.edge.bundle``: the bundle an export writes, checked through the runtimes."""

@@ -1,0 +1,1 @@
+"""Tests of ``fitedge.edge.cli``: command-line parameters and commands of its own."""

@@ -1,0 +1,1 @@
+"""Tests of ``fitedge.edge.export``: bad input to export/verify, no partial bundle."""

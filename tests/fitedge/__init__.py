@@ -1,0 +1,1 @@
+"""Tests of the root package ``fitedge`` (``fitedge/``): files, console."""
