@@ -3,7 +3,8 @@
 # packages junit4, libhamcrest-java and libgoogle-gson-java (`make system` installs them).
 # Usage: android_demo/core/run_tests.sh [BUILD_DIR]   (default: android_demo/core/build/plain)
 # Prints the JUnit report; exit status 0 only if every test passed. The classpath of the built core is
-# written to BUILD_DIR/classpath so that other tools (tests/test_android_core.py) can run org.fitedge.core.Cli.
+# written to BUILD_DIR/classpath so that other tools (tests/android_demo/test_android_core.py) can run
+# org.fitedge.core.Cli.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
