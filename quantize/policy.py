@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from fitedge.quantize.sensitivity import BlockSensitivity, worth_keeping_float
+from fitedge.quantize.sensitivity import STANDS_OUT_FACTOR, STANDS_OUT_STEP, BlockSensitivity, worth_keeping_float
 
 INT8_MODES = ("auto", "plain")
 MAX_WIDENINGS = 4  # blocks auto may add one by one after the first choice; each costs one more lowering
@@ -60,10 +60,11 @@ def plan_int8(mode: str, keep_float: tuple[str, ...], measure: Callable[[], list
     flagged = tuple(worth_keeping_float(list(results)))
     if not flagged:
         return Int8Plan("auto", (), "no block's int8 error stands out", results)
-    worst = min(r.cosine for r in results if r.block in flagged)
+    mildest = max(r.cosine for r in results if r.block in flagged)
     least = max(r.cosine for r in results)
-    reason = (f"int8 error of {', '.join(flagged)} at least 10x the least harmful block's (cosine alone in int8 "
-              f"{worst:.6f} against {least:.6f})")
+    reason = (f"int8 error of {', '.join(flagged)} stands out ({STANDS_OUT_FACTOR:g}x the least harmful block's, or "
+              f"above a {STANDS_OUT_STEP:g}x step between blocks) "
+              f"(cosine alone in int8 {mildest:.6f} or lower, against {least:.6f} at best)")
     return Int8Plan("auto", flagged, reason, results)
 
 

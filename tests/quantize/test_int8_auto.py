@@ -27,6 +27,23 @@ def test_the_plan_keeps_the_outliers_and_widens_in_order_of_harm() -> None:
     assert steps[-1].keep_float == tuple(b.block for b in sorted(FRAGILE, key=lambda b: b.cosine))
 
 
+def test_a_group_of_equally_fragile_blocks_stands_out_together() -> None:
+    # A trained FitHuBERT student's screening: eight convs alike at ~0.009 loss, the rest at ~0.001. The 10x bar
+    # alone took one conv of the eight (0.00993 > 0.00963); the 7x step between the groups takes all eight.
+    convs = [BlockSensitivity(f"feature_extractor.conv_layers.{i}", c, 17.0)
+             for i, c in enumerate([0.9900664, 0.9911556, 0.9908286, 0.9906905, 0.9908003, 0.9911116, 0.9913103,
+                                    0.9911405], start=1)]
+    rest = [BlockSensitivity(b, c, 27.0) for b, c in [("feature_extractor.conv_layers.0", 0.9988267),
+                                                      ("feature_projection", 0.9988349),
+                                                      ("encoder.pos_conv_embed", 0.9990371),
+                                                      ("encoder.layers", 0.9990273)]]
+    plan = plan_int8("auto", (), lambda: convs + rest)
+    assert sorted(plan.keep_float) == sorted(b.block for b in convs)
+    assert plan.keep_float[0] == "feature_extractor.conv_layers.1"  # worst first: widening order stays by harm
+    alike = [BlockSensitivity(f"b{i}", 0.9998 - 0.00001 * i, 35.0) for i in range(12)]  # within 2x: nothing
+    assert plan_int8("auto", (), lambda: alike).keep_float == ()
+
+
 def test_plain_and_keep_float_never_measure() -> None:
     def measure() -> list:
         raise AssertionError("measured")
