@@ -43,6 +43,16 @@ class Int8Plan:
         return replace(self, keep_float=(*self.keep_float, block), widened=self.widened + 1,
                        reason=f"{self.reason}; {block} too: {why}")
 
+    def tolerates(self, cosine: float) -> bool:
+        """Whether a whole artifact at ``cosine`` loses no more than a block that does not stand out would alone."""
+        losses = [1.0 - r.cosine for r in self.sensitivity]
+        return bool(losses) and 1.0 - cosine <= max(STANDS_OUT_FACTOR * min(losses), 1e-6)
+
+    def handled_at_run_time(self, cosine: float) -> Int8Plan:
+        """The plan for a recipe that quantizes activations per input: the flagged blocks need no float there."""
+        return replace(self, keep_float=(), reason=f"{self.reason}; none kept float: dynamic int8 (activations "
+                       f"quantized per input at run time) keeps them at cosine {cosine:.6f}, faster than float blocks")
+
     def to_dict(self) -> dict[str, Any]:
         return {"mode": self.mode, "keep_float": list(self.keep_float), "reason": self.reason}
 

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import re
 
+import pytest
+import torch
+
+from fitedge.distill.checkpoints.folder import save_checkpoint
+from fitedge.distill.models.config import preset
+from fitedge.distill.models.encoder import build_encoder
 from fitedge.edge.export.options import ExportOptions
 from fitedge.edge.export.pipeline import export_bundle
 from fitedge.quantize.policy import MAX_WIDENINGS, plan_int8
@@ -44,6 +50,15 @@ def test_a_group_of_equally_fragile_blocks_stands_out_together() -> None:
     assert plan_int8("auto", (), lambda: alike).keep_float == ()
 
 
+def test_a_run_time_recipe_replaces_float_blocks_only_when_its_loss_would_not_stand_out() -> None:
+    plan = plan_int8("auto", (), lambda: FRAGILE)  # least harmful block alone: loss 0.0005, so the bar is 0.005
+    assert plan.tolerates(0.996) and not plan.tolerates(0.994)
+    handled = plan.handled_at_run_time(0.996)
+    assert handled.keep_float == () and handled.sensitivity == plan.sensitivity
+    assert "dynamic int8" in handled.reason and "0.996000" in handled.reason and plan.reason in handled.reason
+    assert not plan_int8("plain", (), lambda: FRAGILE).tolerates(1.0)  # nothing measured: nothing to compare with
+
+
 def test_plain_and_keep_float_never_measure() -> None:
     def measure() -> list:
         raise AssertionError("measured")
@@ -81,3 +96,29 @@ def test_auto_records_what_it_measured_and_widens_until_the_floor(strict: dict) 
     assert passed or len(widened) == MAX_WIDENINGS  # it stops only at the floor or at its limit
     report = (strict["out"] / "report.md").read_text()
     assert "int8 (auto):" in report and f"tiny_int8.onnx: float kept for {', '.join(sorted(kept))}" in report
+
+
+def test_litert_tries_dynamic_int8_first_and_keeps_float_blocks_when_it_is_not_enough(tmp_path) -> None:
+    # One output channel of a conv 300x the others: it sets the activation range of the whole tensor, per input
+    # as much as at calibration, so dynamic int8 (activations quantized at run time) cannot save this one.
+    torch.manual_seed(0)
+    encoder = build_encoder(preset("tiny"))
+    with torch.no_grad():
+        encoder.feature_extractor.conv_layers[1].conv.weight[0] *= 300.0
+    source = save_checkpoint(encoder, tmp_path / "fragile")
+    options = ExportOptions(targets=("tflite",), precisions=("int8",), seconds=1.0, calib_windows=4, timing_runs=0)
+    lines: list[str] = []
+    doc = export_bundle(source, tmp_path / "bundle", options, progress=lines.append)
+    [artifact] = doc["artifacts"]
+    assert doc["int8_policy"]["keep_float"]  # the screening flags the front end
+    tried = [line for line in lines if "dynamic int8 with no block float" in line]
+    assert len(tried) == 1 and "keeping the flagged blocks float" in tried[0]
+    assert artifact["recipe"] == "pt2e-litert-static-per-channel"  # float blocks need the static recipe
+    assert artifact["keep_float"] == sorted(doc["int8_policy"]["keep_float"])
+    dynamic_cosine = float(re.search(r"cosine (\d\.\d+)", tried[0]).group(1))
+    assert not plan_int8("auto", (), lambda: sensitivities(doc)).tolerates(dynamic_cosine)
+    assert artifact["parity"]["passed"] is True and artifact["parity"]["cosine"] > dynamic_cosine
+
+
+def sensitivities(doc: dict) -> list[BlockSensitivity]:
+    return [BlockSensitivity(b["block"], b["cosine"], b["snr_db"]) for b in doc["int8_policy"]["sensitivity"]]
