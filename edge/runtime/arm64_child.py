@@ -45,13 +45,13 @@ def main(job_file: str) -> None:
     sys.meta_path.insert(0, _FitedgePackages(job["packages"]))
     from fitedge.edge import runtime
     from fitedge.edge.bundle.folder import read_golden
-    from fitedge.edge.bundle.manifest import read_manifest
+    from fitedge.edge.bundle.manifest import Manifest
     from fitedge.edge.runtime.arm64_cpu import read_cpu
     from fitedge.errors import FitedgeError, one_line
     from fitedge.parity import compare_outputs
 
     folder = Path(job["bundle"])
-    wav, golden = read_golden(folder, read_manifest(folder))
+    wav, golden = read_golden(folder, Manifest.read(folder, check=False))  # validated by the host
     results = []
     for tag, name in enumerate(job["artifacts"], start=1):
         try:
