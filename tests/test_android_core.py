@@ -194,8 +194,9 @@ def test_java_and_python_validate_the_exported_manifest_against_one_schema(java_
     del doc["artifacts"][0]["sha256"]
     (broken / "manifest.json").write_text(json.dumps(doc))
 
-    java = subprocess.run(["java", "-cp", test_classpath, "org.fitedge.core.ManifestSchema", str(bundle / "manifest.json"),
-                           str(broken / "manifest.json")], capture_output=True, text=True, timeout=60)
+    java = subprocess.run(["java", "-cp", test_classpath, "org.fitedge.core.ManifestSchema",
+                           str(bundle / "manifest.json"), str(broken / "manifest.json")],
+                          capture_output=True, text=True, timeout=60)
     assert java.returncode == 1, java.stdout + java.stderr
     assert f"OK {bundle / 'manifest.json'}" in java.stdout
     assert re.search(r"INVALID .*broken/manifest.json: \$\.artifacts\[0\].*'sha256'", java.stdout), java.stdout
