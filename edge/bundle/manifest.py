@@ -69,7 +69,7 @@ def schema_problem(doc: Any) -> str | None:
 
 
 def validate(doc: Any, source: str) -> None:
-    """Raise a one-line :class:`BundleError` naming ``source`` and the first violation's JSON path."""
+    """Raise a one-line :class:`BundleError` naming ``source`` and the JSON path of the most relevant violation."""
     problem = schema_problem(doc)
     if problem is not None:
         raise BundleError(f"{source}: not a valid {SCHEMA} v{SCHEMA_VERSION} manifest: {problem}")
@@ -97,6 +97,7 @@ class Section:
 
     @classmethod
     def keys(cls) -> list[str]:
+        """The JSON keys held as typed fields (the schema's required keys of this section)."""
         return [f.name for f in fields(cls) if f.name != "extra"]
 
     @classmethod
@@ -199,6 +200,7 @@ class Thresholds(Section):
 
     @classmethod
     def build(cls, int8_min_cosine: float) -> Thresholds:
+        """The fixed float thresholds and the export's int8 cosine floor (``--min-cosine``)."""
         return cls(dict(FP32_THRESHOLDS), {"min_cosine": int8_min_cosine})
 
 
@@ -233,6 +235,7 @@ class ArtifactParity(Section):
 
     @property
     def numbers(self) -> Parity:
+        """The three numbers as :class:`fitedge.parity.Parity` (for ``describe()`` and comparisons)."""
         return Parity(self.cosine, self.max_abs_diff, self.snr_db)
 
     @property
@@ -261,9 +264,6 @@ class ArtifactEntry(Section):
     ORDER: ClassVar = ("file", "runtime", "runtime_version", "precision", "recipe", "keep_float", "static", "bytes",
                        "sha256", "delegation", "input_quantization", "etrecord", "parity", "int8_policy",
                        "latency_ms", "latency_vs_fastest", "per", "parity_arm64")
-
-    def label(self) -> str:
-        return f"{self.runtime} {self.precision} ({self.file})"
 
 
 @dataclass
@@ -328,6 +328,7 @@ class Manifest(Section):
         return next((a for a in self.artifacts if a.file == file_name), None)
 
     def output_names(self) -> list[str]:
+        """The outputs' names, in the order every artifact returns them."""
         return [o.name for o in self.outputs]
 
     def input_bounds(self, entry: ArtifactEntry) -> dict[str, Any]:
