@@ -70,6 +70,7 @@ CORRUPTIONS = {
                                   "'integer'"),
     "no golden section": (lambda d: d.pop("golden"), "$", "'golden'"),
     "sha256 not hex": (lambda d: d["golden"]["input"].update(sha256="xyz"), "$.golden.input.sha256", "'xyz'"),
+    "dynamic without its bounds": (lambda d: d["audio"].update(dynamic=True), "$.audio.min_samples", "'integer'"),
     "unknown precision": (lambda d: d["artifacts"][0].update(precision="fp16"), "$.artifacts[0].precision",
                           "'fp16'"),
 }

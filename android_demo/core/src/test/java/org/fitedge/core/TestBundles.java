@@ -38,7 +38,9 @@ final class TestBundles {
                 + " \"model\": {\"name\": \"tiny\", \"source\": \"preset:tiny\", \"trained\": false, \"seed\": 0,"
                 + " \"config\": {}, \"weights_sha256\": \"" + "0".repeat(64) + "\", \"parameters\": 1000},"
                 + " \"audio\": {\"sample_rate\": 16000, \"input_samples\": 8, \"dynamic\": " + !isStatic.equals("true")
-                + ", \"min_samples\": 4, \"max_samples\": 12, \"length_grid\": null, \"normalization\": \"none\","
+                + ", \"min_samples\": 4, \"max_samples\": 12, \"length_grid\": "
+                + (isStatic.equals("true") ? "null" : "{\"multiple\": 2, \"offset\": 0}")
+                + ", \"normalization\": \"none\","
                 + " \"dtype\": \"float32\", \"input_name\": \"wav\", \"input_shape\": [1, 8]},"
                 + " \"outputs\": [{\"name\": \"last_hidden_state\", \"shape\": [1, 3, 2], \"layer\": 2,"
                 + " \"frame_hop_ms\": 20.0}],"
@@ -52,7 +54,8 @@ final class TestBundles {
                 + " \"calibration\": null, \"timing\": {\"threads\": 2, \"runs\": 1},"
                 // artifacts last: ManifestReaderTest empties them with a regex that runs to the last ']'
                 + " \"artifacts\": [{\"file\": \"tiny_fp32.pte\", \"runtime\": \"executorch\","
-                + " \"runtime_version\": \"1.4.1\", \"precision\": \"fp32\", \"recipe\": \"xnnpack-fp32-delegable-norms\","
+                + " \"runtime_version\": \"1.4.1\", \"precision\": \"fp32\","
+                + " \"recipe\": \"xnnpack-fp32-delegable-norms\","
                 + " \"keep_float\": [], \"static\": " + isStatic + ", \"bytes\": " + ARTIFACT.length + ","
                 + " \"sha256\": \"" + artifactSha + "\", \"parity\": {\"cosine\": 1.0, \"max_abs_diff\": 1e-06,"
                 + " \"snr_db\": 120.0, \"against\": \"fp32 eager\", \"audio\": \"golden\"}, \"latency_ms\": 1.5}]}";
