@@ -30,6 +30,9 @@ MANIFEST_FILE = "manifest.json"
 SCHEMA_FILE = "manifest.schema.json"
 FP32_THRESHOLDS = {"min_cosine": 0.99999, "max_abs_diff": 1e-3}
 DEFAULT_INT8_MIN_COSINE = 0.98
+# Whether Manifest.read validates against the schema. Only the emulated arm64 child turns it off: its minimal
+# environment has the runtimes but not jsonschema, and the host validated the same bundle before starting it.
+VALIDATE_ON_READ = True
 
 
 def sha256_file(path: str | Path) -> str:
@@ -290,13 +293,9 @@ class Manifest(Section):
                        "timing", "per_gate", "arm64")
 
     @classmethod
-    def read(cls, folder: str | Path, check: bool = True) -> Manifest:
+    def read(cls, folder: str | Path) -> Manifest:
         """The manifest of a bundle folder; a one-line :class:`BundleError` when missing, of another schema or
-        version, or not valid against ``manifest.schema.json`` (naming the JSON path of the violation).
-
-        ``check=False`` skips the schema, for the emulated arm64 child: its minimal environment has the runtimes
-        but not ``jsonschema``, and the host validated the same file before starting it.
-        """
+        version, or not valid against ``manifest.schema.json`` (naming the JSON path of the violation)."""
         path = Path(folder) / MANIFEST_FILE
         try:
             doc = json.loads(path.read_text())
@@ -310,7 +309,7 @@ class Manifest(Section):
         if doc.get("schema_version") != SCHEMA_VERSION:
             version = doc.get("schema_version")
             raise BundleError(f"{path}: schema_version {version} is not supported (expected {SCHEMA_VERSION})")
-        if check:
+        if VALIDATE_ON_READ:
             validate(doc, str(path))
         return cls.from_dict(doc)
 
