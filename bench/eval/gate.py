@@ -18,6 +18,7 @@ from typing import Any
 from fitedge.bench.eval.features import Framing, ModelFeatures, artifact_features, eager_features
 from fitedge.bench.eval.per import DEFAULT_PROBE, EvalSettings, PerReport, score_per, train_corpus_probe
 from fitedge.bench.eval.probe import ProbeConfig
+from fitedge.edge.bundle.manifest import Manifest
 from fitedge.errors import ConfigError, PerGateRefused
 
 log = logging.getLogger(__name__)
@@ -35,10 +36,10 @@ class PerGate:
     max_increase: float = 2.0
     layer: str | int = "last"
 
-    def apply(self, bundle_dir: Path, doc: dict[str, Any], reference: Any = None, threads: int | None = None,
+    def apply(self, bundle_dir: Path, manifest: Manifest, reference: Any = None, threads: int | None = None,
               progress: Progress | None = None) -> None:
         """What ``export_bundle`` calls on a finished bundle: :func:`apply_gate` with this gate."""
-        apply_gate(bundle_dir, doc, self, reference=reference, threads=threads, progress=progress)
+        apply_gate(bundle_dir, manifest, self, reference=reference, threads=threads, progress=progress)
 
 
 @dataclass(frozen=True)
@@ -117,18 +118,16 @@ def gate_artifacts(bundle_dir_or_manifest: str | Path, corpus: str | Path, max_i
         probe, settings, threads: probe shape, corpus subsets, runtime threads.
         progress: called with one line per step.
     """
-    from fitedge.edge.bundle import manifest as mf
-
     say = progress or log.info
     folder = Path(bundle_dir_or_manifest)
     folder = folder.parent if folder.suffix == ".json" else folder
-    doc = mf.read_manifest(folder)
-    run_reference = _reference_run(reference, doc)
+    manifest = Manifest.read(folder)
+    run_reference = _reference_run(reference, manifest)
     references: dict[str, PerReport] = {}
     probes: dict[Framing, Any] = {}
     results = []
-    for entry in doc["artifacts"]:
-        source = artifact_features(folder / entry["file"], layer, threads)
+    for entry in manifest.artifacts:
+        source = artifact_features(folder / entry.file, layer, threads)
         framing = source.framing
         if framing not in probes:
             float_source = ModelFeatures(run_reference, layer, "float", framing)
@@ -136,30 +135,33 @@ def gate_artifacts(bundle_dir_or_manifest: str | Path, corpus: str | Path, max_i
             probes[framing] = train_corpus_probe(float_source, corpus, probe, settings)
             references[framing.describe()] = score_per(probes[framing], float_source, corpus, "float", settings)
         ref = references[framing.describe()]
-        report = score_per(probes[framing], source, corpus, entry["file"], settings)
-        result = ArtifactPer(entry["file"], entry.get("precision", "?"), report.per, report.ci_low, report.ci_high,
-                             ref.per, max_increase)
-        say(f"PER gate: {entry['file']} PER {100 * result.per:.2f}% ({result.increase:+.2f} points vs float "
+        report = score_per(probes[framing], source, corpus, entry.file, settings)
+        result = ArtifactPer(entry.file, entry.precision, report.per, report.ci_low, report.ci_high, ref.per,
+                             max_increase)
+        say(f"PER gate: {entry.file} PER {100 * result.per:.2f}% ({result.increase:+.2f} points vs float "
             f"{100 * ref.per:.2f}%): {'ok' if result.passed else 'REFUSED'}")
         results.append(result)
     return GateResult(str(corpus), max_increase, references, results)
 
 
-def apply_gate(bundle_dir: Path, doc: dict[str, Any], gate: PerGate, reference: Any = None,
+def apply_gate(bundle_dir: Path, manifest: Manifest, gate: PerGate, reference: Any = None,
                threads: int | None = None, progress: Progress | None = None) -> GateResult:
-    """Gate a bundle being written: refuse (raise) or record each artifact's PER in the manifest and report."""
+    """Gate a bundle being written: refuse (raise) or record each artifact's PER in the manifest and report.
+
+    ``manifest`` is the one just written to ``bundle_dir``; it gains ``per`` per artifact and ``per_gate``, and
+    is written again (validated against the schema like any manifest write).
+    """
     from fitedge.edge.bundle import folder as bd
-    from fitedge.edge.bundle import manifest as mf
 
     result = gate_artifacts(bundle_dir, gate.corpus, gate.max_increase, reference, gate.layer, threads=threads,
                             progress=progress)
     result.raise_if_refused()
     by_file = {a.file: a for a in result.artifacts}
-    for entry in doc["artifacts"]:
-        entry["per"] = by_file[entry["file"]].to_dict()
-    doc["per_gate"] = result.to_manifest()
-    mf.write_manifest(bundle_dir, doc)
-    report = bd.write_report(bundle_dir, doc)
+    for entry in manifest.artifacts:
+        entry.extra["per"] = by_file[entry.file].to_dict()
+    manifest.extra["per_gate"] = result.to_manifest()
+    manifest.write(bundle_dir)
+    report = bd.write_report(bundle_dir, manifest)
     report.write_text(report.read_text() + per_section(result))
     return result
 
@@ -176,14 +178,14 @@ def per_section(result: GateResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _reference_run(reference: Any, doc: dict[str, Any]):
+def _reference_run(reference: Any, manifest: Manifest):
     """A ``run(wav) -> {name: array}`` callable for the float model."""
     if reference is not None and hasattr(reference, "run"):
         return reference.run
     if reference is None:
-        source = doc["model"]["source"]
+        source = manifest.model.source
         reference = source.split(":", 1)[1] if source.startswith("preset:") else source
-        if any(o["name"] == "final_proj" for o in doc["outputs"]):
+        if "final_proj" in manifest.output_names():
             raise ConfigError("PER gate on a final_proj bundle needs the float model's runner as reference")
     if isinstance(reference, (str, Path)):
         import fitedge

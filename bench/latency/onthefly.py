@@ -24,13 +24,13 @@ log = logging.getLogger(__name__)
 def bundle_matches(folder: Path, source: str, input_samples: int, dynamic: tuple[int, int] | None) -> bool:
     """Whether ``folder`` holds a complete bundle of ``source`` exported for these lengths."""
     try:
-        doc = mf.read_manifest(folder)
+        manifest = mf.Manifest.read(folder)
     except BundleError:
         return False
-    audio = doc["audio"]
-    bounds = (audio.get("min_samples"), audio.get("max_samples")) if audio.get("dynamic") else None
-    return (doc["model"].get("source") in (source, f"preset:{source}") and audio["input_samples"] == input_samples
-            and bounds == dynamic and all((folder / a["file"]).is_file() for a in doc["artifacts"]))
+    audio = manifest.audio
+    bounds = (audio.min_samples, audio.max_samples) if audio.dynamic else None
+    return (manifest.model.source in (source, f"preset:{source}") and audio.input_samples == input_samples
+            and bounds == dynamic and all((folder / a.file).is_file() for a in manifest.artifacts))
 
 
 class BundleExporter:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from fitedge.edge.bundle import manifest as mf
 from fitedge.edge.runtime import RUNTIMES
@@ -67,57 +66,57 @@ class Artifact:
         return None
 
 
-def eager_source(model: dict[str, Any]) -> str | None:
+def eager_source(model: mf.ModelInfo) -> str | None:
     """The source ``fitedge.load`` reads for a manifest's model: a preset, an existing checkpoint, or None."""
-    source = str(model.get("source") or "")
+    source = model.source
     if source.startswith("preset:"):
         return source.removeprefix("preset:")
     return source if source and Path(source).exists() else None
 
 
-def eager_outputs(doc: dict[str, Any]) -> str:
+def eager_outputs(manifest: mf.Manifest) -> str:
     """The eager ``outputs=`` option that returns what the bundle's artifacts return."""
-    names = [o["name"] for o in doc.get("outputs", [])]
+    names = manifest.output_names()
     if names and all(n.startswith("hidden_state_") for n in names):
         return ",".join(n.removeprefix("hidden_state_") for n in names)
     return "last"  # final_proj needs the checkpoint's head; the backbone dominates the time anyway
 
 
-def eager_artifact(doc: dict[str, Any]) -> Artifact:
+def eager_artifact(manifest: mf.Manifest) -> Artifact:
     """The bundle's model as people run it today: float32 eager PyTorch."""
-    model = doc["model"]
-    params = model.get("parameters")
-    return Artifact(model=model["name"], name=EAGER, runtime=EAGER, precision="fp32", source=eager_source(model),
-                    outputs=eager_outputs(doc), config=model.get("config"), parameters=params,
+    model = manifest.model
+    params = model.parameters
+    return Artifact(model=model.name, name=EAGER, runtime=EAGER, precision="fp32", source=eager_source(model),
+                    outputs=eager_outputs(manifest), config=model.config, parameters=params,
                     bytes=4 * params if params else None, recipe="torch eager")
 
 
-def bundle_artifact(doc: dict[str, Any], folder: Path, entry: dict[str, Any]) -> Artifact:
+def bundle_artifact(manifest: mf.Manifest, folder: Path, entry: mf.ArtifactEntry) -> Artifact:
     """An artifact that a bundle's manifest lists."""
-    bounds = mf.artifact_input_bounds(doc, entry)  # a dynamic length is cropped to its grid by the runner
-    path = folder / entry["file"]
-    return Artifact(model=doc["model"]["name"], name=entry["file"], runtime=entry["runtime"],
-                    precision=entry.get("precision", "unknown"), path=path, recipe=entry.get("recipe"),
-                    config=doc["model"].get("config"), parameters=doc["model"].get("parameters"),
-                    bytes=path.stat().st_size if path.is_file() else entry.get("bytes"),
+    bounds = manifest.input_bounds(entry)  # a dynamic length is cropped to its grid by the runner
+    path = folder / entry.file
+    return Artifact(model=manifest.model.name, name=entry.file, runtime=entry.runtime, precision=entry.precision,
+                    path=path, recipe=entry.recipe, config=manifest.model.config,
+                    parameters=manifest.model.parameters,
+                    bytes=path.stat().st_size if path.is_file() else entry.bytes,
                     input_samples=bounds["input_samples"], min_samples=bounds["min_samples"],
                     max_samples=bounds["max_samples"],
-                    delegation=entry.get("delegation"), parity=entry.get("parity"))
+                    delegation=entry.extra.get("delegation"), parity=entry.parity.to_dict())
 
 
 def bundle_artifacts(folder: Path) -> list[Artifact]:
     """Eager plus every artifact of a bundle folder, in manifest order."""
-    doc = mf.read_manifest(folder)
-    return [eager_artifact(doc)] + [bundle_artifact(doc, folder, e) for e in doc.get("artifacts", [])]
+    manifest = mf.Manifest.read(folder)
+    return [eager_artifact(manifest)] + [bundle_artifact(manifest, folder, e) for e in manifest.artifacts]
 
 
 def file_artifact(path: Path) -> Artifact:
     """A single artifact file: described by the manifest beside it, or only by its runtime when alone."""
     if (path.parent / mf.MANIFEST_FILE).is_file():
-        doc = mf.read_manifest(path.parent)
-        entry = mf.find_artifact(doc, path.name)
+        manifest = mf.Manifest.read(path.parent)
+        entry = manifest.artifact(path.name)
         if entry is not None:
-            return bundle_artifact(doc, path.parent, entry)
+            return bundle_artifact(manifest, path.parent, entry)
     return Artifact(model=path.stem, name=path.name, runtime=RUNTIMES[path.suffix], precision="unknown", path=path,
                     bytes=path.stat().st_size)
 

@@ -83,16 +83,16 @@ def _gate_numbers(bundle: Path, corpus: Path, model: Path, probe: ProbeConfig, s
 
 
 def _artifact_row(bundle: Path, name: str, file: str, latencies: dict[str, float]) -> Row:
-    from fitedge.edge.bundle.manifest import find_artifact, read_manifest
+    from fitedge.edge.bundle.manifest import Manifest
 
-    doc = read_manifest(bundle)
-    entry = find_artifact(doc, file)
-    model = doc["model"]["parameters"]
+    manifest = Manifest.read(bundle)
+    entry = manifest.artifact(file)
+    model = manifest.model.parameters
     if entry is None:  # the float model under the artifacts' framing
         return Row(f"{name}: {file}", "eager", model, note="float model, framed like the artifacts")
-    latency = latencies.get(file, entry.get("latency_ms"))
+    latency = latencies.get(file, entry.latency_ms)
     note = "latency: fitedge bench p50" if file in latencies else "latency: export's built-in timing"
-    return Row(f"{name}: {file}", "artifact", model, entry["bytes"], latency, note=note)
+    return Row(f"{name}: {file}", "artifact", model, entry.bytes, latency, note=note)
 
 
 def _bench_latencies(results: Path) -> dict[str, float]:

@@ -15,7 +15,7 @@ import numpy as np
 
 from fitedge.edge.bundle import manifest as mf
 from fitedge.errors import BundleError
-from fitedge.files import atomic_folder
+from fitedge.files import atomic_folder, write_text
 
 log = logging.getLogger(__name__)
 GOLDEN_DIR = "golden"
@@ -48,7 +48,7 @@ def check_destination(out: Path, force: bool) -> None:
         raise BundleError(f"{out} exists and is not a fitedge bundle; refusing to replace it even with --force")
 
 
-def write_array(folder: Path, stem: str, array: np.ndarray) -> dict[str, Any]:
+def write_array(folder: Path, stem: str, array: np.ndarray) -> mf.GoldenFile:
     """``stem.npy`` and ``stem.bin`` (raw little-endian float32, C order) under ``golden/``; their manifest entry."""
     golden = folder / GOLDEN_DIR
     golden.mkdir(exist_ok=True)
@@ -56,40 +56,35 @@ def write_array(folder: Path, stem: str, array: np.ndarray) -> dict[str, Any]:
     np.save(golden / f"{stem}.npy", data)
     raw = data.tobytes(order="C")
     (golden / f"{stem}.bin").write_bytes(raw)
-    return {"npy": f"{GOLDEN_DIR}/{stem}.npy", "bin": f"{GOLDEN_DIR}/{stem}.bin", "shape": list(data.shape),
-            "sha256": mf.sha256_bytes(raw)}
+    return mf.GoldenFile(f"{GOLDEN_DIR}/{stem}.npy", f"{GOLDEN_DIR}/{stem}.bin", list(data.shape),
+                         mf.sha256_bytes(raw))
 
 
-def write_golden(folder: Path, wav: np.ndarray, outputs: dict[str, np.ndarray]) -> dict[str, Any]:
+def write_golden(folder: Path, wav: np.ndarray, outputs: dict[str, np.ndarray]) -> mf.Golden:
     """The golden input and eager outputs; returns the manifest's ``golden`` section."""
-    return {"input": write_array(folder, "input", wav),
-            "outputs": {name: write_array(folder, name, value) for name, value in outputs.items()}}
+    return mf.Golden(write_array(folder, "input", wav),
+                     {name: write_array(folder, name, value) for name, value in outputs.items()})
 
 
-def read_golden(folder: Path, doc: dict[str, Any]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+def read_golden(folder: Path, manifest: mf.Manifest) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """The golden input and outputs of a bundle, their sha256 checked against the manifest."""
-    golden = doc.get("golden") or {}
-    if "input" not in golden:
-        raise BundleError(f"{folder}: manifest has no golden input")
-    entries = {"input": golden["input"], **golden.get("outputs", {})}
+    entries = {"input": manifest.golden.input, **manifest.golden.outputs}  # the schema requires both
     arrays = {}
     for name, entry in entries.items():
-        path = folder / entry["bin"]
+        path = folder / entry.bin
         if not path.is_file():
             raise BundleError(f"{path}: golden file missing")
         raw = path.read_bytes()
-        if mf.sha256_bytes(raw) != entry["sha256"]:
+        if mf.sha256_bytes(raw) != entry.sha256:
             raise BundleError(f"{path}: sha256 differs from the manifest (file changed or corrupted)")
-        arrays[name] = np.frombuffer(raw, dtype="<f4").reshape(entry["shape"]).astype(np.float32)
+        arrays[name] = np.frombuffer(raw, dtype="<f4").reshape(entry.shape).astype(np.float32)
     wav = arrays.pop("input")
     return wav, arrays
 
 
-def write_report(folder: Path, doc: dict[str, Any]) -> Path:
+def write_report(folder: Path, manifest: mf.Manifest) -> Path:
     """``report.md``: one table a person can read."""
-    path = folder / REPORT_FILE
-    path.write_text(report_markdown(doc))
-    return path
+    return write_text(folder / REPORT_FILE, report_markdown(manifest.to_dict()))
 
 
 def report_markdown(doc: dict[str, Any]) -> str:

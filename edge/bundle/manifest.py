@@ -1,25 +1,38 @@
 """The bundle manifest (``manifest.json``): what an app, a benchmark or ``fitedge verify`` needs to know.
 
-Schema ``fitedge.bundle`` version 1 (cross-team contract 2). This module builds the sections from the
-objects they describe and reads a manifest back with a clear error when it is not one.
+Schema ``fitedge.bundle`` version 1 (cross-team contract 2). The contract is the JSON Schema file
+``manifest.schema.json`` beside this module: Python validates against it on every read and write, the Android
+core's tests validate the same files against the same file, and it documents every key.
+
+:class:`Manifest` is the typed view. Each section is a small dataclass whose fields are the keys the schema
+requires; every optional or newer key stays in the section's ``extra`` dict, untouched, so reading and writing
+a manifest changes nothing, not even the key order (a bundle's sha256 in device results stays meaningful).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 
 from fitedge import __version__
 from fitedge.errors import BundleError
+from fitedge.parity import Parity
 
 SCHEMA = "fitedge.bundle"
 SCHEMA_VERSION = 1
 MANIFEST_FILE = "manifest.json"
+SCHEMA_FILE = "manifest.schema.json"
 FP32_THRESHOLDS = {"min_cosine": 0.99999, "max_abs_diff": 1e-3}
 DEFAULT_INT8_MIN_COSINE = 0.98
+# Whether Manifest.read validates against the schema. Only the emulated arm64 child turns it off: its minimal
+# environment has the runtimes but not jsonschema, and the host validated the same bundle before starting it.
+VALIDATE_ON_READ = True
 
 
 def sha256_file(path: str | Path) -> str:
@@ -34,82 +47,298 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def new_manifest(model: dict[str, Any], audio: dict[str, Any], outputs: list[dict[str, Any]],
-                 time_reduction_factor: int, int8_min_cosine: float) -> dict[str, Any]:
-    """A manifest with the model, audio and output sections filled and no artifacts yet."""
-    return {
-        "schema": SCHEMA,
-        "schema_version": SCHEMA_VERSION,
-        "fitedge_version": __version__,
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "model": model,
-        "audio": audio,
-        "outputs": outputs,
-        "time_reduction_factor": time_reduction_factor,
-        "thresholds": {"fp32": dict(FP32_THRESHOLDS), "int8": {"min_cosine": int8_min_cosine}},
-        "golden": {},
-        "calibration": None,
-        "artifacts": [],
-    }
+# --- the schema -----------------------------------------------------------------------------------------------
+
+def schema_path() -> Path:
+    """Where ``manifest.schema.json`` is installed (package data; in the source tree, ``edge/bundle/``)."""
+    return Path(str(resources.files(__package__) / SCHEMA_FILE))
 
 
-def audio_section(sample_rate: int, input_samples: int, dynamic: tuple[int, int] | None,
-                  normalization: str, length_grid: tuple[int, int]) -> dict[str, Any]:
-    """``input_samples`` is the golden/static length; ``dynamic`` the bounds where runtimes allow them.
+@functools.cache
+def _validator() -> Any:
+    import jsonschema
 
-    A dynamic artifact takes ``offset + multiple * k`` samples (``length_grid``: the conv front end's frame
-    stride and receptive field minus stride); crop longer audio down to that grid, which drops only samples
-    that fill no output frame. ``fitedge.edge.runtime`` does it for you.
+    schema = json.loads(schema_path().read_text())
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+def schema_problem(doc: Any) -> str | None:
+    """The most relevant violation of the schema as ``$.json.path: what``, or ``None`` when ``doc`` is valid."""
+    from jsonschema.exceptions import best_match
+
+    error = best_match(_validator().iter_errors(doc))
+    return None if error is None else f"{error.json_path}: {error.message}"
+
+
+def validate(doc: Any, source: str) -> None:
+    """Raise a one-line :class:`BundleError` naming ``source`` and the JSON path of the most relevant violation."""
+    problem = schema_problem(doc)
+    if problem is not None:
+        raise BundleError(f"{source}: not a valid {SCHEMA} v{SCHEMA_VERSION} manifest: {problem}")
+
+
+# --- typed sections -----------------------------------------------------------------------------------------
+
+def _ordered(doc: dict[str, Any], order: tuple[str, ...]) -> dict[str, Any]:
+    """``doc`` with the keys of ``order`` first in that order, any other after them in their own order."""
+    rank = {k: i for i, k in enumerate(order)}
+    return dict(sorted(doc.items(), key=lambda kv: rank.get(kv[0], len(order))))
+
+
+@dataclass
+class Section:
+    """A manifest section: typed fields for the required keys, ``extra`` for the rest, in the writer's order.
+
+    ``NESTED`` names the fields that hold sections: a section class, or ``[cls]`` / ``{cls}`` for a list or a
+    name -> section mapping. ``ORDER`` is the key order the exporter writes (unknown keys follow).
     """
-    grid = {"multiple": length_grid[0], "offset": length_grid[1]} if dynamic else None
-    return {
-        "sample_rate": sample_rate,
-        "input_samples": input_samples,
-        "dynamic": dynamic is not None,
-        "min_samples": dynamic[0] if dynamic else None,
-        "max_samples": dynamic[1] if dynamic else None,
-        "length_grid": grid,
-        "normalization": normalization,
-        "dtype": "float32",
-        "input_name": "wav",
-        "input_shape": [1, input_samples],
-    }
+
+    NESTED: ClassVar[dict[str, Any]] = {}
+    ORDER: ClassVar[tuple[str, ...]] = ()
+    extra: dict[str, Any] = field(default_factory=dict, kw_only=True)
+
+    @classmethod
+    def keys(cls) -> list[str]:
+        """The JSON keys held as typed fields (the schema's required keys of this section)."""
+        return [f.name for f in fields(cls) if f.name != "extra"]
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> Self:
+        """The section of a (schema-valid) JSON object."""
+        keys = cls.keys()
+        typed = {k: _load(cls.NESTED.get(k), doc[k]) for k in keys}
+        return cls(**typed, extra={k: v for k, v in doc.items() if k not in keys})
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object: typed fields and ``extra`` merged, keys in the exporter's order."""
+        typed = {k: _dump(getattr(self, k)) for k in self.keys()}
+        return _ordered({**typed, **self.extra}, self.ORDER or tuple(typed))
 
 
-def write_manifest(folder: str | Path, doc: dict[str, Any]) -> Path:
-    path = Path(folder) / MANIFEST_FILE
-    path.write_text(json.dumps(doc, indent=2) + "\n")
-    return path
+def _load(kind: Any, value: Any) -> Any:
+    if kind is None or value is None:
+        return value
+    if isinstance(kind, list):
+        return [kind[0].from_dict(v) for v in value]
+    if isinstance(kind, set):
+        (cls,) = kind
+        return {name: cls.from_dict(v) for name, v in value.items()}
+    return kind.from_dict(value)
+
+
+def _dump(value: Any) -> Any:
+    if isinstance(value, Section):
+        return value.to_dict()
+    if isinstance(value, list):
+        return [_dump(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _dump(v) for k, v in value.items()}
+    return value
+
+
+@dataclass
+class ModelInfo(Section):
+    """``model``: which encoder, from where, its configuration (open-ended) and weights' fingerprint."""
+
+    name: str
+    source: str
+    trained: bool
+    config: dict[str, Any]
+    weights_sha256: str
+    parameters: int
+    ORDER: ClassVar = ("name", "source", "trained", "seed", "config", "weights_sha256", "parameters")
+
+
+@dataclass
+class AudioSpec(Section):
+    """``audio``: what the artifacts take. ``input_samples`` is the golden/static length."""
+
+    sample_rate: int
+    input_samples: int
+    dynamic: bool
+    min_samples: int | None
+    max_samples: int | None
+    length_grid: dict[str, int] | None
+    normalization: str
+    dtype: str
+    input_name: str
+    input_shape: list[int]
+
+    @classmethod
+    def build(cls, sample_rate: int, input_samples: int, dynamic: tuple[int, int] | None, normalization: str,
+              length_grid: tuple[int, int]) -> AudioSpec:
+        """``dynamic``: the bounds where runtimes allow them, else ``None``.
+
+        A dynamic artifact takes ``offset + multiple * k`` samples (``length_grid``: the conv front end's frame
+        stride and receptive field minus stride); crop longer audio down to that grid, which drops only samples
+        that fill no output frame. ``fitedge.edge.runtime`` does it for you.
+        """
+        grid = {"multiple": length_grid[0], "offset": length_grid[1]} if dynamic else None
+        return cls(sample_rate, input_samples, dynamic is not None, dynamic[0] if dynamic else None,
+                   dynamic[1] if dynamic else None, grid, normalization, "float32", "wav", [1, input_samples])
+
+    @property
+    def grid(self) -> tuple[int, int] | None:
+        """``length_grid`` as ``(multiple, offset)``."""
+        return None if self.length_grid is None else (self.length_grid["multiple"], self.length_grid["offset"])
+
+
+@dataclass
+class OutputInfo(Section):
+    """One model output, in the order the artifacts return them."""
+
+    name: str
+    shape: list[int]
+    layer: int | None
+    frame_hop_ms: float
+
+
+@dataclass
+class Thresholds(Section):
+    """``thresholds``: the parity an artifact must reach, per precision."""
+
+    fp32: dict[str, float]
+    int8: dict[str, float]
+
+    @classmethod
+    def build(cls, int8_min_cosine: float) -> Thresholds:
+        """The fixed float thresholds and the export's int8 cosine floor (``--min-cosine``)."""
+        return cls(dict(FP32_THRESHOLDS), {"min_cosine": int8_min_cosine})
+
+
+@dataclass
+class GoldenFile(Section):
+    """A golden array: ``.npy`` and raw little-endian float32 ``.bin`` (whose sha256 this is), paths relative."""
+
+    npy: str
+    bin: str
+    shape: list[int]
+    sha256: str
+
+
+@dataclass
+class Golden(Section):
+    """``golden``: the golden input and the eager outputs on it, by output name."""
+
+    input: GoldenFile
+    outputs: dict[str, GoldenFile]
+    NESTED: ClassVar = {"input": GoldenFile, "outputs": {GoldenFile}}
+
+
+@dataclass
+class ArtifactParity(Section):
+    """An artifact's parity at export; ``extra`` holds ``passed`` (int8) and ``verified_on``."""
+
+    cosine: float
+    max_abs_diff: float
+    snr_db: float
+    against: str
+    audio: str
+
+    @property
+    def numbers(self) -> Parity:
+        """The three numbers as :class:`fitedge.parity.Parity` (for ``describe()`` and comparisons)."""
+        return Parity(self.cosine, self.max_abs_diff, self.snr_db)
+
+    @property
+    def passed(self) -> bool | None:
+        """int8 only: ``False`` when kept below the floor with ``--allow-degraded``."""
+        return self.extra.get("passed")
+
+
+@dataclass
+class ArtifactEntry(Section):
+    """One artifact. Optional keys (``delegation``, ``input_quantization``, ``etrecord``, ``int8_policy``,
+    ``latency_vs_fastest``, ``per``, ``parity_arm64``) live in ``extra``."""
+
+    file: str
+    runtime: str
+    runtime_version: str
+    precision: str
+    recipe: str
+    keep_float: list[str]
+    static: bool
+    bytes: int
+    sha256: str
+    parity: ArtifactParity
+    latency_ms: float | None
+    NESTED: ClassVar = {"parity": ArtifactParity}
+    ORDER: ClassVar = ("file", "runtime", "runtime_version", "precision", "recipe", "keep_float", "static", "bytes",
+                       "sha256", "delegation", "input_quantization", "etrecord", "parity", "int8_policy",
+                       "latency_ms", "latency_vs_fastest", "per", "parity_arm64")
+
+
+@dataclass
+class Manifest(Section):
+    """A bundle's ``manifest.json``, typed. ``extra`` holds ``int8_policy``, ``per_gate``, ``arm64``."""
+
+    model: ModelInfo
+    audio: AudioSpec
+    outputs: list[OutputInfo]
+    time_reduction_factor: int
+    thresholds: Thresholds
+    golden: Golden
+    calibration: dict[str, Any] | None
+    artifacts: list[ArtifactEntry]
+    timing: dict[str, Any]
+    schema: str = SCHEMA
+    schema_version: int = SCHEMA_VERSION
+    fitedge_version: str = __version__
+    created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    NESTED: ClassVar = {"model": ModelInfo, "audio": AudioSpec, "outputs": [OutputInfo], "thresholds": Thresholds,
+                        "golden": Golden, "artifacts": [ArtifactEntry]}
+    ORDER: ClassVar = ("schema", "schema_version", "fitedge_version", "created", "model", "audio", "outputs",
+                       "time_reduction_factor", "thresholds", "golden", "calibration", "artifacts", "int8_policy",
+                       "timing", "per_gate", "arm64")
+
+    @classmethod
+    def read(cls, folder: str | Path) -> Manifest:
+        """The manifest of a bundle folder; a one-line :class:`BundleError` when missing, of another schema or
+        version, or not valid against ``manifest.schema.json`` (naming the JSON path of the violation)."""
+        path = Path(folder) / MANIFEST_FILE
+        try:
+            doc = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise BundleError(f"{folder}: not a fitedge bundle (no {MANIFEST_FILE})") from None
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise BundleError(f"{path}: unreadable manifest ({e})") from None
+        # Checked before the schema so that another document or a newer version says so plainly.
+        if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
+            raise BundleError(f"{path}: not a {SCHEMA} manifest")
+        if doc.get("schema_version") != SCHEMA_VERSION:
+            version = doc.get("schema_version")
+            raise BundleError(f"{path}: schema_version {version} is not supported (expected {SCHEMA_VERSION})")
+        if VALIDATE_ON_READ:
+            validate(doc, str(path))
+        return cls.from_dict(doc)
+
+    def write(self, folder: str | Path) -> Path:
+        """Validate, then write ``folder/manifest.json`` atomically (a reader never sees half a manifest)."""
+        from fitedge.files import write_json
+
+        doc = self.to_dict()
+        path = Path(folder) / MANIFEST_FILE
+        validate(doc, f"{path} (refusing to write it)")
+        return write_json(path, doc)
+
+    def artifact(self, file_name: str) -> ArtifactEntry | None:
+        """The entry of the artifact called ``file_name``, if any."""
+        return next((a for a in self.artifacts if a.file == file_name), None)
+
+    def output_names(self) -> list[str]:
+        """The outputs' names, in the order every artifact returns them."""
+        return [o.name for o in self.outputs]
+
+    def input_bounds(self, entry: ArtifactEntry) -> dict[str, Any]:
+        """What one artifact takes: a fixed ``input_samples``, or bounds and the length grid when dynamic."""
+        if entry.static:
+            return {"input_samples": self.audio.input_samples, "min_samples": None, "max_samples": None,
+                    "length_grid": None}
+        return {"input_samples": None, "min_samples": self.audio.min_samples, "max_samples": self.audio.max_samples,
+                "length_grid": self.audio.grid}
 
 
 def read_manifest(folder: str | Path) -> dict[str, Any]:
-    """The manifest of a bundle folder; :class:`BundleError` when it is missing or of another schema."""
-    path = Path(folder) / MANIFEST_FILE
-    try:
-        doc = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise BundleError(f"{folder}: not a fitedge bundle (no {MANIFEST_FILE})") from None
-    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise BundleError(f"{path}: unreadable manifest ({e})") from None
-    if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
-        raise BundleError(f"{path}: not a {SCHEMA} manifest")
-    if doc.get("schema_version") != SCHEMA_VERSION:
-        version = doc.get("schema_version")
-        raise BundleError(f"{path}: schema_version {version} is not supported (expected {SCHEMA_VERSION})")
-    return doc
-
-
-def find_artifact(doc: dict[str, Any], file_name: str) -> dict[str, Any] | None:
-    """The manifest entry of the artifact called ``file_name``, if any."""
-    return next((a for a in doc.get("artifacts", []) if a.get("file") == file_name), None)
-
-
-def artifact_input_bounds(doc: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
-    """What one artifact takes: a fixed ``input_samples``, or bounds and the length grid when dynamic."""
-    audio = doc["audio"]
-    if entry.get("static", True):
-        return {"input_samples": audio["input_samples"], "min_samples": None, "max_samples": None,
-                "length_grid": None}
-    grid = audio["length_grid"]
-    return {"input_samples": None, "min_samples": audio["min_samples"], "max_samples": audio["max_samples"],
-            "length_grid": (grid["multiple"], grid["offset"])}
+    """The validated manifest of a bundle folder as plain JSON, for code that reports or copies it whole."""
+    return Manifest.read(folder).to_dict()

@@ -40,9 +40,9 @@ def export_bundle(source: str | Path, out: str | Path, options: ExportOptions,
                   progress: Progress | None = None, gate: Any = None) -> dict[str, Any]:
     """Export ``source`` (preset, checkpoint folder, importable checkpoint) into the bundle folder ``out``.
 
-    ``gate``: anything with ``apply(bundle_dir, doc, reference, threads, progress)`` that judges the finished
-    bundle before it is renamed into place, raising to refuse it: ``--gate-per``'s
-    :class:`fitedge.bench.eval.gate.PerGate`, or ``None``.
+    Returns the manifest as written (its JSON). ``gate``: anything with ``apply(bundle_dir, manifest, reference,
+    threads, progress)`` that judges the finished bundle before it is renamed into place, raising to refuse it:
+    ``--gate-per``'s :class:`fitedge.bench.eval.gate.PerGate`, or ``None``.
     """
     from fitedge.quantize.calibration import load_calibration
 
@@ -60,30 +60,35 @@ def export_bundle(source: str | Path, out: str | Path, options: ExportOptions,
     eager = runtime.load(model.encoder, threads=options.threads, outputs=model.spec, head=model.head)
     golden = eager.run(golden_input)
     held_out_reference = [eager.run(w) for w in audio.held_out]
-    doc = mf.new_manifest(model.manifest_section(), mf.audio_section(
-        model.config.sample_rate, options.input_samples, options.dynamic, model.normalization, model.length_grid),
-        model.outputs_section(golden), model.time_reduction_factor, options.min_cosine)
-    doc["calibration"] = audio.describe() if "int8" in options.precisions else None
     plan = _int8_plan(model, audio, options, say) if "int8" in options.precisions else None
-    if plan is not None:
-        doc["int8_policy"] = {**plan.to_dict(), "sensitivity": sensitivity_table(plan)}
+    artifacts: list[mf.ArtifactEntry] = []
     with bd.BundleWriter(out, options.force) as tmp:
         for job in plan_jobs(model, options):
             checked = Checked(golden_input, golden, audio.held_out, held_out_reference)
             entry, runner = _build_checked(job, model, audio.calibration, tmp, options, plan, checked, say)
             entry["latency_ms"] = median_latency_ms(runner, golden_input, options.timing_runs)
-            doc["artifacts"].append(entry)
-            say(f"{job.file}: {Parity(**_parity_numbers(entry['parity'])).describe()}, {entry['latency_ms']} ms")
-        _rank_latencies(doc["artifacts"])
-        doc["timing"] = {"threads": options.threads, "runs": options.timing_runs}
-        doc["golden"] = bd.write_golden(tmp, golden_input, golden)
-        mf.write_manifest(tmp, doc)
-        bd.write_report(tmp, doc)
+            artifacts.append(mf.ArtifactEntry.from_dict(entry))
+            say(f"{job.file}: {artifacts[-1].parity.numbers.describe()}, {entry['latency_ms']} ms")
+        _rank_latencies(artifacts)
+        manifest = mf.Manifest(
+            model=mf.ModelInfo.from_dict(model.manifest_section()),
+            audio=mf.AudioSpec.build(model.config.sample_rate, options.input_samples, options.dynamic,
+                                     model.normalization, model.length_grid),
+            outputs=[mf.OutputInfo.from_dict(o) for o in model.outputs_section(golden)],
+            time_reduction_factor=model.time_reduction_factor,
+            thresholds=mf.Thresholds.build(options.min_cosine),
+            golden=bd.write_golden(tmp, golden_input, golden),
+            calibration=audio.describe() if plan is not None else None,
+            artifacts=artifacts,
+            timing={"threads": options.threads, "runs": options.timing_runs},
+            extra={} if plan is None else {"int8_policy": {**plan.to_dict(), "sensitivity": sensitivity_table(plan)}})
+        manifest.write(tmp)
+        bd.write_report(tmp, manifest)
         if gate is not None:  # a refusal raises here, so no bundle is left
-            gate.apply(tmp, doc, reference=eager, threads=options.threads, progress=say)
+            gate.apply(tmp, manifest, reference=eager, threads=options.threads, progress=say)
     if options.android is not None:
         say(f"copying to {bd.copy_to_android(out, options.android)}")
-    return doc
+    return manifest.to_dict()
 
 
 @dataclass(frozen=True)
@@ -174,10 +179,6 @@ def _int8_entry(job: ArtifactJob, entry: dict[str, Any], result: Parity, plan: I
     return entry
 
 
-def _parity_numbers(entry: dict[str, Any]) -> dict[str, float]:
-    return {k: entry[k] for k in ("cosine", "max_abs_diff", "snr_db")}
-
-
 def median_latency_ms(runner: runtime.Runner, wav: np.ndarray, runs: int) -> float | None:
     """Median wall time of ``runs`` runs after one warm-up (``None`` when ``runs`` is 0)."""
     if runs <= 0:
@@ -191,12 +192,11 @@ def median_latency_ms(runner: runtime.Runner, wav: np.ndarray, runs: int) -> flo
     return round(1000 * float(np.median(times)), 3)
 
 
-def _rank_latencies(artifacts: list[dict[str, Any]]) -> None:
+def _rank_latencies(artifacts: list[mf.ArtifactEntry]) -> None:
     """Each artifact's latency as a multiple of the fastest of the same precision."""
-    for precision in {a["precision"] for a in artifacts}:
-        same = [a for a in artifacts if a["precision"] == precision and a.get("latency_ms")]
+    for precision in {a.precision for a in artifacts}:
+        same = [a for a in artifacts if a.precision == precision and a.latency_ms]
         if same:
-            fastest = min(a["latency_ms"] for a in same)
+            fastest = min(a.latency_ms for a in same)
             for a in same:
-                a["latency_vs_fastest"] = round(a["latency_ms"] / fastest, 3)
-
+                a.extra["latency_vs_fastest"] = round(a.latency_ms / fastest, 3)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from fitedge.edge.bundle.manifest import ArtifactEntry, Manifest, sha256_file
 from fitedge.errors import FitedgeError, ToleranceExceeded
 from fitedge.parity import Parity, compare_outputs
 
@@ -46,48 +46,43 @@ def verify_bundle(folder: str | Path, threads: int | None = None) -> list[Artifa
     """
     from fitedge.edge import runtime
     from fitedge.edge.bundle.folder import read_golden
-    from fitedge.edge.bundle.manifest import read_manifest
 
     folder = Path(folder)
-    doc = read_manifest(folder)
-    wav, golden = read_golden(folder, doc)
+    manifest = Manifest.read(folder)
+    wav, golden = read_golden(folder, manifest)
     checks = []
-    for entry in doc["artifacts"]:
-        name = entry["file"]
+    for entry in manifest.artifacts:
         problem = file_problem(folder, entry)
         if problem:
-            checks.append(ArtifactCheck(name, entry["precision"], False, problem))
+            checks.append(ArtifactCheck(entry.file, entry.precision, False, problem))
             continue
         try:
-            result = compare_outputs(golden, runtime.load(folder / name, threads=threads).run(wav))
-            check_artifact(doc, entry, result)
+            result = compare_outputs(golden, runtime.load(folder / entry.file, threads=threads).run(wav))
+            check_artifact(manifest, entry, result)
         except FitedgeError as e:
-            checks.append(ArtifactCheck(name, entry["precision"], False, str(e)))
+            checks.append(ArtifactCheck(entry.file, entry.precision, False, str(e)))
             continue
-        checks.append(ArtifactCheck(name, entry["precision"], True, "", result))
+        checks.append(ArtifactCheck(entry.file, entry.precision, True, "", result))
     return checks
 
 
-def file_problem(folder: Path, entry: dict[str, Any]) -> str:
+def file_problem(folder: Path, entry: ArtifactEntry) -> str:
     """Why an artifact's file cannot be trusted (missing, or not the bytes the manifest names), else ``""``."""
-    from fitedge.edge.bundle.manifest import sha256_file
-
-    path = folder / entry["file"]
+    path = folder / entry.file
     if not path.is_file():
         return "file missing"
-    if path.stat().st_size != entry["bytes"] or sha256_file(path) != entry["sha256"]:
+    if path.stat().st_size != entry.bytes or sha256_file(path) != entry.sha256:
         return "sha256 differs from the manifest"
     return ""
 
 
-def check_artifact(doc: dict[str, Any], entry: dict[str, Any], result: Parity) -> None:
+def check_artifact(manifest: Manifest, entry: ArtifactEntry, result: Parity) -> None:
     """Apply the bundle's thresholds for the artifact's precision to ``result``; raises :class:`ToleranceExceeded`.
 
     An int8 artifact exported with ``--allow-degraded`` below the floor is reported, not failed.
     """
-    if entry["precision"] == "fp32":
-        fp32 = doc["thresholds"]["fp32"]
-        check_fp32(entry["file"], result, fp32["min_cosine"], fp32["max_abs_diff"])
+    thresholds = manifest.thresholds
+    if entry.precision == "fp32":
+        check_fp32(entry.file, result, thresholds.fp32["min_cosine"], thresholds.fp32["max_abs_diff"])
     else:
-        degraded_allowed = entry.get("parity", {}).get("passed") is False
-        check_int8(entry["file"], result, doc["thresholds"]["int8"]["min_cosine"], degraded_allowed)
+        check_int8(entry.file, result, thresholds.int8["min_cosine"], entry.parity.passed is False)

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from fitedge.edge.bundle.manifest import ArtifactEntry, Manifest
 from fitedge.edge.export.verify import check_artifact, file_problem
 from fitedge.errors import ConfigError, FitedgeError
 from fitedge.host import arm_class
@@ -70,19 +71,18 @@ def verify_bundle_arm64(folder: str | Path, cpus: list[str] | None = None,
     """Run every artifact of the bundle at ``folder`` on each emulated CPU class in ``cpus`` (default: the
     three of :data:`~fitedge.edge.runtime.arm64.DEFAULT_CPUS`)."""
     from fitedge.edge import runtime
-    from fitedge.edge.bundle.manifest import read_manifest
     from fitedge.edge.runtime import arm64
 
     arm64.qemu_path()  # before anything else: without qemu nothing below can work
     folder = Path(folder).resolve()
-    doc = read_manifest(folder)
+    manifest = Manifest.read(folder)
     cpus = list(cpus or arm64.DEFAULT_CPUS)
     unknown = [cpu for cpu in cpus if cpu not in arm64.CPU_CLASSES]
     if unknown:
         raise ConfigError(f"unknown CPU class {', '.join(unknown)}; choose from {', '.join(arm64.CPU_CLASSES)}")
     env = arm64.ensure_environment(progress)
     report = Arm64Report(emulator=_emulator_version(arm64.qemu_path()))
-    entries = {e["file"]: e for e in doc["artifacts"]}
+    entries = {e.file: e for e in manifest.artifacts}
     skipped = {name: file_problem(folder, e) or arm64.UNSUPPORTED.get(Path(name).suffix, "")
                for name, e in entries.items()}
     runnable = [name for name, why in skipped.items() if not why]
@@ -95,15 +95,15 @@ def verify_bundle_arm64(folder: str | Path, cpus: list[str] | None = None,
                             "stands_for": emulated.stands_for, **answer["cpu"]}
         results = {r["file"]: r for r in answer["artifacts"]}
         for name, entry in entries.items():
-            check = Arm64Check(name, entry["precision"], runtime.RUNTIMES[Path(name).suffix], cpu, NOT_RUN,
+            check = Arm64Check(name, entry.precision, runtime.RUNTIMES[Path(name).suffix], cpu, NOT_RUN,
                                skipped[name])
             if name in results:
-                _judge(doc, entry, results[name], answer["instructions"], check)
+                _judge(manifest, entry, results[name], answer["instructions"], check)
             report.checks.append(check)
     return report
 
 
-def _judge(doc: dict[str, Any], entry: dict[str, Any], result: dict[str, Any], marks: dict[int, int],
+def _judge(manifest: Manifest, entry: ArtifactEntry, result: dict[str, Any], marks: dict[int, int],
            check: Arm64Check) -> None:
     if "error" in result:
         check.status, check.problem = "FAIL", result["error"]
@@ -111,7 +111,7 @@ def _judge(doc: dict[str, Any], entry: dict[str, Any], result: dict[str, Any], m
     check.parity = Parity(**result["parity"])
     check.instructions = marks.get(result.get("mark", -1))
     try:
-        check_artifact(doc, entry, check.parity)
+        check_artifact(manifest, entry, check.parity)
         check.status = "ok"
     except FitedgeError as e:
         check.status, check.problem = "FAIL", str(e)
@@ -120,18 +120,17 @@ def _judge(doc: dict[str, Any], entry: dict[str, Any], result: dict[str, Any], m
 def record_arm64(folder: str | Path, report: Arm64Report) -> None:
     """Write the results into the bundle: ``parity_arm64`` per artifact and an ``arm64`` section in the manifest,
     and the arm64 table in ``report.md``; both files are replaced atomically, the artifacts are untouched."""
-    from fitedge.edge.bundle.folder import REPORT_FILE, report_markdown
-    from fitedge.edge.bundle.manifest import MANIFEST_FILE, read_manifest
-    from fitedge.files import write_json, write_text
+    from fitedge.edge.bundle.folder import write_report
 
     folder = Path(folder)
-    doc = read_manifest(folder)
-    for entry in doc["artifacts"]:
-        entry["parity_arm64"] = {c.cpu: c.to_dict() for c in report.checks if c.file == entry["file"]}
-    doc["arm64"] = {"emulator": report.emulator, "verified": datetime.now(UTC).isoformat(timespec="seconds"),
-                    "cpus": report.cpus, "int8_over_fp32_instructions": report.int8_ratios()}
-    write_json(folder / MANIFEST_FILE, doc)
-    write_text(folder / REPORT_FILE, report_markdown(doc))
+    manifest = Manifest.read(folder)
+    for entry in manifest.artifacts:
+        entry.extra["parity_arm64"] = {c.cpu: c.to_dict() for c in report.checks if c.file == entry.file}
+    manifest.extra["arm64"] = {"emulator": report.emulator,
+                               "verified": datetime.now(UTC).isoformat(timespec="seconds"),
+                               "cpus": report.cpus, "int8_over_fp32_instructions": report.int8_ratios()}
+    manifest.write(folder)
+    write_report(folder, manifest)
 
 
 def format_table(report: Arm64Report) -> str:

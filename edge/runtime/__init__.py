@@ -243,13 +243,13 @@ def _io_from_manifest(path: Path, n_outputs: int, length: int | None, overrides:
     io: dict[str, Any] = {"input_samples": length, "output_names": default_names or _positional_names(n_outputs)}
     manifest_path = path.parent / mf.MANIFEST_FILE
     if manifest_path.is_file():
-        doc = mf.read_manifest(path.parent)
-        entry = mf.find_artifact(doc, path.name)
+        manifest = mf.Manifest.read(path.parent)
+        entry = manifest.artifact(path.name)
         if entry is not None:
-            names = [o["name"] for o in doc["outputs"]]
+            names = manifest.output_names()
             if len(names) != n_outputs:
                 raise BundleError(f"{path}: has {n_outputs} outputs, the manifest lists {len(names)}")
-            io.update(output_names=names, **mf.artifact_input_bounds(doc, entry))
+            io.update(output_names=names, **manifest.input_bounds(entry))
     io.update(overrides)
     return io
 

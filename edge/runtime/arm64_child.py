@@ -44,14 +44,15 @@ def main(job_file: str) -> None:
     job = json.loads(Path(job_file).read_text())
     sys.meta_path.insert(0, _FitedgePackages(job["packages"]))
     from fitedge.edge import runtime
+    from fitedge.edge.bundle import manifest as mf
     from fitedge.edge.bundle.folder import read_golden
-    from fitedge.edge.bundle.manifest import read_manifest
     from fitedge.edge.runtime.arm64_cpu import read_cpu
     from fitedge.errors import FitedgeError, one_line
     from fitedge.parity import compare_outputs
 
     folder = Path(job["bundle"])
-    wav, golden = read_golden(folder, read_manifest(folder))
+    mf.VALIDATE_ON_READ = False  # no jsonschema in this environment; verify_bundle_arm64 validated the bundle
+    wav, golden = read_golden(folder, mf.Manifest.read(folder))
     results = []
     for tag, name in enumerate(job["artifacts"], start=1):
         try:

@@ -179,3 +179,27 @@ def test_bench_reads_what_the_java_core_wrote(java_core, bundle, tmp_path):
     assert record["timings_ms"] == timings
     assert record["latency"]["p50"] == pytest.approx(np.percentile(timings, 50))
     assert record["rtf"] == pytest.approx(np.mean(timings) / 1000.0)
+
+
+def test_java_and_python_validate_the_exported_manifest_against_one_schema(java_core, bundle, tmp_path):
+    """The repo's manifest.schema.json, read in place by both: the export passes, a broken copy fails in both."""
+    from fitedge.edge.bundle.manifest import Manifest
+    from fitedge.errors import BundleError
+
+    _, classpath = java_core
+    test_classpath = (Path(classpath.split(":")[0]).parent / "test-classpath").read_text().strip()
+    broken = tmp_path / "broken"
+    shutil.copytree(bundle, broken)
+    doc = json.loads((broken / "manifest.json").read_text())
+    del doc["artifacts"][0]["sha256"]
+    (broken / "manifest.json").write_text(json.dumps(doc))
+
+    java = subprocess.run(["java", "-cp", test_classpath, "org.fitedge.core.ManifestSchema",
+                           str(bundle / "manifest.json"), str(broken / "manifest.json")],
+                          capture_output=True, text=True, timeout=60)
+    assert java.returncode == 1, java.stdout + java.stderr
+    assert f"OK {bundle / 'manifest.json'}" in java.stdout
+    assert re.search(r"INVALID .*broken/manifest.json: \$\.artifacts\[0\].*'sha256'", java.stdout), java.stdout
+    Manifest.read(bundle)
+    with pytest.raises(BundleError, match=r"\$\.artifacts\[0\]: 'sha256' is a required property"):
+        Manifest.read(broken)

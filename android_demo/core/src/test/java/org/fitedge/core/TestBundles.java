@@ -31,12 +31,17 @@ final class TestBundles {
         return dir;
     }
 
+    /** A complete fitedge.bundle v1 manifest (every key the exporter writes), valid against the repo's schema. */
     static String manifestJson(String inSha, String outSha, String artifactSha, String isStatic) {
         return "{\"schema\": \"fitedge.bundle\", \"schema_version\": 1, \"fitedge_version\": \"0.1.0\","
-                + " \"model\": {\"name\": \"tiny\", \"source\": \"preset:tiny\", \"trained\": false, \"config\": {}},"
+                + " \"created\": \"2026-11-30T07:16:09+00:00\","
+                + " \"model\": {\"name\": \"tiny\", \"source\": \"preset:tiny\", \"trained\": false, \"seed\": 0,"
+                + " \"config\": {}, \"weights_sha256\": \"" + "0".repeat(64) + "\", \"parameters\": 1000},"
                 + " \"audio\": {\"sample_rate\": 16000, \"input_samples\": 8, \"dynamic\": " + !isStatic.equals("true")
-                + ", \"min_samples\": 4, \"max_samples\": 12, \"normalization\": \"none\", \"dtype\": \"float32\","
-                + " \"input_name\": \"wav\", \"input_shape\": [1, 8]},"
+                + ", \"min_samples\": 4, \"max_samples\": 12, \"length_grid\": "
+                + (isStatic.equals("true") ? "null" : "{\"multiple\": 2, \"offset\": 0}")
+                + ", \"normalization\": \"none\","
+                + " \"dtype\": \"float32\", \"input_name\": \"wav\", \"input_shape\": [1, 8]},"
                 + " \"outputs\": [{\"name\": \"last_hidden_state\", \"shape\": [1, 3, 2], \"layer\": 2,"
                 + " \"frame_hop_ms\": 20.0}],"
                 + " \"time_reduction_factor\": 1,"
@@ -46,9 +51,14 @@ final class TestBundles {
                 + " \"shape\": [1, 8], \"sha256\": \"" + inSha + "\"}, \"outputs\": {\"last_hidden_state\":"
                 + " {\"npy\": \"golden/last_hidden_state.npy\", \"bin\": \"golden/last_hidden_state.bin\","
                 + " \"shape\": [1, 3, 2], \"sha256\": \"" + outSha + "\"}}},"
-                + " \"artifacts\": [{\"file\": \"tiny_fp32.pte\", \"runtime\": \"executorch\", \"precision\": \"fp32\","
-                + " \"static\": " + isStatic + ", \"bytes\": " + ARTIFACT.length + ", \"sha256\": \"" + artifactSha + "\","
-                + " \"latency_ms\": 1.5}]}";
+                + " \"calibration\": null, \"timing\": {\"threads\": 2, \"runs\": 1},"
+                // artifacts last: ManifestReaderTest empties them with a regex that runs to the last ']'
+                + " \"artifacts\": [{\"file\": \"tiny_fp32.pte\", \"runtime\": \"executorch\","
+                + " \"runtime_version\": \"1.4.1\", \"precision\": \"fp32\","
+                + " \"recipe\": \"xnnpack-fp32-delegable-norms\","
+                + " \"keep_float\": [], \"static\": " + isStatic + ", \"bytes\": " + ARTIFACT.length + ","
+                + " \"sha256\": \"" + artifactSha + "\", \"parity\": {\"cosine\": 1.0, \"max_abs_diff\": 1e-06,"
+                + " \"snr_db\": 120.0, \"against\": \"fp32 eager\", \"audio\": \"golden\"}, \"latency_ms\": 1.5}]}";
     }
 
     static byte[] littleEndian(float[] values) {
