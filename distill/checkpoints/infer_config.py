@@ -259,8 +259,8 @@ def _default_heads(dim: int, ffn_dim: int, source: str, required: bool, guess: b
     if (required and not guess) or heads is None:
         offer = f", or accept the guess of {heads} with --guess (guess=True)" if heads is not None else ""
         raise CheckpointError(f"{source}: the file does not say how many attention heads its {dim}-wide layers have "
-                              f"and shapes cannot tell; give them with --heads N or --config FILE (fitedge.load: "
-                              f"heads=, config=){offer}")
+                              f"and shapes cannot tell; give them with --heads N or --config FILE (fitedge import; "
+                              f"fitedge.load: heads=, config=){offer}")
     if guess:
         log.warning("%s: guessed %d attention head%s of size %d for the %d-wide layers (--guess); outputs are wrong "
                     "if the model has another count", source, heads, "" if heads == 1 else "s", dim // heads, dim)
