@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from fitedge.version import __version__
 
 if TYPE_CHECKING:
     from collections.abc import Callable

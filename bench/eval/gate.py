@@ -186,9 +186,9 @@ def _reference_run(reference: Any, doc: dict[str, Any]):
         if any(o["name"] == "final_proj" for o in doc["outputs"]):
             raise ConfigError("PER gate on a final_proj bundle needs the float model's runner as reference")
     if isinstance(reference, (str, Path)):
-        import fitedge
+        from fitedge.distill.checkpoints.source import load_encoder
 
-        reference = fitedge.load(reference)
+        reference = load_encoder(reference)
     return eager_features(reference).run
 
 

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fitedge import __version__
 from fitedge.errors import BundleError
+from fitedge.version import __version__
 
 SCHEMA = "fitedge.bundle"
 SCHEMA_VERSION = 1
