@@ -59,9 +59,12 @@ def export(model: str | Path, out: str | Path, *, progress: Callable[[str], None
         manifest = fitedge.export("tiny", "bundle/", targets=("onnx",), precisions=("fp32",), seconds=1.0)
         manifest["artifacts"][0]["file"]        # 'tiny_fp32.onnx', with its sha256, parity and latency
     """
-    from fitedge.edge.export.options import ExportOptions
+    from fitedge.edge.export.options import ExportOptions, parse_list
     from fitedge.edge.export.pipeline import export_bundle
 
+    for name in ("targets", "precisions", "keep_float"):  # "onnx,pte" as on the command line, or a tuple
+        if isinstance(options.get(name), str):
+            options[name] = parse_list(options[name])
     return export_bundle(model, out, ExportOptions(**options), progress=progress)
 
 
