@@ -1,30 +1,144 @@
 """fitedge: distil HuBERT-family speech encoders into FitHuBERT students and take them to the phone.
 
 ``fitedge.load(source)`` is the entry point: a preset name, a fitedge checkpoint folder, or any
-checkpoint ``fitedge import`` reads (transformers, fairseq, torchaudio, official FitHuBERT).
+checkpoint ``fitedge import`` reads (transformers, fairseq, torchaudio, official FitHuBERT). The other steps
+have one call each, the library functions behind the command line: ``fitedge.export`` (``fitedge export``),
+``fitedge.benchmark`` (``fitedge bench``) and ``fitedge.evaluate`` (``fitedge eval per``). Each imports
+what it needs when called, so ``import fitedge`` stays light (no torch).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from pathlib import PurePath
+from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from fitedge.version import __version__
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
+    from fitedge.bench.eval.per import PerReport
+    from fitedge.distill.models.config import EncoderConfig
     from fitedge.distill.models.encoder import Encoder
 
 
-def load(source: str | Path, format: str | None = None, seed: int = 0) -> Encoder:
+def load(source: str | Path, format: str | None = None, seed: int = 0, *, heads: int | None = None,
+         config: EncoderConfig | str | Path | None = None, guess: bool = False) -> Encoder:
     """Load an encoder from a preset name or a checkpoint path of any supported format.
 
     A preset has random weights drawn from ``seed`` (0 by default), so ``load("fithubert")`` is the same model
-    every time; a checkpoint ignores ``seed``.
+    every time; a checkpoint ignores ``seed``. ``heads``, ``config`` (an :class:`EncoderConfig` or its JSON
+    file) and ``guess`` complete what a checkpoint file does not state, as ``fitedge import --heads/--config/
+    --guess`` do: a torchaudio state dict does not say its number of attention heads.
+
+    Example::
+
+        enc = fitedge.load("wav2vec2_small.pth", heads=4)   # a torchaudio state dict
     """
+    from fitedge.distill.checkpoints.infer_config import ConfigFacts, read_config_file
     from fitedge.distill.checkpoints.source import load_encoder
 
-    return load_encoder(source, format=format, seed=seed)
+    if isinstance(config, str | PurePath):
+        config = read_config_file(config)
+    return load_encoder(source, format=format, seed=seed, facts=ConfigFacts(heads, config, guess))
 
 
-__all__ = ["__version__", "load"]
+def export(model: str | Path, out: str | Path, *, progress: Callable[[str], None] | None = None,
+           **options: Any) -> dict[str, Any]:
+    """Export ``model`` into the verified bundle folder ``out``, as ``fitedge export`` does; returns its manifest.
+
+    ``model`` is a preset, a fitedge folder or any checkpoint ``fitedge.load`` reads (save an in-memory encoder
+    with ``Encoder.save_pretrained`` first). ``options`` are the fields of
+    :class:`fitedge.edge.export.options.ExportOptions`, the command's options by their Python names
+    (``targets``, ``precisions``, ``seconds``, ``outputs``, ``calib``, ``threads``, ``force``, ...); ``progress``
+    receives the progress lines. A failed parity check raises, and nothing is written.
+
+    Example::
+
+        manifest = fitedge.export("tiny", "bundle/", targets=("onnx",), precisions=("fp32",), seconds=1.0)
+        manifest["artifacts"][0]["file"]        # 'tiny_fp32.onnx', with its sha256, parity and latency
+    """
+    from fitedge.edge.export.options import ExportOptions, parse_list
+    from fitedge.edge.export.pipeline import export_bundle
+
+    for name in ("targets", "precisions", "keep_float"):  # "onnx,pte" as on the command line, or a tuple
+        if isinstance(options.get(name), str):
+            options[name] = parse_list(options[name])
+    return export_bundle(model, out, ExportOptions(**options), progress=progress)
+
+
+def benchmark(*targets: str | Path, seconds: tuple[float, ...] = (4.0,), threads: tuple[int, ...] = (2,),
+              warmup: int = 5, iters: int = 30, timeout_s: float = 300.0, reference: str | None = None,
+              export_models: bool = True, bundles: str | Path | None = None,
+              out: str | Path | None = None) -> dict[str, Any]:
+    """Benchmark bundles, artifact files or models, as ``fitedge bench run`` does; returns the results document.
+
+    Each artifact x length x thread count runs in its own process (load, first inference, ``warmup`` untimed and
+    ``iters`` timed runs). Thread counts are always explicit, as in the command, because every number is
+    recorded per thread count. A model target is exported on the fly (into ``bundles`` to keep them, else a
+    temporary folder), or timed in eager PyTorch only with ``export_models=False``. ``out`` also gets
+    results.json, results.md and the plots. (Named ``benchmark``: ``fitedge.bench`` is the subpackage.)
+
+    Example::
+
+        results = fitedge.benchmark("bundle/", seconds=(1.0,), threads=(1, 2), iters=10)
+        [(r["artifact"], r["threads"], r["latency"]["p50"]) for r in results["runs"]]
+    """
+    import tempfile
+    from pathlib import Path
+
+    from fitedge.bench.benchmark import BenchConfig, run_benchmark
+    from fitedge.bench.latency.matrix import MatrixSettings
+    from fitedge.bench.latency.onthefly import BundleExporter
+
+    matrix = MatrixSettings(seconds=tuple(seconds), threads=tuple(threads), warmup=warmup, iters=iters,
+                            timeout_s=timeout_s)
+    config = BenchConfig(targets=tuple(str(t) for t in targets), reference=reference, matrix=matrix)
+    with tempfile.TemporaryDirectory(prefix="fitedge-bench-") as tmp:
+        exporter = BundleExporter(Path(bundles or tmp), seconds=matrix.seconds, threads=max(matrix.threads),
+                                  reuse=bundles is not None) if export_models else None
+        doc = run_benchmark(config, exporter)
+    if out is not None:
+        from fitedge.bench.report.tables import write_report
+
+        write_report(doc, Path(out))
+    return doc
+
+
+def evaluate(model_or_artifact: str | Path, corpus: str | Path, *, layer: str | int = "last", probe: str = "linear",
+             hidden: int = 256, epochs: int = 30, lr: float = 1e-2, max_train: int | None = None,
+             max_test: int | None = None, seed: int = 0, threads: int | None = None,
+             progress: bool = False) -> PerReport:
+    """Phoneme error rate of a model or an exported artifact with a CTC probe, as ``fitedge eval per`` does.
+
+    ``model_or_artifact`` is ``mfcc`` (the floor), a ``.pte``/``.tflite``/``.onnx`` file (run in its runtime,
+    so int8 is judged as deployed) or any model ``fitedge.load`` reads; ``corpus`` a labelled corpus folder
+    (``fitedge data synth``). The probe (``linear`` or ``mlp`` of ``hidden`` units) trains on the train split,
+    keeps its best epoch on valid and is scored on test. ``threads=None`` leaves the runtimes' own defaults.
+
+    Example::
+
+        report = fitedge.evaluate("bundle/tiny_int8.onnx", "corpus/", max_train=200)
+        report.per, (report.ci_low, report.ci_high)     # fractions; report.summary() as a line
+    """
+    from fitedge.bench.eval.features import parse_layer
+    from fitedge.bench.eval.per import EvalSettings, evaluate_per
+    from fitedge.bench.eval.probe import ProbeConfig
+
+    probe_config = ProbeConfig(kind=probe, hidden=hidden, epochs=epochs, lr=lr, seed=seed)
+    settings = EvalSettings(max_train=max_train, max_test=max_test, seed=seed)
+    return evaluate_per(model_or_artifact, corpus, parse_layer(layer), probe_config, settings, threads,
+                        progress=progress)
+
+
+def __getattr__(name: str) -> Any:
+    # ``fitedge.Encoder`` (for ``Encoder.from_pretrained``) without importing torch on ``import fitedge``.
+    if name == "Encoder":
+        from fitedge.distill.models.encoder import Encoder
+
+        return Encoder
+    raise AttributeError(f"module 'fitedge' has no attribute {name!r}")
+
+
+__all__ = ["__version__", "Encoder", "benchmark", "evaluate", "export", "load"]

@@ -56,10 +56,10 @@ def blocks(deployable: DeployableEncoder, group_layers: bool = False) -> list[st
 def block_sensitivity(source: str, calib: str | None, seconds: float = 4.0,
                       calib_windows: int = 8) -> list[BlockSensitivity]:
     """Quantize each block of the model ``source`` names alone and compare its output with float on held-out speech."""
-    import fitedge
+    from fitedge.distill.checkpoints.source import load_encoder
     from fitedge.quantize.calibration import load_calibration
 
-    encoder = fitedge.load(source).for_inference()
+    encoder = load_encoder(source).for_inference()
     deployable = DeployableEncoder(encoder, OutputSpec()).eval()
     audio = load_calibration(calib, round(seconds * encoder.config.sample_rate), calib_windows)
     return measure_blocks(deployable, audio.calibration, audio.held_out)

@@ -1,4 +1,4 @@
-"""``fitedge bench --device android[:SERIAL]``: run the demo app's benchmark mode over a real ``adb``.
+"""``fitedge bench --on android[:SERIAL]``: run the demo app's benchmark mode over a real ``adb``.
 
 For each bundle: push it to the phone, then per artifact x length x threads start ``BenchmarkActivity`` with
 the intent extras of contract 3, wait for its ``DONE`` marker (with a timeout), pull ``results.json`` and turn
@@ -36,7 +36,7 @@ def parse_device(spec: str) -> str | None:
     """``android`` -> None (the only device), ``android:SERIAL`` -> SERIAL."""
     kind, _, serial = spec.partition(":")
     if kind != "android" or (":" in spec and not serial):
-        raise DeviceError(f"--device must be host, android or android:SERIAL; got {spec!r}")
+        raise DeviceError(f"--on must be host, android or android:SERIAL; got {spec!r}")
     return serial or None
 
 
@@ -84,10 +84,10 @@ def choose_device(devices: dict[str, str], serial: str | None) -> str:
     """The serial to use, or a DeviceError for no device, an unknown serial, ambiguity or a bad state."""
     if not devices:
         raise DeviceError("no Android device found by adb: connect a phone with USB debugging enabled "
-                          "(check with `adb devices`), or run without --device for the host")
+                          "(check with `adb devices`), or run without --on for the host")
     if serial is None:
         if len(devices) > 1:
-            raise DeviceError(f"several devices connected ({', '.join(devices)}): choose one with --device "
+            raise DeviceError(f"several devices connected ({', '.join(devices)}): choose one with --on "
                               "android:SERIAL")
         serial = next(iter(devices))
     state = devices.get(serial)

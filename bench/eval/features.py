@@ -185,6 +185,6 @@ def feature_source(spec: str, layer: str | int = "last", threads: int | None = N
     layer = parse_layer(layer)
     if Path(spec).suffix in RUNTIMES:
         return artifact_features(spec, layer, threads)
-    import fitedge
+    from fitedge.distill.checkpoints.source import load_encoder
 
-    return eager_features(fitedge.load(spec), layer, name=spec)
+    return eager_features(load_encoder(spec), layer, name=spec)

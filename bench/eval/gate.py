@@ -188,9 +188,9 @@ def _reference_run(reference: Any, manifest: Manifest):
         if "final_proj" in manifest.output_names():
             raise ConfigError("PER gate on a final_proj bundle needs the float model's runner as reference")
     if isinstance(reference, (str, Path)):
-        import fitedge
+        from fitedge.distill.checkpoints.source import load_encoder
 
-        reference = fitedge.load(reference)
+        reference = load_encoder(reference)
     return eager_features(reference).run
 
 

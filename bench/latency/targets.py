@@ -130,9 +130,9 @@ def model_name(source: str) -> str:
 
 def model_artifact(source: str) -> Artifact:
     """A model source as people run it today: float32 eager PyTorch, with its deployable (folded) weights."""
-    import fitedge
+    from fitedge.distill.checkpoints.source import load_encoder
 
-    encoder = fitedge.load(source).for_inference()
+    encoder = load_encoder(source).for_inference()
     params = encoder.num_parameters()
     return Artifact(model=model_name(source), name=EAGER, runtime=EAGER, precision="fp32", source=source,
                     config=encoder.config.to_dict(), parameters=params, bytes=4 * params, recipe="torch eager")

@@ -109,10 +109,10 @@ def _bench_latencies(results: Path) -> dict[str, float]:
 
 
 def _checkpoint_size(folder: Path) -> tuple[int, int]:
-    import fitedge
+    from fitedge.distill.checkpoints.source import load_encoder
 
     weights = folder / "model.safetensors"
-    return fitedge.load(folder).num_parameters(), weights.stat().st_size if weights.is_file() else None
+    return load_encoder(folder).num_parameters(), weights.stat().st_size if weights.is_file() else None
 
 
 def _cached(path: Path, compute) -> dict:

@@ -38,27 +38,30 @@ from fitedge.distill.checkpoints.folder import (
     read_safetensors,
     save_checkpoint,
 )
-from fitedge.distill.checkpoints.hub import is_hub_id, snapshot
+from fitedge.distill.checkpoints.infer_config import ConfigFacts, check_stated
 from fitedge.distill.checkpoints.key_maps import key_layout
 from fitedge.distill.checkpoints.safe_load import is_torch_pickle, safe_torch_load
 from fitedge.distill.checkpoints.transformers import import_transformers, is_transformers_folder
 from fitedge.errors import CheckpointError
+from fitedge.hub import is_hub_id, snapshot
 
 log = logging.getLogger(__name__)
 
 FORMATS = ("fitedge", "transformers", "fairseq", "torchaudio", "fithubert")
 
 
-def import_checkpoint(path: str | Path, format: str | None = None) -> Checkpoint:
+def import_checkpoint(path: str | Path, format: str | None = None, facts: ConfigFacts | None = None) -> Checkpoint:
     """Read the checkpoint at ``path`` (a folder, a file or a Hugging Face id) in ``format``, or in the format its
-    content shows."""
+    content shows; ``facts`` are what the user states about a config the file may not (heads, the whole config)."""
     path = snapshot(str(path)) if is_hub_id(path) else Path(path)
     if format is not None and format not in FORMATS:
         raise CheckpointError(f"unknown checkpoint format {format!r}; known formats: {', '.join(FORMATS)}")
     if not path.exists():
         raise CheckpointError(f"{path}: no such file or folder")
     if path.is_dir():
-        return _import_folder(path, format)
+        checkpoint = _import_folder(path, format)
+        check_stated(checkpoint.config, facts, str(path))
+        return checkpoint
     loaded = _read_file(path)
     detected = detect_format(loaded)
     if format is None and detected is None:
@@ -66,14 +69,14 @@ def import_checkpoint(path: str | Path, format: str | None = None) -> Checkpoint
     chosen = format or detected
     log.info("%s: reading as %s%s", path, chosen, "" if format is None else " (format given)")
     if chosen == "fithubert":
-        return import_fithubert(loaded, path)
+        return import_fithubert(loaded, path, facts)
     if chosen == "fairseq" and not _is_tensor_dict(loaded):
-        return import_fairseq(loaded, path)
+        return import_fairseq(loaded, path, facts)
     if chosen == "fitedge":
         raise CheckpointError(f"{path}: a fitedge checkpoint is a folder, not a file")
     if not _is_tensor_dict(loaded):
         raise CheckpointError(f"{path}: not a {chosen} state dict ({_describe(loaded)})")
-    return import_state_dict(loaded, path, chosen)
+    return import_state_dict(loaded, path, chosen, facts)
 
 
 def detect_format(loaded: Any) -> str | None:
@@ -92,7 +95,8 @@ def detect_format(loaded: Any) -> str | None:
     return None
 
 
-def import_to_folder(source: str | Path, out: str | Path, format: str | None = None, force: bool = False) -> Path:
+def import_to_folder(source: str | Path, out: str | Path, format: str | None = None, force: bool = False,
+                     facts: ConfigFacts | None = None) -> Path:
     """Import ``source`` and write it as a fitedge checkpoint folder at ``out`` (atomic: all or nothing).
 
     The weights are loaded into an encoder strictly first, so a folder is only written when every tensor fits.
@@ -102,7 +106,7 @@ def import_to_folder(source: str | Path, out: str | Path, format: str | None = N
         raise CheckpointError(f"{out} already exists; pass --force to replace it")
     if out.exists() and not out.is_dir():
         raise CheckpointError(f"{out} exists and is not a folder")
-    checkpoint = import_checkpoint(source, format)
+    checkpoint = import_checkpoint(source, format, facts)
     encoder = checkpoint.build()
     meta = {k: v for k, v in checkpoint.meta.items() if k != "source"}
     meta["imported_source"] = str(source) if is_hub_id(source) else str(Path(source).resolve())

@@ -19,7 +19,7 @@ from typing import Any
 from torch import Tensor
 
 from fitedge.distill.checkpoints.folder import Checkpoint
-from fitedge.distill.checkpoints.infer_config import fairseq_config_fields, infer_config_from_state_dict
+from fitedge.distill.checkpoints.infer_config import ConfigFacts, fairseq_config_fields, infer_config_from_state_dict
 from fitedge.distill.checkpoints.key_maps import (
     FITHUBERT_HEADS,
     key_layout,
@@ -36,7 +36,7 @@ FINETUNED_PREFIX = "w2v_encoder.w2v_model."  # fairseq wav2vec2/HuBERT fine-tune
 STUDENT_PREFIX, TEACHER_PREFIX = "student_model.", "teacher_model."
 
 
-def import_fairseq(loaded: Any, path: Path) -> Checkpoint:
+def import_fairseq(loaded: Any, path: Path, facts: ConfigFacts | None = None) -> Checkpoint:
     """A fairseq checkpoint: weights under ``model``, config under ``cfg`` (plain dicts) or ``args`` (Namespace)."""
     if not isinstance(loaded, Mapping) or not isinstance(loaded.get("model"), Mapping):
         raise CheckpointError(f"{path}: not a fairseq checkpoint (no 'model' state dict)")
@@ -46,7 +46,7 @@ def import_fairseq(loaded: Any, path: Path) -> Checkpoint:
         state, heads = strip_prefix(state, FINETUNED_PREFIX)
     options = fairseq_options(loaded)
     known = fairseq_config_fields(options, str(path)) if options else {}
-    return _checkpoint(state, "fairseq", path, known, heads, "fairseq")
+    return _checkpoint(state, "fairseq", path, known, heads, "fairseq", facts)
 
 
 def fairseq_options(loaded: Mapping[str, Any]) -> dict[str, Any]:
@@ -63,15 +63,16 @@ def fairseq_options(loaded: Mapping[str, Any]) -> dict[str, Any]:
     return {}
 
 
-def import_state_dict(state: Mapping[str, Tensor], path: Path, layout: str) -> Checkpoint:
+def import_state_dict(state: Mapping[str, Tensor], path: Path, layout: str,
+                      facts: ConfigFacts | None = None) -> Checkpoint:
     """A bare state dict with ``layout``'s key names and no config (e.g. torchaudio's ``hubert_base``, ``wav2vec2_*``).
 
-    The whole config comes from the tensor shapes.
+    The whole config comes from the tensor shapes and ``facts``.
     """
-    return _checkpoint(dict(state), layout, path, {}, {}, layout)
+    return _checkpoint(dict(state), layout, path, {}, {}, layout, facts)
 
 
-def import_fithubert(loaded: Any, path: Path) -> Checkpoint:
+def import_fithubert(loaded: Any, path: Path, facts: ConfigFacts | None = None) -> Checkpoint:
     """The official FitHuBERT Lightning checkpoint: the student under ``student_model.``, the teacher ignored."""
     lightning = loaded.get("state_dict") if isinstance(loaded, Mapping) else None
     if not isinstance(lightning, Mapping) or not any(k.startswith(STUDENT_PREFIX) for k in lightning):
@@ -86,7 +87,7 @@ def import_fithubert(loaded: Any, path: Path) -> Checkpoint:
     hyper = loaded.get("hyper_parameters")
     options = find_fairseq_options(hyper) if hyper is not None else {}
     known = fairseq_config_fields(options, str(path)) if options else {}
-    config, guessed = infer_config_from_state_dict(backbone, str(path), known, base=PRESETS["fithubert"])
+    config, guessed = infer_config_from_state_dict(backbone, str(path), known, base=PRESETS["fithubert"], facts=facts)
     meta = {"source": str(path), "imported_from": "fithubert", "config_guessed": guessed}
     return Checkpoint(config, backbone, {**heads, **extra}, meta)
 
@@ -115,12 +116,15 @@ def find_fairseq_options(tree: Any, depth: int = 0) -> dict[str, Any]:
 
 
 def _checkpoint(state: dict[str, Tensor], layout: str, path: Path, known: dict[str, Any],
-                heads: dict[str, Tensor], kind: str) -> Checkpoint:
+                heads: dict[str, Tensor], kind: str, facts: ConfigFacts | None) -> Checkpoint:
     if key_layout(state) != layout:
         found = key_layout(state)
         what = f"{found} ones" if found else "no HuBERT/wav2vec2 keys (not a HuBERT/wav2vec2 checkpoint)"
         raise CheckpointError(f"{path}: expected {layout} key names, found {what}")
     backbone, extra = to_fitedge_keys(state, layout, str(path))
-    config, guessed = infer_config_from_state_dict(backbone, str(path), known)
+    # torchaudio's files never state a config, and its users build custom widths with its factory functions,
+    # so a head count that no released model has is asked for rather than guessed.
+    config, guessed = infer_config_from_state_dict(backbone, str(path), known, facts=facts,
+                                                   require_heads=layout == "torchaudio")
     meta = {"source": str(path), "imported_from": kind, "config_guessed": guessed}
     return Checkpoint(config, backbone, {**heads, **extra}, meta)

@@ -5,14 +5,22 @@ file does not say either (each such guess is returned so that the importer can r
 conv strides (the family's fixed kernel-to-stride pairs 10:5, 3:2, 2:2, 1:1), the number of attention heads
 (head size 64, or 12 heads when the width is not a multiple of 64, as in FitHuBERT's 480), and pre-LN vs
 post-LN (pre-LN exactly when the extractor uses LayerNorm, true of every released HuBERT/wav2vec2 model).
+
+The head count is the one guess that silently changes the numbers (a 64-wide, 4-head model read as 1 head
+differs by 3.6e-3), so what the file does not say the user can (:class:`ConfigFacts`: ``fitedge import
+--heads/--config/--guess``), and an importer can refuse to guess it (torchaudio state dicts) unless the widths
+are those of a released model.
 """
 
 from __future__ import annotations
 
 import ast
+import json
 import logging
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from torch import Tensor
@@ -43,6 +51,60 @@ FAIRSEQ_FIELDS = {
     "normalize": "normalize_waveform",
 }
 _EXTRACTOR_MODES = {"default": "group_norm", "group_norm": "group_norm", "layer_norm": "layer_norm"}
+
+# Heads of the released architectures, by (width, FFN width): torchaudio's factories (wav2vec2/HuBERT base, large,
+# xlarge; XLS-R 300M/1B/2B) and fairseq's. Where the shapes are one of these, the count is theirs, not a rule:
+# the head-size-64 rule is wrong for the 1280-wide ones (16 heads of 80, not 20 of 64).
+RELEASED_HEADS = {(768, 3072): 12, (1024, 4096): 16, (1280, 5120): 16, (1920, 7680): 16}
+# Fields that change what the model computes; a stated value of one of them must agree with a --config given.
+_NUMERIC_FIELDS = ("conv_layers", "conv_bias", "extractor_mode", "feature_layer_norm", "dim", "layers", "heads",
+                   "ffn_dim", "layer_norm_first", "pos_conv_kernel", "pos_conv_groups", "time_reduction",
+                   "time_reduction_factor", "layer_norm_eps", "normalize_waveform")
+
+
+@dataclass(frozen=True)
+class ConfigFacts:
+    """What the user states about a checkpoint that its file may not (``fitedge import --heads/--config/--guess``).
+
+    Attributes:
+        heads: the number of attention heads (tensor shapes cannot tell it).
+        config: the whole encoder config; the weights' shapes and what the file states are checked against it.
+        guess: accept a guessed head count where an importer would otherwise refuse (logged as a warning).
+    """
+
+    heads: int | None = None
+    config: EncoderConfig | None = None
+    guess: bool = False
+
+    @property
+    def given(self) -> bool:
+        return self.heads is not None or self.config is not None or self.guess
+
+
+def read_config_file(path: str | Path) -> EncoderConfig:
+    """An encoder config from JSON: ``EncoderConfig.save``'s, or a fitedge checkpoint folder's ``config.json``."""
+    try:
+        doc = json.loads(Path(path).read_text())
+        if isinstance(doc, dict) and doc.get("format") == "fitedge":  # a checkpoint's config.json: the encoder part
+            doc = doc.get("encoder")
+        if not isinstance(doc, dict):
+            raise TypeError("expected a JSON object of EncoderConfig fields")
+        return EncoderConfig.from_dict(doc)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, TypeError, ConfigError) as e:
+        raise ConfigError(f"{path}: not a fitedge encoder config ({e})") from None
+
+
+def check_stated(config: EncoderConfig, facts: ConfigFacts | None, source: str) -> None:
+    """Refuse ``facts`` that contradict a config the checkpoint states in full (a transformers or fitedge folder)."""
+    if facts is None:
+        return
+    if facts.heads is not None and facts.heads != config.heads:
+        raise CheckpointError(f"{source}: the checkpoint states {config.heads} attention heads, not {facts.heads}")
+    if facts.config is not None:
+        stated = config.to_dict()
+        differ = _differences({k: stated[k] for k in _NUMERIC_FIELDS}, facts.config)
+        if differ:
+            raise CheckpointError(f"{source}: the checkpoint states its config, and the given one differs: {differ}")
 
 
 def fairseq_config_fields(options: Mapping[str, Any], source: str) -> dict[str, Any]:
@@ -100,7 +162,8 @@ def parse_conv_spec(text: str, source: str) -> tuple[tuple[int, int, int], ...]:
 
 
 def infer_config_from_state_dict(state: Mapping[str, Tensor], source: str, known: Mapping[str, Any] | None = None,
-                                 base: EncoderConfig | None = None) -> tuple[EncoderConfig, list[str]]:
+                                 base: EncoderConfig | None = None, facts: ConfigFacts | None = None,
+                                 require_heads: bool = False) -> tuple[EncoderConfig, list[str]]:
     """The config of a fitedge-named backbone ``state``; returns it and the names of the fields that were guessed.
 
     Args:
@@ -108,9 +171,20 @@ def infer_config_from_state_dict(state: Mapping[str, Tensor], source: str, known
         source: the file, for error messages.
         known: fields the checkpoint states explicitly (from its own config); they win over shapes.
         base: defaults for what neither shapes nor ``known`` say (dropouts, eps); ``EncoderConfig()`` if None.
+        facts: what the user states; ``facts.config`` is taken whole (after checking it against the shapes and
+            ``known``), ``facts.heads`` as if the file stated it.
+        require_heads: refuse to guess the head count (unless ``facts.guess``) where the widths are not those
+            of a released architecture.
     """
     known = dict(known or {})
+    facts = facts or ConfigFacts()
     shaped = _fields_from_shapes(state, source)
+    if facts.config is not None:
+        return _given_config(facts, shaped, known, source), []
+    if facts.heads is not None:
+        if known.get("heads", facts.heads) != facts.heads:
+            raise CheckpointError(f"{source}: the file states {known['heads']} attention heads, not {facts.heads}")
+        known["heads"] = facts.heads
     guessed = []
     if "conv_layers" not in known:
         shaped["conv_layers"] = _with_strides(shaped.pop("conv_shapes"), source)
@@ -118,7 +192,7 @@ def infer_config_from_state_dict(state: Mapping[str, Tensor], source: str, known
     else:
         shaped.pop("conv_shapes")
     if "heads" not in known:
-        shaped["heads"] = _default_heads(shaped["dim"], source)
+        shaped["heads"] = _default_heads(shaped["dim"], shaped["ffn_dim"], source, require_heads, facts.guess)
         guessed.append("heads")
     if "layer_norm_first" not in known:
         shaped["layer_norm_first"] = shaped["extractor_mode"] == "layer_norm"
@@ -178,9 +252,48 @@ def _with_strides(conv_shapes: list[tuple[int, int]], source: str) -> tuple[tupl
     return tuple(layers)
 
 
-def _default_heads(dim: int, source: str) -> int:
-    if dim % 64 == 0:
-        return dim // 64
-    if dim % 12 == 0:
-        return 12
-    raise CheckpointError(f"{source}: cannot infer the attention heads of width {dim}; the file states no config")
+def _default_heads(dim: int, ffn_dim: int, source: str, required: bool, guess: bool) -> int:
+    if (dim, ffn_dim) in RELEASED_HEADS:
+        return RELEASED_HEADS[dim, ffn_dim]
+    heads = dim // 64 if dim % 64 == 0 else 12 if dim % 12 == 0 else None
+    if (required and not guess) or heads is None:
+        offer = f", or accept the guess of {heads} with --guess (guess=True)" if heads is not None else ""
+        raise CheckpointError(f"{source}: the file does not say how many attention heads its {dim}-wide layers have "
+                              f"and shapes cannot tell; give them with --heads N or --config FILE (fitedge import; "
+                              f"fitedge.load: heads=, config=){offer}")
+    if guess:
+        log.warning("%s: guessed %d attention head%s of size %d for the %d-wide layers (--guess); outputs are wrong "
+                    "if the model has another count", source, heads, "" if heads == 1 else "s", dim // heads, dim)
+    return heads
+
+
+def _given_config(facts: ConfigFacts, shaped: dict[str, Any], known: dict[str, Any], source: str) -> EncoderConfig:
+    """``facts.config``, once the weights' shapes and what the file states agree with it (one line if not)."""
+    config = facts.config
+    assert config is not None
+    if facts.heads is not None and facts.heads != config.heads:
+        raise CheckpointError(f"{source}: --heads {facts.heads} contradicts the given config's {config.heads} heads")
+    shapes = dict(shaped)
+    # Shapes show each conv's channels and kernel, not its stride.
+    shapes["conv_layers"] = [[c, k] for c, k in shapes.pop("conv_shapes")]
+    given = {**config.to_dict(), "conv_layers": [[c, k] for c, k, _ in config.conv_layers]}
+    differ = _differences(shapes, config, given)
+    if differ:
+        raise CheckpointError(f"{source}: the weights do not fit the given config: {differ}")
+    differ = _differences({k: v for k, v in known.items() if k in _NUMERIC_FIELDS}, config)
+    if differ:
+        raise CheckpointError(f"{source}: the file states another config than the given one: {differ}")
+    return config
+
+
+def _differences(found: Mapping[str, Any], config: EncoderConfig, given: Mapping[str, Any] | None = None) -> str:
+    """``"field found (config given)"`` for every field of ``found`` the config has otherwise; empty if none."""
+    given = given if given is not None else config.to_dict()
+    if "time_reduction_factor" in found and not found.get("time_reduction", config.time_reduction):
+        found = {k: v for k, v in found.items() if k != "time_reduction_factor"}  # unused without time reduction
+
+    def norm(value: Any) -> Any:
+        return [norm(v) for v in value] if isinstance(value, list | tuple) else value
+
+    return ", ".join(f"{k} {norm(v)} (config {norm(given[k])})" for k, v in found.items()
+                     if k in given and norm(v) != norm(given[k]))

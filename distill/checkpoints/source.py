@@ -11,25 +11,31 @@ from pathlib import Path
 import torch
 
 from fitedge.distill.checkpoints.folder import Checkpoint
-from fitedge.distill.checkpoints.hub import is_hub_id
+from fitedge.distill.checkpoints.infer_config import ConfigFacts
 from fitedge.distill.models.config import PRESET_NOTES, PRESETS, preset
 from fitedge.distill.models.encoder import Encoder, build_encoder
 from fitedge.distill.models.profile import ModelProfile, profile_config
 from fitedge.errors import CheckpointError
+from fitedge.hub import is_hub_id
 
 PRESET_SEED = 0
 
 
-def read_source(source: str | Path, format: str | None = None) -> Checkpoint | None:
-    """The checkpoint behind ``source`` (a path or a Hugging Face id), or ``None`` when it is a preset name."""
+def read_source(source: str | Path, format: str | None = None, facts: ConfigFacts | None = None) -> Checkpoint | None:
+    """The checkpoint behind ``source`` (a path or a Hugging Face id), or ``None`` when it is a preset name.
+
+    ``facts`` (heads, a whole config, permission to guess) complete what a checkpoint file does not state.
+    """
     if format is None and str(source) in PRESETS and not Path(source).exists():
+        if facts is not None and facts.given:
+            raise CheckpointError(f"{source} is a preset: heads, config and guess apply to checkpoint files")
         return None
     if not Path(source).exists() and not is_hub_id(source):
         raise CheckpointError(f"{source}: no such file or folder, not a Hugging Face id (ORG/NAME), and not a "
                               f"preset ({', '.join(PRESETS)})")
     from fitedge.distill.checkpoints.detect import import_checkpoint
 
-    return import_checkpoint(source, format=format)
+    return import_checkpoint(source, format=format, facts=facts)
 
 
 def build_preset(name: str, seed: int = PRESET_SEED) -> Encoder:
@@ -41,12 +47,14 @@ def build_preset(name: str, seed: int = PRESET_SEED) -> Encoder:
     return encoder
 
 
-def load_encoder(source: str | Path, format: str | None = None, seed: int = PRESET_SEED) -> Encoder:
+def load_encoder(source: str | Path, format: str | None = None, seed: int = PRESET_SEED,
+                 facts: ConfigFacts | None = None) -> Encoder:
     """Build the encoder named by ``source``; ``encoder.meta`` says where it came from and if it is trained.
 
-    ``seed`` draws a preset's random weights; a checkpoint ignores it.
+    ``seed`` draws a preset's random weights; a checkpoint ignores it. ``facts`` complete what a checkpoint file
+    does not state (see :class:`~fitedge.distill.checkpoints.infer_config.ConfigFacts`).
     """
-    checkpoint = read_source(source, format)
+    checkpoint = read_source(source, format, facts)
     if checkpoint is None:
         return build_preset(str(source), seed)
     encoder = checkpoint.build()

@@ -6,6 +6,7 @@ Parameter names match transformers' ``HubertModel``/``Wav2Vec2Model`` state dict
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import NamedTuple
 
 import torch
@@ -107,6 +108,35 @@ class Encoder(nn.Module):
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
+
+    # ---- fitedge checkpoint folders, as transformers' models have them --------------------------
+    def save_pretrained(self, directory: str | Path, heads: dict[str, Tensor] | None = None) -> Path:
+        """Write this encoder as a fitedge checkpoint folder (``config.json`` + ``model.safetensors``), atomically.
+
+        ``meta`` goes along (an untrained preset stays flagged untrained); ``heads`` (e.g. hint heads) are
+        written to ``heads.safetensors``. Read it back with :meth:`from_pretrained`, ``fitedge.load`` or any
+        fitedge command.
+
+        Example::
+
+            enc = fitedge.load("tiny")
+            enc.save_pretrained("tiny-encoder/")
+            same = Encoder.from_pretrained("tiny-encoder/")
+        """
+        from fitedge.distill.models.pretrained import save_pretrained
+
+        return save_pretrained(self, directory, heads)
+
+    @classmethod
+    def from_pretrained(cls, source: str | Path) -> Encoder:
+        """The encoder saved in a fitedge checkpoint folder, or under a Hugging Face id (``ORG/NAME[@REVISION]``,
+        through the hub cache; ``HF_HUB_OFFLINE=1`` is honoured) whose snapshot is such a folder.
+
+        Other formats (transformers, fairseq, torchaudio, FitHuBERT) go through ``fitedge.load``.
+        """
+        from fitedge.distill.models.pretrained import from_pretrained
+
+        return from_pretrained(source)
 
 
 def build_encoder(config: EncoderConfig) -> Encoder:

@@ -20,9 +20,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
-from fitedge import __version__
 from fitedge.errors import BundleError
 from fitedge.parity import Parity
+from fitedge.version import __version__
 
 SCHEMA = "fitedge.bundle"
 SCHEMA_VERSION = 1

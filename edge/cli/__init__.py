@@ -14,8 +14,9 @@ from collections.abc import Callable
 
 import click
 
-from fitedge import __version__, console
+from fitedge import console
 from fitedge.errors import FitedgeError
+from fitedge.version import __version__
 
 
 class FitedgeGroup(click.Group):

@@ -9,6 +9,7 @@ subcommand names, so the group routes anything that is not a subcommand name to 
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import tempfile
 from pathlib import Path
@@ -20,6 +21,8 @@ from fitedge.errors import ConfigError
 
 if TYPE_CHECKING:
     from fitedge.bench.latency.matrix import MatrixSettings
+
+log = logging.getLogger(__name__)
 
 
 class DefaultRunGroup(click.Group):
@@ -51,10 +54,23 @@ def _console():
     return Console(width=None if sys.stdout.isatty() else 200)
 
 
-def _device(ctx: click.Context, param: click.Parameter, value: str) -> str:
+def _device(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
     if value != "host" and not (value == "android" or value.startswith("android:") and len(value) > 8):
         raise click.BadParameter(f"expected host, android or android:SERIAL; got {value!r}")
     return value
+
+
+def _where(ctx: click.Context, on: str, old_spelling: str | None) -> str:
+    """``--on``, or the value of its old spelling ``--device`` (hidden, deprecated: in ``distill``, ``pretrain``
+    and ``distill_throughput`` ``--device`` is the torch device, cpu or cuda; one name, one meaning)."""
+    if old_spelling is None:
+        return on
+    if ctx.get_parameter_source("on") is not click.core.ParameterSource.DEFAULT and on != old_spelling:
+        raise click.UsageError(f"--on {on} and --device {old_spelling} disagree; give --on only")
+    log.warning("--device is deprecated in `fitedge bench`; use --on %s", old_spelling)
+    return old_spelling
 
 
 @click.group(cls=DefaultRunGroup)
@@ -64,7 +80,7 @@ def bench() -> None:
     \b
       fitedge bench                               # the default study: fithubert vs hubert-base
       fitedge bench bundle/ --seconds 1,4,10 --threads 1,2
-      fitedge bench bundle/ --device android      # and on a phone, over adb
+      fitedge bench bundle/ --on android          # and on a phone, over adb
       fitedge bench compare old/results.json new/results.json
     """
 
@@ -76,14 +92,16 @@ def bench() -> None:
 @click.option("--seconds", default="4", show_default=True, callback=_number_list(float, 0.1),
               help="Audio lengths in seconds, comma-separated.")
 @click.option("--threads", default="2", show_default=True, callback=_number_list(int, 1),
-              help="CPU thread counts, comma-separated.")
+              help="CPU thread counts, comma-separated. Every number is recorded per thread count, so the default "
+                   "is a fixed 2 (the README's measured tables), not each runtime's own default.")
 @click.option("--warmup", default=5, show_default=True, type=click.IntRange(min=0), help="Untimed runs per cell.")
 @click.option("--iters", default=30, show_default=True, type=click.IntRange(min=1), help="Timed runs per cell.")
 @click.option("--timeout", "timeout_s", default=300.0, show_default=True, type=click.FloatRange(min=1),
               help="Seconds one cell may take before it is killed and recorded as failed.")
-@click.option("--device", default="host", show_default=True, callback=_device,
-              help="host, or android[:SERIAL] to also run the demo app's benchmark mode over adb.")
-@click.option("--adb", "adb_binary", default="adb", show_default=True, help="The adb binary for --device android.")
+@click.option("--on", default="host", show_default=True, callback=_device, metavar="host|android[:SERIAL]",
+              help="Where to run: this host, or also a phone over adb (the demo app's benchmark mode).")
+@click.option("--device", "old_spelling", hidden=True, callback=_device, help="Deprecated spelling of --on.")
+@click.option("--adb", "adb_binary", default="adb", show_default=True, help="The adb binary for --on android.")
 @click.option("--device-results", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Merge a results.json pulled from the app (contract 3) as a device column.")
 @click.option("--export/--no-export", "export_models", default=True, show_default=True,
@@ -98,7 +116,8 @@ def bench() -> None:
               help="Instead of the latency matrix, time every op of each artifact of the bundle/file TARGETs in its "
                    "runtime's profiler (first --seconds and --threads value); writes profile.json to --out.")
 def run(targets: tuple[str, ...], reference: str | None, seconds: tuple[float, ...], threads: tuple[int, ...],
-        warmup: int, iters: int, timeout_s: float, device: str, adb_binary: str, device_results: Path | None,
+        warmup: int, iters: int, timeout_s: float, on: str, old_spelling: str | None, adb_binary: str,
+        device_results: Path | None,
         export_models: bool, bundles_dir: Path | None, out_dir: Path, as_json: bool, profile: bool) -> None:
     """Measure TARGETs: bundle folders, .pte/.tflite/.onnx files, or models (exported on the fly).
 
@@ -118,6 +137,7 @@ def run(targets: tuple[str, ...], reference: str | None, seconds: tuple[float, .
     if profile:
         _profile(targets, matrix, out_dir, as_json)
         return
+    device = _where(click.get_current_context(), on, old_spelling)
     config = BenchConfig(targets=targets or DEFAULT_TARGETS, reference=reference, device=device, adb=adb_binary,
                          device_results=device_results, matrix=matrix)
     # One bar for everything slow: each export step of a model target, then each timed cell. Without a

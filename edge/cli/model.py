@@ -111,8 +111,18 @@ def _table(header: tuple[str, ...], rows: list[tuple[str, ...]], indent: int) ->
 @click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="fitedge checkpoint folder to write.")
 @click.option("--format", "fmt", type=click.Choice(["fitedge", "transformers", "fairseq", "torchaudio", "fithubert"]),
               help="Read SOURCE as this format instead of detecting it from its content.")
+@click.option("--heads", type=click.IntRange(min=1),
+              help="Attention heads of SOURCE, for files that do not say (torchaudio state dicts, bare weights): "
+                   "tensor shapes cannot tell them.")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="SOURCE's whole encoder config, a fitedge encoder JSON (EncoderConfig fields, or a fitedge "
+                   "folder's config.json): taken as it is, once the weights' shapes are checked against it.")
+@click.option("--guess", is_flag=True,
+              help="Accept the head count guessed from the widths (head size 64) where the file does not say and "
+                   "it is not a released model's; a wrong guess changes the outputs.")
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
-def import_(source: Path, out: Path, fmt: str | None, force: bool) -> None:
+def import_(source: Path, out: Path, fmt: str | None, heads: int | None, config_file: Path | None, guess: bool,
+            force: bool) -> None:
     """Convert a HuBERT/wav2vec2/FitHuBERT checkpoint SOURCE into a fitedge checkpoint folder OUT.
 
     SOURCE: a transformers folder (HubertModel, Wav2Vec2Model, ...ForCTC) or Hugging Face id (ORG/NAME[@REVISION],
@@ -120,17 +130,24 @@ def import_(source: Path, out: Path, fmt: str | None, force: bool) -> None:
     FitHuBERT .ckpt, or a fitedge folder. The format is detected from the content.
     OUT gets config.json + model.safetensors (+ heads.safetensors); it is written only if every tensor fits.
 
+    A torchaudio state dict carries no config, and its shapes do not show the number of attention heads: unless
+    its widths are a released model's (768/3072: 12 heads; 1024/4096, 1280/5120, 1920/7680: 16), give them with
+    --heads or --config, or accept the guess with --guess.
+
     \b
     Examples:
       fitedge import ./hubert-base-ls960/ --out teacher/
       fitedge import facebook/hubert-base-ls960 --out teacher/
       fitedge import hubert_base_ls960.pt --out teacher/ --force
       fitedge import fithubert-960h.ckpt --out student/ --format fithubert
+      fitedge import small_wav2vec2.pth --out student/ --heads 4      # torchaudio state dict
     """
     from fitedge.distill.checkpoints.detect import import_to_folder
+    from fitedge.distill.checkpoints.infer_config import ConfigFacts, read_config_file
     from fitedge.distill.checkpoints.source import load_encoder
 
-    written = import_to_folder(source, out, fmt, force)
+    facts = ConfigFacts(heads, read_config_file(config_file) if config_file else None, guess)
+    written = import_to_folder(source, out, fmt, force, facts)
     encoder = load_encoder(written)
     meta = encoder.meta
     guessed = meta.get("config_guessed") or []

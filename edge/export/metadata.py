@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fitedge import __version__
 from fitedge.distill.models.deployable import INPUT_NAME
 from fitedge.edge.export.model import ExportModel
+from fitedge.version import __version__
 
 MODEL_TYPE = "fitedge-encoder"
 METADATA_VERSION = 1  # of this set of keys; bump when a key changes meaning

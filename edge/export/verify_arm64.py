@@ -168,7 +168,7 @@ def _parity_cell(check: Arm64Check) -> str:
 
 def _packages() -> dict[str, Any]:
     """fitedge's top packages as imported here: the child maps the same folders (setup.cfg's package_dir)."""
-    import fitedge
+    # ``import fitedge.edge`` binds the root package too: only its folder is wanted here, not the facade.
     import fitedge.edge
 
     return {"fitedge": fitedge, "fitedge.edge": fitedge.edge}

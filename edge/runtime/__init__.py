@@ -226,11 +226,11 @@ def load(target: Any, threads: int | None = None, **options: Any) -> Runner:
 
 def _load_eager(target: Any, threads: int | None, outputs: Any = "last", input_samples: int | None = None,
                 head: Any = None) -> EagerRunner:
-    import fitedge
+    from fitedge.distill.checkpoints.source import load_encoder
     from fitedge.distill.models.deployable import DeployableEncoder, OutputSpec
     from fitedge.distill.models.encoder import Encoder
 
-    encoder = target if isinstance(target, Encoder) else fitedge.load(target)
+    encoder = target if isinstance(target, Encoder) else load_encoder(target)
     encoder.for_inference()
     spec = outputs if isinstance(outputs, OutputSpec) else OutputSpec.parse(str(outputs), encoder.config.layers)
     module = DeployableEncoder(encoder, spec, head).eval()

@@ -1,4 +1,4 @@
-"""``--device android``: the real adb binary, and the one-line errors a user gets before any phone runs."""
+"""``--on android``: the real adb binary, and the one-line errors a user gets before any phone runs."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def test_bench_cli_fails_fast_with_one_line_when_no_phone_is_connected(adb_serve
     from click.testing import CliRunner
 
     from fitedge.edge.cli import cli
-    result = CliRunner().invoke(cli, ["bench", "tiny", "--no-export", "--device", "android", "--adb", adb_server,
+    result = CliRunner().invoke(cli, ["bench", "tiny", "--no-export", "--on", "android", "--adb", adb_server,
                                       "--out", str(tmp_path)])
     assert result.exit_code == 1
     assert result.output.startswith("Error: no Android device found by adb") and len(result.output.splitlines()) == 1
@@ -59,7 +59,7 @@ def test_a_missing_adb_binary_says_how_to_get_one(tmp_path):
 @pytest.mark.parametrize("devices, serial, message", [
     ({"R58M": "unauthorized"}, None, "R58M is unauthorized: unlock the phone, accept the 'Allow USB debugging'"),
     ({"R58M": "offline"}, "R58M", "R58M is offline: reconnect it"),
-    ({"A": "device", "B": "device"}, None, r"several devices connected \(A, B\): choose one with --device"),
+    ({"A": "device", "B": "device"}, None, r"several devices connected \(A, B\): choose one with --on"),
     ({"A": "device"}, "B", r"device B not found by adb \(connected: A\)"),
 ])
 def test_device_states_are_one_line_errors(devices, serial, message):
@@ -78,5 +78,5 @@ def test_device_spec(spec, serial):
 
 
 def test_a_bad_device_spec_is_refused():
-    with pytest.raises(DeviceError, match="--device must be"):
+    with pytest.raises(DeviceError, match="--on must be"):
         parse_device("android:")

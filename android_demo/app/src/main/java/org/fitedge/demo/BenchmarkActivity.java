@@ -26,7 +26,7 @@ import org.fitedge.core.ModelRunner;
  * questions about the phone.
  */
 public final class BenchmarkActivity extends Activity {
-    // The tag `fitedge bench --device android` tells users to follow: adb logcat -s fitedge
+    // The tag `fitedge bench --on android` tells users to follow: adb logcat -s fitedge
     private static final String TAG = "fitedge";
     static final String OUT_DIR = "fitedge_bench";
 

@@ -8,7 +8,7 @@ import java.util.List;
 /**
  * The device benchmark results file ({@code fitedge_bench/results.json}, schema {@code fitedge.device_bench}
  * version 1; cross-team contract 3, documented in SCHEMA.md). Plain data written by {@link ResultsWriter};
- * {@code fitedge bench --device android} reads it.
+ * {@code fitedge bench --on android} reads it.
  */
 public final class BenchResults {
     public static final String SCHEMA = "fitedge.device_bench";

@@ -3,7 +3,9 @@
 Users of transformers, Optimum and s3prl name models by id. ``huggingface_hub`` finds the snapshot in its
 cache (``HF_HUB_CACHE``/``HF_HOME``), downloading it only where the hub is reachable and ``HF_HUB_OFFLINE`` is
 not set; fitedge itself never asks for a download beyond what ``snapshot_download`` does for the id it is
-given. The folder is then read like any transformers checkpoint folder. A local path of the same spelling
+given. The folder is then read like any checkpoint folder (transformers or fitedge). It lives at the package root,
+not under ``distill.checkpoints``, because ``Encoder.from_pretrained`` resolves ids too and the models may not
+import the checkpoints package (which imports them). A local path of the same spelling
 always wins over an id.
 """
 
