@@ -122,8 +122,9 @@ def _int8_plan(model: ExportModel, audio: CalibrationSet, options: ExportOptions
     else:
         plan = plan_int8(options.int8, options.keep_float, measure)
     if plan.mode == "auto" and recipe == ONNXRUNTIME:
-        plan = dataclasses.replace(plan, reason=f"{plan.reason}; screened with ONNX Runtime's int8 recipe, "
-                                                f"executorch not being installed")
+        # Not after "; ": the report reads what follows "; " as the blocks widened after lowering.
+        plan = dataclasses.replace(plan, reason=f"{plan.reason}, screened with ONNX Runtime's int8 recipe "
+                                                f"(executorch is not installed)")
     if plan.mode == "auto":
         say(f"int8 auto: {'keeping ' + ', '.join(plan.keep_float) + ' float' if plan.keep_float else 'plain int8'}"
             f" ({plan.reason})")
