@@ -1,5 +1,6 @@
 # fitedge quick start: `make demo` (the main job) and `make test` (the whole suite).
-# Both create or reuse .venv at the repo root and install exactly the versions in requirements.lock.
+# Both create or reuse .venv at the repo root and install exactly the versions in requirements-dev.lock
+# (requirements.lock, the runtime, plus the dev tools), then fitedge itself. `make lock` regenerates the locks.
 
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -9,16 +10,30 @@ STAMP  := $(VENV)/.fitedge-installed
 # let the Android app compile against real API jars (android_demo/compile-check).
 APT_PACKAGES := openjdk-17-jdk-headless espeak-ng sox libsndfile1 adb junit4 libgoogle-gson-java asterisk-core-sounds-en-wav asterisk-core-sounds-en qemu-user maven aapt android-framework-res unzip
 
-.PHONY: setup system demo test lint clean
+# The lock tool, in a throwaway venv of its own (never in .venv): uv, pinned.
+LOCKTOOL := build/locktool
+UV_VERSION := 0.13.9
+# Linux x86-64 with Python 3.11 is what the project's machines and CI run; the locks are resolved for it.
+LOCK_FLAGS := --generate-hashes --python-version 3.11 --python-platform x86_64-manylinux_2_28 --custom-compile-command "make lock"
+
+.PHONY: setup system demo test lint clean lock
 
 setup: $(STAMP)
 
-$(STAMP): requirements.lock setup.cfg pyproject.toml
+$(STAMP): requirements.lock requirements-dev.lock setup.cfg pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements.lock
+	$(PY) -m pip install -q -r requirements-dev.lock
 	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 	touch $@
+
+# requirements.in -> requirements.lock (the runtime, = fitedge[all]) and requirements-dev.in ->
+# requirements-dev.lock (the runtime lock's versions plus pytest, ruff, transformers), with hashes. An
+# existing lock's versions are kept unless an .in file asks otherwise; `UPGRADE=--upgrade` moves the rest.
+lock:
+	test -x $(LOCKTOOL)/bin/uv || { python3 -m venv $(LOCKTOOL) && $(LOCKTOOL)/bin/pip install -q uv==$(UV_VERSION); }
+	$(LOCKTOOL)/bin/uv pip compile -q requirements.in -o requirements.lock $(LOCK_FLAGS) $(UPGRADE)
+	$(LOCKTOOL)/bin/uv pip compile -q requirements-dev.in -o requirements-dev.lock $(LOCK_FLAGS) $(UPGRADE)
 
 system:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

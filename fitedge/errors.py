@@ -55,6 +55,10 @@ class EmulatorError(FitedgeError):
     """The emulated machine cannot be set up or run: qemu, apt-get, pip or the emulated Python missing or failing."""
 
 
+class MissingDependency(FitedgeError):
+    """An optional part's packages are not installed; the message names the pip extra that brings them."""
+
+
 class PerGateRefused(FitedgeError):
     """An exported artifact loses more phoneme accuracy (PER) against the float model than allowed."""
 

@@ -2,7 +2,8 @@
 
 Commands parse, call one library function and print. Heavy imports (torch, runtimes) happen inside
 the commands so that ``fitedge --help`` is instant. Every :class:`FitedgeError` becomes a one-line
-message and exit status 1, never a traceback. ``-v``/``-q`` work before or after any subcommand; output
+message and exit status 1, never a traceback; so does an optional package that is not installed (the
+message names the pip extra, :mod:`fitedge.extras`). ``-v``/``-q`` work before or after any subcommand; output
 is configured once, just before the command runs (:mod:`fitedge.console`).
 """
 
@@ -16,6 +17,7 @@ import click
 
 from fitedge import console
 from fitedge.errors import FitedgeError
+from fitedge.extras import missing_dependency
 from fitedge.version import __version__
 
 
@@ -27,6 +29,11 @@ class FitedgeGroup(click.Group):
             return super().invoke(ctx)
         except FitedgeError as e:
             raise click.ClickException(str(e)) from None
+        except ModuleNotFoundError as e:  # a lazy import of an optional part: name the extra that brings it
+            missing = missing_dependency(e, ctx.invoked_subcommand)
+            if missing is None:
+                raise
+            raise click.ClickException(str(missing)) from None
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)

@@ -25,7 +25,9 @@ from fitedge.edge.bundle import manifest as mf
 from fitedge.edge.export.model import ExportModel, load_export_model
 from fitedge.edge.export.options import ExportOptions
 from fitedge.edge.export.plan import ArtifactJob, build_artifact, plan_jobs
+from fitedge.edge.export.screening import NOT_SCREENED, ONNXRUNTIME, measure_blocks_onnx, screening_recipe
 from fitedge.edge.export.verify import check_fp32, check_int8
+from fitedge.extras import TARGET_EXTRAS, require
 from fitedge.host import describe_cpu
 from fitedge.parity import Parity, compare_outputs, worst
 from fitedge.quantize.calibration import CalibrationSet
@@ -33,6 +35,7 @@ from fitedge.quantize.policy import Int8Plan, plan_int8, sensitivity_table
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
+TARGET_STEPS = {"pte": "ExecuTorch export (.pte)", "tflite": "LiteRT export (.tflite)", "onnx": "ONNX export (.onnx)"}
 AUTO_CALIBRATION_WINDOWS, AUTO_HELD_OUT_WINDOWS = 4, 2  # int8 auto's per-block sweep: about 1 min for fithubert
 
 
@@ -49,6 +52,8 @@ def export_bundle(source: str | Path, out: str | Path, options: ExportOptions,
     say = progress or log.info
     out = Path(out)
     bd.check_destination(out, options.force)  # fail before any heavy work
+    for target in options.targets:
+        require(TARGET_EXTRAS[target], TARGET_STEPS[target])
     model = load_export_model(source, options)
     if options.dynamic is not None:
         # Put the golden/static length on the dynamic artifacts' length grid, so every artifact sees the same audio.
@@ -103,15 +108,28 @@ class Checked:
 
 def _int8_plan(model: ExportModel, audio: CalibrationSet, options: ExportOptions, say: Progress) -> Int8Plan:
     """The blocks int8 artifacts keep float: ``--keep-float``, none (``--int8 plain``), or measured (auto)."""
-    def measure() -> list:
-        from fitedge.quantize.sensitivity import measure_blocks
+    recipe = screening_recipe()
 
+    def measure() -> list:
         say(f"int8 auto: measuring each block's own int8 error ({model.name}; --int8 plain skips this)")
         # A screening, not the full `fitedge quantize sensitivity`: fewer windows, the layers as one block.
-        return measure_blocks(model.deployable(), audio.calibration[:AUTO_CALIBRATION_WINDOWS],
-                              audio.held_out[:AUTO_HELD_OUT_WINDOWS], group_layers=True)
+        calibration = audio.calibration[:AUTO_CALIBRATION_WINDOWS]
+        held_out = audio.held_out[:AUTO_HELD_OUT_WINDOWS]
+        if recipe == ONNXRUNTIME:
+            return measure_blocks_onnx(model.deployable(), calibration, held_out, group_layers=True,
+                                       threads=options.threads)
+        from fitedge.quantize.sensitivity import measure_blocks
 
-    plan = plan_int8(options.int8, options.keep_float, measure)
+        return measure_blocks(model.deployable(), calibration, held_out, group_layers=True)
+
+    if options.int8 == "auto" and not options.keep_float and recipe is None:
+        plan = Int8Plan("auto", (), NOT_SCREENED)
+    else:
+        plan = plan_int8(options.int8, options.keep_float, measure)
+    if plan.mode == "auto" and recipe == ONNXRUNTIME:
+        # Not after "; ": the report reads what follows "; " as the blocks widened after lowering.
+        plan = dataclasses.replace(plan, reason=f"{plan.reason}, screened with ONNX Runtime's int8 recipe "
+                                                f"(executorch is not installed)")
     if plan.mode == "auto":
         say(f"int8 auto: {'keeping ' + ', '.join(plan.keep_float) + ' float' if plan.keep_float else 'plain int8'}"
             f" ({plan.reason})")

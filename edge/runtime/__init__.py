@@ -16,7 +16,8 @@ import numpy as np
 
 from fitedge.console import third_party_output
 from fitedge.edge.bundle import manifest as mf
-from fitedge.errors import BundleError, ConfigError, ExportError, ShapeMismatch, one_line
+from fitedge.errors import BundleError, ConfigError, ExportError, MissingDependency, ShapeMismatch, one_line
+from fitedge.extras import TARGET_EXTRAS, install_hint
 
 log = logging.getLogger(__name__)
 # The one table of artifact kinds: file suffix -> runtime, and the package whose version the manifest records.
@@ -219,6 +220,10 @@ def load(target: Any, threads: int | None = None, **options: Any) -> Runner:
         return runner_class(path, threads, **options)
     except (BundleError, ShapeMismatch):
         raise
+    except ModuleNotFoundError as e:  # the runtime itself is not installed: name the extra that brings it
+        extra = TARGET_EXTRAS[path.suffix[1:]]
+        raise MissingDependency(f"{path}: the {RUNTIMES[path.suffix]} runtime is not installed: "
+                                f"{install_hint(extra)}") from e
     except Exception as e:  # each runtime has its own exception types for a corrupted file
         reason = f"{type(e).__name__}: {one_line(e)}"
         raise BundleError(f"{path}: {RUNTIMES[path.suffix]} cannot load it ({reason})") from e

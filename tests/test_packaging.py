@@ -1,0 +1,243 @@
+"""Packaging: the core and each pip extra cover what their modules import, the locks agree with the inputs,
+and a missing optional part is one line that names its extra.
+
+Imports are read from the source (``ast``, lazy imports inside functions included) and mapped to
+distributions through the installed packages' metadata. An environment without a part is simulated by a
+meta-path filter that hides its modules from a child process.
+"""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from importlib import metadata
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from fitedge.extras import EXTRAS, TARGET_EXTRAS
+
+REPO = Path(__file__).resolve().parents[1]
+FOLDERS = ("fitedge", "distill", "quantize", "edge", "bench")
+# Which extras a module may need besides the core, by path prefix (the longest matching prefix wins).
+RUNTIMES = ("onnx", "executorch", "litert")
+PARTS = {
+    "fitedge/": (),
+    "distill/": (),
+    "distill/models/": (),
+    "distill/checkpoints/": (),
+    "distill/data/": ("data", "train", "bench"),  # mfcc.py: pre-training targets (train), the PER floor (bench)
+    "distill/train/": ("train",),
+    "quantize/": (),
+    "quantize/pt2e.py": ("executorch", "litert"),
+    "quantize/onnx_recipe.py": ("onnx",),
+    "edge/": (),
+    "edge/lower/": (),
+    "edge/lower/onnx.py": ("onnx",),
+    "edge/lower/executorch.py": ("executorch",),
+    "edge/lower/litert.py": ("litert",),
+    "edge/runtime/": RUNTIMES,
+    "edge/export/": RUNTIMES,
+    "edge/bundle/": (),
+    "edge/cli/": (),
+    "edge/cli/data.py": ("data",),
+    "edge/cli/train.py": ("train",),
+    "edge/cli/bench.py": ("bench",),
+    "bench/": ("bench", *RUNTIMES),
+    "bench/recipe/": tuple(EXTRAS),
+}
+ALTERNATIVES = {"tflite_runtime"}  # tried only when ai_edge_litert is missing, never required
+PINNED = {"torch": "2.13.0", "executorch": "1.4.1", "torchao": "0.18.0", "litert-torch": "0.10.0",
+          "ai-edge-litert": "2.3.0", "onnx": "1.23.2", "onnxscript": "0.7.2", "onnxruntime": "1.32.0"}
+
+
+def normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def requirement_name(line: str) -> str:
+    return normalize(re.match(r"[A-Za-z0-9_.\-]+", line.strip()).group(0))
+
+
+def setup_cfg() -> tuple[set[str], dict[str, set[str]]]:
+    """install_requires and each extra, as normalized distribution names."""
+    cfg = configparser.ConfigParser()
+    cfg.read(REPO / "setup.cfg")
+
+    def names(value: str) -> set[str]:
+        return {requirement_name(line) for line in value.splitlines() if line.strip() and not line.startswith("#")}
+
+    core = names(cfg["options"]["install_requires"])
+    extras = {name: names(value) for name, value in cfg["options.extras_require"].items()}
+    return core, extras
+
+
+def module_distributions() -> dict[str, set[str]]:
+    return {module: {normalize(d) for d in dists} for module, dists in metadata.packages_distributions().items()}
+
+
+def third_party_imports(path: Path) -> set[str]:
+    found = set()
+    for item in ast.walk(ast.parse(path.read_text())):
+        if isinstance(item, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in item.names)
+        elif isinstance(item, ast.ImportFrom) and item.level == 0 and item.module:
+            found.add(item.module.split(".")[0])
+    return {m for m in found if m not in sys.stdlib_module_names and m != "fitedge"}
+
+
+def part_of(relative: str) -> tuple[str, ...]:
+    prefix = max((p for p in PARTS if relative.startswith(p)), key=len)
+    return PARTS[prefix]
+
+
+def test_extras_are_the_documented_parts_and_all_is_their_union():
+    core, extras = setup_cfg()
+    assert set(extras) == {*EXTRAS, "all"}
+    assert extras["all"] == set().union(*(names for name, names in extras.items() if name != "all"))
+    assert not core & extras["all"], "a core package listed in an extra"
+
+
+def test_setup_cfg_extras_provide_the_modules_fitedge_extras_names():
+    """setup.cfg (distributions) and fitedge.extras (import names, for the error message) say the same."""
+    _, extras = setup_cfg()
+    provided = module_distributions()
+    for name, extra in EXTRAS.items():
+        for module in extra.modules:
+            assert provided.get(module, set()) & extras[name], f"[{name}] lacks the distribution of {module}"
+        # each distribution of the extra is there for an import of it (onnxscript: torch.onnx's exporter)
+        dists = {d for m in extra.modules for d in provided.get(m, set())}
+        assert extras[name] <= dists, f"[{name}] lists {extras[name] - dists}, which no module of it imports"
+
+
+def test_every_import_is_in_the_core_or_in_an_extra_of_its_part():
+    core, extras = setup_cfg()
+    provided = module_distributions()
+    problems = []
+    for folder in FOLDERS:
+        for path in sorted((REPO / folder).rglob("*.py")):
+            relative = path.relative_to(REPO).as_posix()
+            allowed = core.union(*(extras[e] for e in part_of(relative)))
+            for module in third_party_imports(path) - ALTERNATIVES:
+                dists = provided.get(module, set())
+                if not dists & allowed:
+                    problems.append(f"{relative}: {module} ({', '.join(sorted(dists)) or 'not installed'})")
+    assert not problems, "imports not covered by setup.cfg:\n" + "\n".join(problems)
+
+
+def test_core_imports_nothing_optional():
+    """``fitedge info``/``import``/``load`` and the model: only install_requires."""
+    core, _ = setup_cfg()
+    provided = module_distributions()
+    for folder in ("fitedge", "distill/models", "distill/checkpoints"):
+        for path in (REPO / folder).rglob("*.py"):
+            for module in third_party_imports(path):
+                assert provided.get(module, set()) & core, f"{path.relative_to(REPO)}: {module} is not core"
+
+
+def lock(path: Path) -> dict[str, str]:
+    pins = {}
+    for line in path.read_text().splitlines():
+        match = re.match(r"([A-Za-z0-9_.\-]+)==([^\s;\\]+)", line)
+        if match:
+            pins[normalize(match.group(1))] = match.group(2)
+    return pins
+
+
+def test_requirements_in_is_setup_cfg_and_the_locks_keep_the_pinned_stack():
+    core, extras = setup_cfg()
+    wanted = {requirement_name(line) for line in (REPO / "requirements.in").read_text().splitlines()
+              if line.strip() and not line.startswith(("#", "-"))}
+    assert wanted == core | extras["all"]
+    runtime, dev = lock(REPO / "requirements.lock"), lock(REPO / "requirements-dev.lock")
+    assert wanted <= set(runtime)
+    assert {name: runtime[name] for name in PINNED} == PINNED
+    assert runtime["numpy"].startswith("2.4.")
+    assert {name: dev[name] for name in runtime} == runtime, "the dev lock moved a runtime version"
+    assert {"pytest", "ruff"} <= set(dev) - set(runtime), "dev tools belong in requirements-dev.lock only"
+    assert "--hash=sha256:" in (REPO / "requirements.lock").read_text()
+
+
+HIDE = """
+import sys
+HIDDEN = set(sys.argv.pop(1).split(","))
+class Hide:
+    def __init__(self, inner):
+        self.inner = inner
+    def find_spec(self, name, path=None, target=None):
+        return None if name.split(".")[0] in HIDDEN else self.inner.find_spec(name, path, target)
+    def __getattr__(self, attribute):
+        return getattr(self.inner, attribute)
+sys.meta_path[:] = [Hide(f) if hasattr(f, "find_spec") else f for f in sys.meta_path]
+from fitedge.edge.cli import main
+sys.argv[0] = "fitedge"
+main()
+"""
+
+
+def fitedge_without(hidden: list[str], *args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """``fitedge ARGS`` in a child process where the modules ``hidden`` cannot be imported."""
+    script = cwd / "hide.py"
+    script.write_text(textwrap.dedent(HIDE))
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    return subprocess.run([sys.executable, str(script), ",".join(hidden), *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+def one_error_line(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 1, (result.returncode, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr + result.stdout
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1, result.stderr
+    return errors[0]
+
+
+@pytest.mark.parametrize("target", ["pte", "tflite", "onnx"])
+def test_export_without_its_runtime_names_the_extra_before_any_work(tmp_path, target):
+    extra = TARGET_EXTRAS[target]
+    result = fitedge_without(list(EXTRAS[extra].modules), "export", "tiny", "--targets", target, "--out",
+                             str(tmp_path / "b"), cwd=tmp_path)
+    line = one_error_line(result)
+    assert f'pip install "fitedge[{extra}]"' in line
+    assert "model tiny" not in result.stderr + result.stdout  # refused before loading anything
+    assert not (tmp_path / "b").exists()
+
+
+def test_other_commands_name_their_own_extra(tmp_path):
+    result = fitedge_without(["tqdm"], "data", "synth", "--out", str(tmp_path / "c"), "--minutes", "0.1",
+                             cwd=tmp_path)
+    assert one_error_line(result) == 'Error: fitedge data: tqdm is not installed: pip install "fitedge[data]"'
+
+
+@pytest.mark.slow
+def test_onnx_only_export_screens_int8_with_the_onnx_recipe(tmp_path):
+    """Only fitedge[onnx]: the default export (int8 auto) works, screened with ONNX Runtime's own recipe."""
+    hidden = ["executorch", "torchao", "litert_torch", "ai_edge_litert", "tflite_runtime"]
+    result = fitedge_without(hidden, "export", "tiny", "--targets", "onnx", "--precision", "int8", "--timing-runs",
+                             "0", "--out", str(tmp_path / "b"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    doc = json.loads((tmp_path / "b" / "manifest.json").read_text())
+    policy = doc["int8_policy"]
+    assert policy["mode"] == "auto"
+    assert "screened with ONNX Runtime's int8 recipe" in policy["reason"]
+    assert {row["block"] for row in policy["sensitivity"]} >= {"feature_extractor.conv_layers.0", "encoder.layers"}
+    assert all(0.9 < row["cosine"] <= 1.0 for row in policy["sensitivity"])
+    assert [a["file"] for a in doc["artifacts"]] == ["tiny_int8.onnx"]
+    assert doc["artifacts"][0]["parity"]["passed"]
+
+
+def test_auto_without_any_screening_recipe_says_so(monkeypatch):
+    from fitedge.edge.export import pipeline
+
+    monkeypatch.setattr(pipeline, "screening_recipe", lambda: None)
+    options = SimpleNamespace(int8="auto", keep_float=(), threads=1)
+    plan = pipeline._int8_plan(SimpleNamespace(name="tiny"), None, options, lambda line: None)
+    assert (plan.mode, plan.keep_float) == ("auto", ())
+    assert plan.reason.startswith("not screened") and 'fitedge[onnx]' in plan.reason
