@@ -18,8 +18,7 @@ import pytest
 
 from fitedge.edge.bundle.manifest import MANIFEST_FILE, Manifest, schema_path
 from fitedge.errors import BundleError
-
-REPO = Path(__file__).resolve().parents[1]
+from tests.helpers import REPO
 
 
 @pytest.fixture(scope="module")
