@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from fitedge.bench.eval.bootstrap import bootstrap_error_rate
 from fitedge.bench.eval.edit_distance import edit_counts, error_rate
 from fitedge.bench.eval.probe import PhonemeProbe, ProbeConfig, train_probe
 from fitedge.errors import DataError
+from fitedge.threads import torch_threads
 
 log = logging.getLogger(__name__)
 DEFAULT_PROBE = ProbeConfig()
@@ -168,24 +168,6 @@ def evaluate_per(model_or_artifact: str | Path, corpus_dir: str | Path, layer: s
         source.stats.padded = source.stats.chunked = 0  # the report counts the test split only
         return score_per(trained, source, corpus_dir, str(model_or_artifact), settings, progress,
                          {"layer": str(layer), "threads": threads})
-
-
-@contextmanager
-def torch_threads(threads: int | None) -> Iterator[None]:
-    """PyTorch's intra-op threads set to ``threads`` (unchanged when ``None``) for the duration.
-
-    On a busy machine fewer threads than cores can be many times faster: a thread that waits for a core
-    stalls every parallel operation.
-    """
-    import torch
-
-    previous = torch.get_num_threads()
-    if threads:
-        torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def _optional_split(corpus_dir: str | Path, split: str, settings: EvalSettings) -> list:

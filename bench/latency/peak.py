@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from fitedge.threads import torch_threads
+
 log = logging.getLogger(__name__)
 
 GEMM_SIZE = 1024  # 2.1 GFLOP per product: long enough to time, short enough for a 2-core machine
@@ -46,13 +48,9 @@ def fp32_gemm_gflops(threads: int, size: int = GEMM_SIZE, repeats: int = REPEATS
     """Peak float32 GEMM throughput of torch at ``threads`` threads."""
     import torch
 
-    previous = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
+    with torch_threads(threads):
         a, b = torch.randn(size, size), torch.randn(size, size)
         return _best_rate(lambda: torch.mm(a, b), 2.0 * size**3, repeats)
-    finally:
-        torch.set_num_threads(previous)
 
 
 def _matmul_integer_model(size: int) -> bytes:

@@ -26,9 +26,9 @@ from typing import Any
 
 from fitedge.bench.latency.matrix import MatrixSettings
 from fitedge.bench.latency.targets import EAGER, Artifact, resolve_targets
-from fitedge.bench.latency.timing import bench_audio
 from fitedge.console import third_party_output
 from fitedge.edge import runtime
+from fitedge.edge.runtime.timing import bench_audio
 from fitedge.errors import ConfigError
 
 LITERT_NOTE = ("no per-op profile: ai-edge-litert's Python Interpreter exposes no profiler (the C++ "

@@ -65,8 +65,8 @@ def progress_path(out_path: Path) -> Path:
 
 def run_cell(spec: dict, progress: Path) -> dict:
     """Load and time the runner that ``spec`` names; return the raw result (no statistics)."""
-    from fitedge.bench.latency.timing import bench_audio, time_runner
     from fitedge.edge.runtime import load
+    from fitedge.edge.runtime.timing import bench_audio, time_runner
 
     samples, threads = int(spec["samples"]), int(spec["threads"])
     wav = bench_audio(samples)

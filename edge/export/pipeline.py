@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ from fitedge.edge.export.options import ExportOptions
 from fitedge.edge.export.plan import ArtifactJob, build_artifact, plan_jobs
 from fitedge.edge.export.screening import NOT_SCREENED, ONNXRUNTIME, measure_blocks_onnx, screening_recipe
 from fitedge.edge.export.verify import check_fp32, check_int8
+from fitedge.edge.runtime.timing import time_runner
 from fitedge.extras import TARGET_EXTRAS, require
 from fitedge.host import describe_cpu
 from fitedge.parity import Parity, compare_outputs, worst
@@ -198,16 +198,14 @@ def _int8_entry(job: ArtifactJob, entry: dict[str, Any], result: Parity, plan: I
 
 
 def median_latency_ms(runner: runtime.Runner, wav: np.ndarray, runs: int) -> float | None:
-    """Median wall time of ``runs`` runs after one warm-up (``None`` when ``runs`` is 0)."""
+    """Median wall time of ``runs`` runs after one warm-up (``None`` when ``runs`` is 0).
+
+    The warm-up is :func:`~fitedge.edge.runtime.timing.time_runner`'s first inference (timed, not counted).
+    """
     if runs <= 0:
         return None
-    runner.run(wav)
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        runner.run(wav)
-        times.append(time.perf_counter() - start)
-    return round(1000 * float(np.median(times)), 3)
+    timed = time_runner(lambda: runner, wav, warmup=0, iters=runs)
+    return round(float(np.median(timed.timings_ms)), 3)
 
 
 def _rank_latencies(artifacts: list[mf.ArtifactEntry]) -> None:

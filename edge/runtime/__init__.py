@@ -18,6 +18,7 @@ from fitedge.console import third_party_output
 from fitedge.edge.bundle import manifest as mf
 from fitedge.errors import BundleError, ConfigError, ExportError, MissingDependency, ShapeMismatch, one_line
 from fitedge.extras import TARGET_EXTRAS, install_hint
+from fitedge.threads import torch_threads
 
 log = logging.getLogger(__name__)
 # The one table of artifact kinds: file suffix -> runtime, and the package whose version the manifest records.
@@ -94,14 +95,8 @@ class EagerRunner(Runner):
     def _run(self, x: np.ndarray) -> list[np.ndarray]:
         import torch
 
-        previous = torch.get_num_threads()
-        if self.threads:
-            torch.set_num_threads(self.threads)
-        try:
-            with torch.inference_mode():
-                return [t.numpy() for t in self.module(torch.from_numpy(x))]
-        finally:
-            torch.set_num_threads(previous)
+        with torch_threads(self.threads), torch.inference_mode():
+            return [t.numpy() for t in self.module(torch.from_numpy(x))]
 
 
 class ExecuTorchRunner(Runner):
