@@ -4,14 +4,15 @@ A probe is trained once on the float model's features (the head an app would shi
 split from the float model and from every artifact run in its own runtime. The float model sees the audio
 framed exactly as each artifact does (same windows, same zero padding), so the PER difference is what the
 artifact's lowering and quantization cost, nothing else. An artifact whose PER is more than ``max_increase``
-percentage points above the float model's is refused.
+percentage points above the float model's is refused; in int8 auto the export first rebuilds it with more
+blocks float, as it does for the cosine floor.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from fitedge.errors import ConfigError, PerGateRefused
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
+Widen = Callable[[str, str], bool]  # (artifact file, why) -> rebuilt with one more block float?
 
 # The gate runs inside an export: a few hundred utterances give an interval of a few points at most.
 GATE_SETTINGS = EvalSettings(max_train=300, max_valid=60, max_test=150, resamples=500)
@@ -37,9 +39,9 @@ class PerGate:
     layer: str | int = "last"
 
     def apply(self, bundle_dir: Path, manifest: Manifest, reference: Any = None, threads: int | None = None,
-              progress: Progress | None = None) -> None:
+              progress: Progress | None = None, widen: Widen | None = None) -> None:
         """What ``export_bundle`` calls on a finished bundle: :func:`apply_gate` with this gate."""
-        apply_gate(bundle_dir, manifest, self, reference=reference, threads=threads, progress=progress)
+        apply_gate(bundle_dir, manifest, self, reference=reference, threads=threads, progress=progress, widen=widen)
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,11 @@ class GateResult:
     def passed(self) -> bool:
         return not self.refused
 
+    def replacing(self, artifacts: list[ArtifactPer]) -> GateResult:
+        """The same result with ``artifacts`` in place of the entries of the same files (re-gated ones)."""
+        new = {a.file: a for a in artifacts}
+        return replace(self, artifacts=[new.get(a.file, a) for a in self.artifacts])
+
     def raise_if_refused(self) -> None:
         """One-line :class:`PerGateRefused` naming the worst refused artifact and the numbers."""
         if self.refused:
@@ -104,7 +111,8 @@ class GateResult:
 def gate_artifacts(bundle_dir_or_manifest: str | Path, corpus: str | Path, max_increase: float,
                    reference: Any = None, layer: str | int = "last", probe: ProbeConfig = DEFAULT_PROBE,
                    settings: EvalSettings = GATE_SETTINGS, threads: int | None = None,
-                   progress: Progress | None = None) -> GateResult:
+                   progress: Progress | None = None, only: set[str] | None = None,
+                   probes: dict[Framing, Any] | None = None) -> GateResult:
     """PER of every artifact of a bundle against its float model; see the module docstring.
 
     Args:
@@ -117,25 +125,30 @@ def gate_artifacts(bundle_dir_or_manifest: str | Path, corpus: str | Path, max_i
         layer: which output feeds the probe (``last``, an index, ``weighted``).
         probe, settings, threads: probe shape, corpus subsets, runtime threads.
         progress: called with one line per step.
+        only: gate just these artifact files (the others are left out of the result).
+        probes: trained probes by framing, reused and filled in: a re-gate after a rebuild trains none.
     """
     say = progress or log.info
     folder = Path(bundle_dir_or_manifest)
     folder = folder.parent if folder.suffix == ".json" else folder
     manifest = Manifest.read(folder)
     run_reference = _reference_run(reference, manifest)
+    probes = {} if probes is None else probes
     references: dict[str, PerReport] = {}
-    probes: dict[Framing, Any] = {}
     results = []
     for entry in manifest.artifacts:
+        if only is not None and entry.file not in only:
+            continue
         source = artifact_features(folder / entry.file, layer, threads)
         framing = source.framing
         if framing not in probes:
             float_source = ModelFeatures(run_reference, layer, "float", framing)
             say(f"PER gate: training the probe on float features ({framing.describe()})")
-            probes[framing] = train_corpus_probe(float_source, corpus, probe, settings)
-            references[framing.describe()] = score_per(probes[framing], float_source, corpus, "float", settings)
-        ref = references[framing.describe()]
-        report = score_per(probes[framing], source, corpus, entry.file, settings)
+            trained = train_corpus_probe(float_source, corpus, probe, settings)
+            probes[framing] = trained, score_per(trained, float_source, corpus, "float", settings)
+        trained, ref = probes[framing]
+        references[framing.describe()] = ref
+        report = score_per(trained, source, corpus, entry.file, settings)
         result = ArtifactPer(entry.file, entry.precision, report.per, report.ci_low, report.ci_high, ref.per,
                              max_increase)
         say(f"PER gate: {entry.file} PER {100 * result.per:.2f}% ({result.increase:+.2f} points vs float "
@@ -145,16 +158,28 @@ def gate_artifacts(bundle_dir_or_manifest: str | Path, corpus: str | Path, max_i
 
 
 def apply_gate(bundle_dir: Path, manifest: Manifest, gate: PerGate, reference: Any = None,
-               threads: int | None = None, progress: Progress | None = None) -> GateResult:
+               threads: int | None = None, progress: Progress | None = None,
+               widen: Widen | None = None) -> GateResult:
     """Gate a bundle being written: refuse (raise) or record each artifact's PER in the manifest and report.
 
     ``manifest`` is the one just written to ``bundle_dir``; it gains ``per`` per artifact and ``per_gate``, and
-    is written again (validated against the schema like any manifest write).
+    is written again (validated against the schema like any manifest write). ``widen(file, why)``, when given
+    (int8 auto), rebuilds a refused artifact with one more block float and updates ``manifest``, returning
+    ``False`` when it cannot; the rebuilt artifacts are gated again with the probes already trained.
     """
     from fitedge.edge.bundle import folder as bd
 
+    probes: dict[Framing, Any] = {}
     result = gate_artifacts(bundle_dir, gate.corpus, gate.max_increase, reference, gate.layer, threads=threads,
-                            progress=progress)
+                            progress=progress, probes=probes)
+    while widen is not None and result.refused:
+        rebuilt = {a.file for a in result.refused
+                   if widen(a.file, f"PER {a.increase:+.2f} points vs float, allowed +{gate.max_increase:g}")}
+        if not rebuilt:
+            break
+        result = result.replacing(gate_artifacts(bundle_dir, gate.corpus, gate.max_increase, reference, gate.layer,
+                                                 threads=threads, progress=progress, only=rebuilt,
+                                                 probes=probes).artifacts)
     result.raise_if_refused()
     by_file = {a.file: a for a in result.artifacts}
     for entry in manifest.artifacts:

@@ -44,8 +44,9 @@ def export_bundle(source: str | Path, out: str | Path, options: ExportOptions,
     """Export ``source`` (preset, checkpoint folder, importable checkpoint) into the bundle folder ``out``.
 
     Returns the manifest as written (its JSON). ``gate``: anything with ``apply(bundle_dir, manifest, reference,
-    threads, progress)`` that judges the finished bundle before it is renamed into place, raising to refuse it:
-    ``--gate-per``'s :class:`fitedge.bench.eval.gate.PerGate`, or ``None``.
+    threads, progress, widen)`` that judges the finished bundle before it is renamed into place, raising to refuse
+    it: ``--gate-per``'s :class:`fitedge.bench.eval.gate.PerGate`, or ``None``. It may call ``widen(file, why)``
+    to have an int8 artifact rebuilt with one more block float (int8 auto only; ``False`` when it cannot).
     """
     from fitedge.quantize.calibration import load_calibration
 
@@ -66,14 +67,32 @@ def export_bundle(source: str | Path, out: str | Path, options: ExportOptions,
     golden = eager.run(golden_input)
     held_out_reference = [eager.run(w) for w in audio.held_out]
     plan = _int8_plan(model, audio, options, say) if "int8" in options.precisions else None
-    artifacts: list[mf.ArtifactEntry] = []
+    checked = Checked(golden_input, golden, audio.held_out, held_out_reference)
+    built: dict[str, tuple[ArtifactJob, Int8Plan | None]] = {}  # artifact file -> its job and int8 plan
+
+    def build(job: ArtifactJob, job_plan: Int8Plan | None) -> mf.ArtifactEntry:
+        entry, runner, used = _build_checked(job, model, audio.calibration, tmp, options, job_plan, checked, say)
+        built[job.file] = job, used
+        entry["latency_ms"] = median_latency_ms(runner, golden_input, options.timing_runs)
+        artifact = mf.ArtifactEntry.from_dict(entry)
+        say(f"{job.file}: {artifact.parity.numbers.describe()}, {artifact.latency_ms} ms")
+        return artifact
+
+    def widen(file: str, why: str) -> bool:
+        """``--gate-per`` refused ``file``: in int8 auto, rebuild it with the next most harmful block float."""
+        job, used = built[file]
+        wider = None if used is None else used.widen(f"{file} at {why}")
+        if wider is None:
+            return False
+        say(f"{file}: {why}; keeping {wider.keep_float[-1]} float too")
+        manifest.artifacts[[a.file for a in manifest.artifacts].index(file)] = build(job, wider)
+        _rank_latencies(manifest.artifacts)
+        manifest.write(tmp)
+        bd.write_report(tmp, manifest)
+        return True
+
     with bd.BundleWriter(out, options.force) as tmp:
-        for job in plan_jobs(model, options):
-            checked = Checked(golden_input, golden, audio.held_out, held_out_reference)
-            entry, runner = _build_checked(job, model, audio.calibration, tmp, options, plan, checked, say)
-            entry["latency_ms"] = median_latency_ms(runner, golden_input, options.timing_runs)
-            artifacts.append(mf.ArtifactEntry.from_dict(entry))
-            say(f"{job.file}: {artifacts[-1].parity.numbers.describe()}, {entry['latency_ms']} ms")
+        artifacts = [build(job, plan) for job in plan_jobs(model, options)]
         _rank_latencies(artifacts)
         manifest = mf.Manifest(
             model=mf.ModelInfo.from_dict(model.manifest_section()),
@@ -90,7 +109,7 @@ def export_bundle(source: str | Path, out: str | Path, options: ExportOptions,
         manifest.write(tmp)
         bd.write_report(tmp, manifest)
         if gate is not None:  # a refusal raises here, so no bundle is left
-            gate.apply(tmp, manifest, reference=eager, threads=options.threads, progress=say)
+            gate.apply(tmp, manifest, reference=eager, threads=options.threads, progress=say, widen=widen)
     if options.android is not None:
         say(f"copying to {bd.copy_to_android(out, options.android)}")
     return manifest.to_dict()
@@ -138,8 +157,10 @@ def _int8_plan(model: ExportModel, audio: CalibrationSet, options: ExportOptions
 
 def _build_checked(job: ArtifactJob, model: ExportModel, calibration: list[np.ndarray], folder: Path,
                    options: ExportOptions, plan: Int8Plan | None, checked: Checked,
-                   say: Progress) -> tuple[dict[str, Any], runtime.Runner]:
+                   say: Progress) -> tuple[dict[str, Any], runtime.Runner, Int8Plan | None]:
     """Lower ``job`` and check its parity; in auto int8, take more blocks out of int8 until it passes the floor.
+
+    Returns the manifest entry, the loaded artifact and the int8 plan it was built with (``None``: fp32).
 
     Where the runtime quantizes activations at run time (LiteRT's dynamic recipe), auto int8 first tries it
     with no block float: its activation ranges are each input's own, which is what the blocks the screening
@@ -152,13 +173,14 @@ def _build_checked(job: ArtifactJob, model: ExportModel, calibration: list[np.nd
         check_fp32(job.file, result, mf.FP32_THRESHOLDS["min_cosine"], mf.FP32_THRESHOLDS["max_abs_diff"])
         entry["parity"] = {**result.to_dict(), "against": "fp32 eager", "audio": "golden",
                            "verified_on": describe_cpu()}
-        return entry, runner
+        return entry, runner, None
     assert plan is not None
     if plan.mode == "auto" and plan.keep_float and job.runtime == "litert" and options.litert_int8 == "dynamic":
         entry, runner = _lower(job, model, calibration, folder, options, (), say)
         result = _held_out_parity(runner, checked)
         if result.cosine >= options.min_cosine and plan.tolerates(result.cosine):
-            return _int8_entry(job, entry, result, plan.handled_at_run_time(result.cosine), checked, options), runner
+            handled = plan.handled_at_run_time(result.cosine)
+            return _int8_entry(job, entry, result, handled, checked, options), runner, handled
         say(f"{job.file}: dynamic int8 with no block float: {result.describe()}; keeping the flagged blocks float")
     while True:
         entry, runner = _lower(job, model, calibration, folder, options, plan.keep_float, say)
@@ -166,7 +188,7 @@ def _build_checked(job: ArtifactJob, model: ExportModel, calibration: list[np.nd
         wider = None if result.cosine >= options.min_cosine else plan.widen(
             f"{job.file} at cosine {result.cosine:.6f} < {options.min_cosine}")
         if wider is None:
-            return _int8_entry(job, entry, result, plan, checked, options), runner
+            return _int8_entry(job, entry, result, plan, checked, options), runner, plan
         say(f"{job.file}: {result.describe()}, below --min-cosine {options.min_cosine}; keeping "
             f"{wider.keep_float[-1]} float too")
         plan = wider

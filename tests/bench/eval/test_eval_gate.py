@@ -10,13 +10,14 @@ import pytest
 import torch
 
 from fitedge.bench.eval.features import artifact_features, eager_features
-from fitedge.bench.eval.gate import gate_artifacts
+from fitedge.bench.eval.gate import PerGate, gate_artifacts
 from fitedge.bench.eval.probe import ProbeConfig
 from fitedge.distill.checkpoints.folder import save_checkpoint
 from fitedge.edge.bundle.manifest import read_manifest
 from fitedge.edge.export.options import ExportOptions
 from fitedge.edge.export.pipeline import export_bundle
 from fitedge.errors import PerGateRefused
+from fitedge.quantize.policy import MAX_WIDENINGS
 from tests.helpers.cli import assert_one_line_error, no_leftovers, run_cli
 from tests.helpers.corpus import phonetic_tiny_encoder
 
@@ -95,3 +96,22 @@ def test_export_gate_records_per_in_the_manifest_or_refuses_leaving_nothing(setu
     refused = run_cli(*args, "--out", str(tmp_path / "no"), "--max-per-increase", "-50")
     assert_one_line_error(refused, "PER gate", "model_fp32.onnx")
     assert no_leftovers(tmp_path, "no")
+
+
+def test_int8_auto_rebuilds_an_artifact_the_gate_refuses_with_more_blocks_float(setup: dict[str, Path],
+                                                                               tmp_path: Path) -> None:
+    # No artifact can be 50 points better than float, so each rebuild is refused again: the export must widen
+    # one block at a time, re-gate only the rebuilt artifact with the probe it already trained, and then refuse.
+    options = ExportOptions(targets=("onnx",), precisions=("int8",), seconds=SECONDS, timing_runs=0,
+                            calib_windows=2)
+    lines: list[str] = []
+    gate = PerGate(str(setup["corpus"]), max_increase=-50.0)
+    with pytest.raises(PerGateRefused, match=r"model_int8.onnx has PER"):
+        export_bundle(setup["model"], tmp_path / "b", options, progress=lines.append, gate=gate)
+    widened = [line for line in lines if "allowed +-50; keeping" in line]
+    assert 1 <= len(widened) <= MAX_WIDENINGS
+    kept = [line.rsplit("keeping ", 1)[1].removesuffix(" float too") for line in widened]
+    assert len(set(kept)) == len(kept)  # a new block each time
+    assert sum("training the probe" in line for line in lines) == 1  # re-gated with the same probe
+    assert sum("PER gate: model_int8.onnx" in line for line in lines) == len(widened) + 1
+    assert not (tmp_path / "b").exists()
