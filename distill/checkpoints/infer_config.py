@@ -8,7 +8,7 @@ post-LN (pre-LN exactly when the extractor uses LayerNorm, true of every release
 
 The head count is the one guess that silently changes the numbers (a 64-wide, 4-head model read as 1 head
 differs by 3.6e-3), so what the file does not say the user can (:class:`ConfigFacts`: ``fitedge import
---heads/--config/--guess``), and an importer can refuse to guess it (torchaudio state dicts) unless the widths
+--heads/--encoder/--guess``), and an importer can refuse to guess it (torchaudio state dicts) unless the widths
 are those of a released model.
 """
 
@@ -56,7 +56,7 @@ _EXTRACTOR_MODES = {"default": "group_norm", "group_norm": "group_norm", "layer_
 # xlarge; XLS-R 300M/1B/2B) and fairseq's. Where the shapes are one of these, the count is theirs, not a rule:
 # the head-size-64 rule is wrong for the 1280-wide ones (16 heads of 80, not 20 of 64).
 RELEASED_HEADS = {(768, 3072): 12, (1024, 4096): 16, (1280, 5120): 16, (1920, 7680): 16}
-# Fields that change what the model computes; a stated value of one of them must agree with a --config given.
+# Fields that change what the model computes; a stated value of one of them must agree with an --encoder given.
 _NUMERIC_FIELDS = ("conv_layers", "conv_bias", "extractor_mode", "feature_layer_norm", "dim", "layers", "heads",
                    "ffn_dim", "layer_norm_first", "pos_conv_kernel", "pos_conv_groups", "time_reduction",
                    "time_reduction_factor", "layer_norm_eps", "normalize_waveform")
@@ -64,7 +64,7 @@ _NUMERIC_FIELDS = ("conv_layers", "conv_bias", "extractor_mode", "feature_layer_
 
 @dataclass(frozen=True)
 class ConfigFacts:
-    """What the user states about a checkpoint that its file may not (``fitedge import --heads/--config/--guess``).
+    """What the user states about a checkpoint that its file may not (``fitedge import --heads/--encoder/--guess``).
 
     Attributes:
         heads: the number of attention heads (tensor shapes cannot tell it).
@@ -259,7 +259,7 @@ def _default_heads(dim: int, ffn_dim: int, source: str, required: bool, guess: b
     if (required and not guess) or heads is None:
         offer = f", or accept the guess of {heads} with --guess (guess=True)" if heads is not None else ""
         raise CheckpointError(f"{source}: the file does not say how many attention heads its {dim}-wide layers have "
-                              f"and shapes cannot tell; give them with --heads N or --config FILE (fitedge import; "
+                              f"and shapes cannot tell; give them with --heads N or --encoder FILE (fitedge import; "
                               f"fitedge.load: heads=, config=){offer}")
     if guess:
         log.warning("%s: guessed %d attention head%s of size %d for the %d-wide layers (--guess); outputs are wrong "

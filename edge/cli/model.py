@@ -114,7 +114,7 @@ def _table(header: tuple[str, ...], rows: list[tuple[str, ...]], indent: int) ->
 @click.option("--heads", type=click.IntRange(min=1),
               help="Attention heads of SOURCE, for files that do not say (torchaudio state dicts, bare weights): "
                    "tensor shapes cannot tell them.")
-@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.option("--encoder", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="SOURCE's whole encoder config, a fitedge encoder JSON (EncoderConfig fields, or a fitedge "
                    "folder's config.json): taken as it is, once the weights' shapes are checked against it.")
 @click.option("--guess", is_flag=True,
@@ -132,7 +132,7 @@ def import_(source: Path, out: Path, fmt: str | None, heads: int | None, config_
 
     A torchaudio state dict carries no config, and its shapes do not show the number of attention heads: unless
     its widths are a released model's (768/3072: 12 heads; 1024/4096, 1280/5120, 1920/7680: 16), give them with
-    --heads or --config, or accept the guess with --guess.
+    --heads or --encoder, or accept the guess with --guess.
 
     \b
     Examples:

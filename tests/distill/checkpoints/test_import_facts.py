@@ -1,4 +1,4 @@
-"""``fitedge import --heads/--config/--guess`` and ``fitedge.load(heads=, config=, guess=)``: the facts a
+"""``fitedge import --heads/--encoder/--guess`` and ``fitedge.load(heads=, config=, guess=)``: the facts a
 torchaudio state dict does not carry.
 
 The checkpoint is a real torchaudio-layout state dict written here from a transformers model of 64 width and
@@ -60,7 +60,7 @@ def test_import_without_the_facts_fails_in_one_line(torchaudio_file, tmp_path) -
     result = invoke("import", torchaudio_file, "--out", out)
     message = result.output.strip()
     assert result.exit_code == 1 and "\n" not in message and message.startswith("Error: ")
-    assert all(flag in message for flag in ("--heads", "--config", "--guess", "64-wide"))
+    assert all(flag in message for flag in ("--heads", "--encoder", "--guess", "64-wide"))
     assert not out.exists()
 
 
@@ -77,15 +77,15 @@ def test_import_with_a_config_file_and_a_clear_error_when_it_does_not_fit(torcha
                                                                          tmp_path) -> None:
     config = config_from_hf(source.config.to_dict(), "hf")
     config.save(tmp_path / "encoder.json")
-    result = invoke("import", torchaudio_file, "--out", tmp_path / "m", "--config", tmp_path / "encoder.json")
+    result = invoke("import", torchaudio_file, "--out", tmp_path / "m", "--encoder", tmp_path / "encoder.json")
     assert result.exit_code == 0, result.output
     encoder = fitedge.load(tmp_path / "m")
     assert encoder.config == config and max_difference(encoder, source) <= 1e-5
 
     config.replace(dim=32, pos_conv_groups=4).save(tmp_path / "wrong.json")
-    result = invoke("import", torchaudio_file, "--out", tmp_path / "w", "--config", tmp_path / "wrong.json")
+    result = invoke("import", torchaudio_file, "--out", tmp_path / "w", "--encoder", tmp_path / "wrong.json")
     assert result.exit_code == 1 and "do not fit the given config: dim 64 (config 32)" in result.output
-    result = invoke("import", torchaudio_file, "--out", tmp_path / "w", "--config", tmp_path / "encoder.json",
+    result = invoke("import", torchaudio_file, "--out", tmp_path / "w", "--encoder", tmp_path / "encoder.json",
                     "--heads", 2)
     assert result.exit_code == 1 and "--heads 2" in result.output
 
