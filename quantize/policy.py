@@ -31,11 +31,18 @@ class Int8Plan:
     reason: str
     sensitivity: tuple[BlockSensitivity, ...] = ()
     widened: int = 0
+    run_time_quantized: tuple[str, ...] = ()  # flagged blocks left to a dynamic recipe instead of float
 
     def widen(self, why: str) -> Int8Plan | None:
-        """The same plan with the most harmful block not yet float taken out of int8 (``None``: none left)."""
+        """The same plan with the most harmful block not yet float taken out of int8 (``None``: none left).
+
+        After :meth:`handled_at_run_time`, the first widening takes the flagged blocks float after all.
+        """
         if self.mode != "auto" or self.widened >= MAX_WIDENINGS:
             return None
+        if self.run_time_quantized:
+            return replace(self, keep_float=self.run_time_quantized, run_time_quantized=(), widened=self.widened + 1,
+                           reason=f"{self.reason}; the flagged blocks float after all: {why}")
         remaining = [r for r in sorted(self.sensitivity, key=lambda r: r.cosine) if r.block not in self.keep_float]
         if not remaining:
             return None
@@ -50,7 +57,8 @@ class Int8Plan:
 
     def handled_at_run_time(self, cosine: float) -> Int8Plan:
         """The plan for a recipe that quantizes activations per input: the flagged blocks need no float there."""
-        return replace(self, keep_float=(), reason=f"{self.reason}; none kept float: dynamic int8 (activations "
+        return replace(self, keep_float=(), run_time_quantized=self.keep_float,
+                       reason=f"{self.reason}; none kept float: dynamic int8 (activations "
                        f"quantized per input at run time) keeps them at cosine {cosine:.6f}, faster than float blocks")
 
     def to_dict(self) -> dict[str, Any]:

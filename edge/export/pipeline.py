@@ -175,7 +175,8 @@ def _build_checked(job: ArtifactJob, model: ExportModel, calibration: list[np.nd
                            "verified_on": describe_cpu()}
         return entry, runner, None
     assert plan is not None
-    if plan.mode == "auto" and plan.keep_float and job.runtime == "litert" and options.litert_int8 == "dynamic":
+    first_choice = plan.mode == "auto" and bool(plan.keep_float) and not plan.widened  # not after a refusal
+    if first_choice and job.runtime == "litert" and options.litert_int8 == "dynamic":
         entry, runner = _lower(job, model, calibration, folder, options, (), say)
         result = _held_out_parity(runner, checked)
         if result.cosine >= options.min_cosine and plan.tolerates(result.cosine):

@@ -57,6 +57,9 @@ def test_a_run_time_recipe_replaces_float_blocks_only_when_its_loss_would_not_st
     assert handled.keep_float == () and handled.sensitivity == plan.sensitivity
     assert "dynamic int8" in handled.reason and "0.996000" in handled.reason and plan.reason in handled.reason
     assert not plan_int8("plain", (), lambda: FRAGILE).tolerates(1.0)  # nothing measured: nothing to compare with
+    refused = handled.widen("x.tflite at PER +2.00 points")  # e.g. by --gate-per: the flagged blocks go float
+    assert refused.keep_float == plan.keep_float and refused.widened == 1 and refused.run_time_quantized == ()
+    assert refused.widen("again").keep_float == (*plan.keep_float, "encoder.layers.1")
 
 
 def test_plain_and_keep_float_never_measure() -> None:
