@@ -20,6 +20,7 @@ quarter of its width, a thin convolutional front end, conv1d time reduction) and
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
 import logging
@@ -209,13 +210,24 @@ def _run_streaming(command: list[str]) -> tuple[int, str]:
     return process.wait(), tail.decode(errors="replace")
 
 
+def parse_args(argv: list[str] | None = None) -> RecipeConfig:
+    """The recipe's command line: an optional work folder and ``--quick``; anything else is refused."""
+    parser = argparse.ArgumentParser(
+        prog="python -m fitedge.bench.recipe.pipeline",
+        description="The end-to-end recipe (make recipe): corpus, teacher, two students, six artifacts each, PER. "
+                    "Steps whose output exists are not run again, so an interrupted recipe continues.")
+    parser.add_argument("work", nargs="?", default=RecipeConfig.work,
+                        help="folder for every step's output (default: %(default)s)")
+    parser.add_argument("--quick", action="store_true",
+                        help="every step in a few minutes, to check the plumbing; its numbers mean nothing")
+    args = parser.parse_args(argv)
+    return dataclasses.replace(QUICK if args.quick else RecipeConfig(), work=args.work)
+
+
 def main() -> None:
     """``python -m fitedge.bench.recipe.pipeline [WORK_DIR] [--quick]``: the Makefile's ``recipe`` target."""
     logging.basicConfig(level=logging.WARNING)
-    args = [a for a in sys.argv[1:] if a != "--quick"]
-    config = QUICK if "--quick" in sys.argv[1:] else RecipeConfig()
-    config = dataclasses.replace(config, work=args[0]) if args else config
-    run_recipe(config, say=lambda line: print(line, flush=True))
+    run_recipe(parse_args(), say=lambda line: print(line, flush=True))
 
 
 if __name__ == "__main__":
