@@ -151,6 +151,6 @@ def run_on_android(adb: Adb, artifacts: list[Artifact], settings: MatrixSettings
             for threads in settings.threads:
                 log.info("on %s: %s, %.1f s, %d threads", adb.serial, a.name, seconds, threads)
                 doc = run_app_once(adb, remote[a.path.parent], a.name, seconds, threads, settings)
-                device_entry, cell_runs = device_runs(doc, adb.serial, artifacts)
+                device_entry, cell_runs = device_runs(doc, adb.serial, [a])
                 runs += cell_runs
     return device_entry, runs

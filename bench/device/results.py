@@ -39,7 +39,7 @@ def run_record(run: dict, model: str, device: str, host: Artifact | None) -> dic
     ok = run.get("error") is None and run.get("stats") is not None and len(timings) == run["iterations"]
     peak_kb = run.get("peak_memory_kb")
     return {
-        "model": model, "artifact": run["artifact"], "runtime": run["runtime"],
+        "model": model, "artifact": host.label if host else run["artifact"], "runtime": run["runtime"],
         "precision": run.get("precision") or (host.precision if host else "unknown"),
         "recipe": host.recipe if host else None, "device": device,
         "status": "ok" if ok else "failed",

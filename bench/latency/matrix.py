@@ -69,7 +69,7 @@ def base_record(cell: Cell, settings: MatrixSettings) -> dict:
     """The RUN record's identity and static facts (see :mod:`fitedge.bench.report.schema`), before any timing."""
     a = cell.artifact
     return {
-        "model": a.model, "artifact": a.name, "runtime": a.runtime, "precision": a.precision, "recipe": a.recipe,
+        "model": a.model, "artifact": a.label, "runtime": a.runtime, "precision": a.precision, "recipe": a.recipe,
         "device": "host", "status": "skipped", "error": None,
         "audio_seconds": float(cell.seconds), "input_samples": settings.samples(cell.seconds),
         "threads": cell.threads, "warmup": settings.warmup, "iterations": settings.iters,
@@ -102,7 +102,7 @@ def run_cell(cell: Cell, settings: MatrixSettings) -> dict:
     problem = cell.artifact.length_problem(record["input_samples"])
     if problem:
         return {**record, "error": f"{problem}; asked for {record['input_samples']}"}
-    log.info("timing %s %s, %.1f s, %d threads", cell.artifact.model, cell.artifact.name, cell.seconds, cell.threads)
+    log.info("timing %s %s, %.1f s, %d threads", cell.artifact.model, cell.artifact.label, cell.seconds, cell.threads)
     return timed_record(record, run_isolated(worker_spec(cell, settings), settings.timeout_s))
 
 

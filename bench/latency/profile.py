@@ -83,7 +83,7 @@ def profile_artifact(artifact: Artifact, settings: MatrixSettings, out_dir: Path
     """Run ``artifact`` with its runtime's profiler on, if it has one."""
     samples = artifact.input_samples or settings.samples(settings.seconds[0])
     threads, warmup, iters = settings.threads[0], settings.warmup, settings.iters
-    profile = ArtifactProfile(artifact.model, artifact.name, artifact.runtime, artifact.precision, samples, threads,
+    profile = ArtifactProfile(artifact.model, artifact.label, artifact.runtime, artifact.precision, samples, threads,
                               iters)
     problem = artifact.length_problem(samples)
     if problem is not None:

@@ -7,8 +7,9 @@ that is exported on the fly into a bundle first. The metadata comes from the man
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from fitedge.edge.bundle import manifest as mf
@@ -36,6 +37,9 @@ class Artifact:
         config: the encoder config dict (MACs, eager fallback), when known.
         bytes: file size; for eager the float32 weights (4 bytes per parameter).
         input_samples, min_samples, max_samples: a fixed input length, or the bounds of a dynamic one.
+        bundle: the folder of the bundle it came from, as given; set only when another target has an artifact of
+            the same model and file name (two exports of one model, say plain and auto int8), so that reports can
+            tell them apart.
     """
 
     model: str
@@ -54,6 +58,12 @@ class Artifact:
     max_samples: int | None = None
     delegation: dict | None = None
     parity: dict | None = None
+    bundle: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The name reports give it: the file name, after its bundle's folder when that alone is ambiguous."""
+        return f"{self.bundle}/{self.name}" if self.bundle else self.name
 
     def length_problem(self, samples: int) -> str | None:
         """Why this artifact cannot take ``samples`` samples (``None`` when it can)."""
@@ -153,9 +163,14 @@ def resolve_target(target: str, export: Exporter | None) -> list[Artifact]:
 
 
 def resolve_targets(targets: list[str], export: Exporter | None) -> list[Artifact]:
-    """All artifacts of all targets, without duplicates, in the order given."""
+    """All artifacts of all targets, without duplicates, in the order given; artifacts of one model that share a
+    file name (two bundles of one model) are labelled with their bundle's folder."""
     seen: dict[tuple[str, str, str], Artifact] = {}
     for target in targets:
         for artifact in resolve_target(target, export):
             seen.setdefault((artifact.model, artifact.name, str(artifact.path)), artifact)
-    return list(seen.values())
+    artifacts = list(seen.values())
+    shared = Counter((a.model, a.name) for a in artifacts)
+    # The folder as the user typed it: unique, and recognisable in a table.
+    return [replace(a, bundle=str(a.path.parent)) if shared[a.model, a.name] > 1 and a.path else a
+            for a in artifacts]

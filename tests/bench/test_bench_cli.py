@@ -194,3 +194,24 @@ def test_eager_only_scaling_run_prints_json(tmp_path):
     assert doc["scaling"]["attention_crossover_s"]["tiny"] == pytest.approx((2 * 64 + 128) * 320 / 16000)
     assert (tmp_path / "latency_vs_length.png").stat().st_size > 0
     assert read_results(tmp_path / "results.json") == doc
+
+
+def test_two_bundles_of_one_model_are_told_apart(bundle, tmp_path):
+    """Plain and auto int8 of one model, say: each artifact is labelled with its bundle, eager is timed once."""
+    from fitedge.bench.latency.targets import resolve_targets
+
+    other = tmp_path / "other_bundle"
+    shutil.copytree(bundle, other)
+    alone = resolve_targets([str(bundle)], export=None)
+    assert [a.label for a in alone] == [a.name for a in alone]  # one bundle: plain file names
+    both = resolve_targets([str(bundle), str(other)], export=None)
+    labels = [a.label for a in both]
+    assert labels.count("eager") == 1 and len(labels) == len(set(labels)) == 2 * len(alone) - 1
+    assert f"{bundle}/tiny_int8.onnx" in labels and f"{other}/tiny_int8.onnx" in labels
+
+    result = invoke("bench", "run", str(bundle / "tiny_int8.onnx"), str(other / "tiny_int8.onnx"), "--seconds", "1",
+                    "--threads", "1", "--warmup", "0", "--iters", "2", "--out", str(tmp_path / "out"), "--json")
+    assert result.exit_code == 0, result.output
+    runs = json.loads(result.output)["runs"]
+    assert sorted(r["artifact"] for r in runs) == sorted([f"{bundle}/tiny_int8.onnx", f"{other}/tiny_int8.onnx"])
+    assert all(r["status"] == "ok" for r in runs)
