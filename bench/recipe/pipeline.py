@@ -159,7 +159,8 @@ def _plain_int8(steps: StepLog, say: Say, p: Paths, name: str, config: RecipeCon
 def training_runs(p: Paths) -> dict[str, str]:
     """For each trained model, the steps it ran and what its schedule spanned, from its checkpoint."""
     runs = {"teacher": (p.teacher, "pretrain")}
-    runs.update({f"{name} student": (p.student(name), "distill") for name in STUDENTS})
+    # The run's last checkpoint records its schedule and steps; "best" records only the step it was saved at.
+    runs.update({f"{name} student": (p.distill_run(name) / "final", "distill") for name in STUDENTS})
     lines = {}
     for name, (folder, kind) in runs.items():
         config = folder / "config.json"
