@@ -20,6 +20,10 @@ from fitedge.quantize.sensitivity import STANDS_OUT_FACTOR, STANDS_OUT_STEP, Blo
 
 INT8_MODES = ("auto", "plain")
 MAX_WIDENINGS = 4  # blocks auto may add one by one after the first choice; each costs one more lowering
+# Dynamic int8 replaces float blocks only when this much faster. Within it the two count as equally fast: two LiteRT
+# int8 fithubert artifacts timed side by side differed by up to 10% between runs on one idle machine, and a choice
+# that flips between runs would change the bundle's numbers from one export to the next.
+RUN_TIME_MARGIN = 1.15
 
 
 @dataclass(frozen=True)
@@ -55,14 +59,25 @@ class Int8Plan:
         losses = [1.0 - r.cosine for r in self.sensitivity]
         return bool(losses) and 1.0 - cosine <= max(STANDS_OUT_FACTOR * min(losses), 1e-6)
 
-    def handled_at_run_time(self, cosine: float) -> Int8Plan:
+    def handled_at_run_time(self, cosine: float, run_time_ms: float, float_ms: float) -> Int8Plan:
         """The plan for a recipe that quantizes activations per input: the flagged blocks need no float there."""
         return replace(self, keep_float=(), run_time_quantized=self.keep_float,
-                       reason=f"{self.reason}; none kept float: dynamic int8 (activations "
-                       f"quantized per input at run time) keeps them at cosine {cosine:.6f}, faster than float blocks")
+                       reason=f"{self.reason}; none kept float: dynamic int8 (activations quantized per input at run "
+                       f"time) keeps them at cosine {cosine:.6f} in {run_time_ms:.1f} ms, against {float_ms:.1f} ms "
+                       f"with them float")
+
+    def kept_over_run_time(self, cosine: float, run_time_ms: float, float_ms: float) -> Int8Plan:
+        """This plan, noting the dynamic int8 it was kept over and why: not clearly faster."""
+        return replace(self, reason=f"{self.reason}; not dynamic int8 (cosine {cosine:.6f}): its {run_time_ms:.1f} ms "
+                                    f"against {float_ms:.1f} ms with them float is not {RUN_TIME_MARGIN:g}x faster")
 
     def to_dict(self) -> dict[str, Any]:
         return {"mode": self.mode, "keep_float": list(self.keep_float), "reason": self.reason}
+
+
+def prefer_run_time(run_time_ms: float, float_ms: float) -> bool:
+    """Whether dynamic int8 with no block float beats the flagged blocks float: clearly faster, timed side by side."""
+    return float_ms > RUN_TIME_MARGIN * run_time_ms
 
 
 def plan_int8(mode: str, keep_float: tuple[str, ...], measure: Callable[[], list[BlockSensitivity]]) -> Int8Plan:

@@ -70,7 +70,7 @@ def quantize_for_litert(module: nn.Module, calibration: Sequence[np.ndarray], ke
     from litert_torch.quantize.pt2e_quantizer import PT2EQuantizer, get_symmetric_quantization_config
 
     if keep_float and mode == "dynamic":
-        log.warning("LiteRT: --keep-float needs static int8 (dynamic mode quantizes every weight); using static")
+        log.info("LiteRT: float blocks need static int8 (dynamic mode quantizes every weight); using static")
         mode = "static"
     config = get_symmetric_quantization_config(is_per_channel=True, is_dynamic=mode == "dynamic")
     quantizer = PT2EQuantizer().set_global(config)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,17 +27,18 @@ from fitedge.edge.export.options import ExportOptions
 from fitedge.edge.export.plan import ArtifactJob, build_artifact, plan_jobs
 from fitedge.edge.export.screening import NOT_SCREENED, ONNXRUNTIME, measure_blocks_onnx, screening_recipe
 from fitedge.edge.export.verify import check_fp32, check_int8
-from fitedge.edge.runtime.timing import time_runner
+from fitedge.edge.runtime.timing import side_by_side_ms, time_runner
 from fitedge.extras import TARGET_EXTRAS, require
 from fitedge.host import describe_cpu
 from fitedge.parity import Parity, compare_outputs, worst
 from fitedge.quantize.calibration import CalibrationSet
-from fitedge.quantize.policy import Int8Plan, plan_int8, sensitivity_table
+from fitedge.quantize.policy import Int8Plan, plan_int8, prefer_run_time, sensitivity_table
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 TARGET_STEPS = {"pte": "ExecuTorch export (.pte)", "tflite": "LiteRT export (.tflite)", "onnx": "ONNX export (.onnx)"}
 AUTO_CALIBRATION_WINDOWS, AUTO_HELD_OUT_WINDOWS = 4, 2  # int8 auto's per-block sweep: about 1 min for fithubert
+SIDE_BY_SIDE_ROUNDS = 9  # runs of each of two int8 candidates timed in turns
 
 
 def export_bundle(source: str | Path, out: str | Path, options: ExportOptions,
@@ -162,10 +164,11 @@ def _build_checked(job: ArtifactJob, model: ExportModel, calibration: list[np.nd
 
     Returns the manifest entry, the loaded artifact and the int8 plan it was built with (``None``: fp32).
 
-    Where the runtime quantizes activations at run time (LiteRT's dynamic recipe), auto int8 first tries it
-    with no block float: its activation ranges are each input's own, which is what the blocks the screening
-    flagged lack under static ranges, and it is faster than float blocks (fithubert with its conv front end
-    float: 98 ms static against 50 ms dynamic). Float blocks are the fallback when it does not keep accuracy.
+    Where the runtime quantizes activations at run time (LiteRT's dynamic recipe), auto int8 also tries it with
+    no block float: its activation ranges are each input's own, which is what the blocks the screening flagged
+    lack under static ranges. It is kept when it passes and is clearly faster than the flagged blocks float,
+    timed side by side (fithubert with its conv front end float: 98 ms static against 50 ms dynamic; with one
+    conv float the two are within 10%, and then the float blocks stay).
     """
     if job.precision == "fp32":
         entry, runner = _lower(job, model, calibration, folder, options, (), say)
@@ -176,29 +179,80 @@ def _build_checked(job: ArtifactJob, model: ExportModel, calibration: list[np.nd
         return entry, runner, None
     assert plan is not None
     first_choice = plan.mode == "auto" and bool(plan.keep_float) and not plan.widened  # not after a refusal
+    run_time = None
     if first_choice and job.runtime == "litert" and options.litert_int8 == "dynamic":
-        entry, runner = _lower(job, model, calibration, folder, options, (), say)
-        result = _held_out_parity(runner, checked)
-        if result.cosine >= options.min_cosine and plan.tolerates(result.cosine):
-            handled = plan.handled_at_run_time(result.cosine)
-            return _int8_entry(job, entry, result, handled, checked, options), runner, handled
-        say(f"{job.file}: dynamic int8 with no block float: {result.describe()}; keeping the flagged blocks float")
+        run_time = _run_time_candidate(job, model, calibration, folder, options, plan, checked, say)
+    chosen = _widened_to_floor(job, model, calibration, folder, options, plan, checked, say)
+    if run_time is not None:
+        chosen = _faster(run_time, chosen, folder / job.file, options, checked, say)
+    return _int8_entry(job, chosen, checked, options), chosen.runner, chosen.plan
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One lowered int8 artifact: its manifest entry so far, the loaded runner, its held-out parity and plan."""
+
+    entry: dict[str, Any]
+    runner: runtime.Runner
+    parity: Parity
+    plan: Int8Plan
+    path: Path
+
+
+def _widened_to_floor(job: ArtifactJob, model: ExportModel, calibration: list[np.ndarray], folder: Path,
+                      options: ExportOptions, plan: Int8Plan, checked: Checked, say: Progress) -> Candidate:
+    """``job`` with ``plan``'s blocks float, and in auto one more at a time while it misses ``--min-cosine``."""
     while True:
         entry, runner = _lower(job, model, calibration, folder, options, plan.keep_float, say)
         result = _held_out_parity(runner, checked)
         wider = None if result.cosine >= options.min_cosine else plan.widen(
             f"{job.file} at cosine {result.cosine:.6f} < {options.min_cosine}")
         if wider is None:
-            return _int8_entry(job, entry, result, plan, checked, options), runner, plan
+            return Candidate(entry, runner, result, plan, folder / job.file)
         say(f"{job.file}: {result.describe()}, below --min-cosine {options.min_cosine}; keeping "
             f"{wider.keep_float[-1]} float too")
         plan = wider
 
 
+def _run_time_candidate(job: ArtifactJob, model: ExportModel, calibration: list[np.ndarray], folder: Path,
+                        options: ExportOptions, plan: Int8Plan, checked: Checked, say: Progress) -> Candidate | None:
+    """LiteRT's dynamic int8 with no block float, in a subfolder; ``None`` when it loses more than ``plan`` allows."""
+    aside = folder / ".run-time-int8"
+    aside.mkdir()
+    entry, runner = _lower(job, model, calibration, aside, options, (), say)
+    result = _held_out_parity(runner, checked)
+    if result.cosine >= options.min_cosine and plan.tolerates(result.cosine):
+        return Candidate(entry, runner, result, plan, aside / job.file)
+    say(f"{job.file}: dynamic int8 with no block float: {result.describe()}; keeping the flagged blocks float")
+    shutil.rmtree(aside)
+    return None
+
+
+def _faster(run_time: Candidate, with_float: Candidate, destination: Path, options: ExportOptions, checked: Checked,
+            say: Progress) -> Candidate:
+    """Dynamic int8 if the flagged blocks float missed the floor or it is clearly faster, else the float blocks.
+
+    Both are timed in turns on the golden input; the kept one ends up at ``destination``.
+    """
+    run_time_ms, float_ms = side_by_side_ms([run_time.runner, with_float.runner], checked.golden_input,
+                                            SIDE_BY_SIDE_ROUNDS)
+    cosine = run_time.parity.cosine
+    say(f"{destination.name}: dynamic int8 with no block float {run_time_ms:.1f} ms, with the flagged blocks float "
+        f"{float_ms:.1f} ms (side by side)")
+    if with_float.parity.cosine >= options.min_cosine and not prefer_run_time(run_time_ms, float_ms):
+        shutil.rmtree(run_time.path.parent)
+        return dataclasses.replace(with_float, plan=with_float.plan.kept_over_run_time(cosine, run_time_ms, float_ms))
+    run_time.path.replace(destination)
+    run_time.path.parent.rmdir()
+    return dataclasses.replace(run_time, path=destination,
+                               plan=run_time.plan.handled_at_run_time(cosine, run_time_ms, float_ms))
+
+
 def _lower(job: ArtifactJob, model: ExportModel, calibration: list[np.ndarray], folder: Path, options: ExportOptions,
            keep_float: tuple[str, ...], say: Progress) -> tuple[dict[str, Any], runtime.Runner]:
     """The artifact of ``job`` with ``keep_float`` out of int8, written and loaded in its runtime."""
-    say(f"{job.file}: lowering ({job.runtime} {job.precision})")
+    floats = f", {len(keep_float)} block{'s' if len(keep_float) > 1 else ''} float" if keep_float else ""
+    say(f"{job.file}: lowering ({job.runtime} {job.precision}{floats})")
     job_options = dataclasses.replace(options, keep_float=keep_float) if job.precision == "int8" else options
     entry = build_artifact(job, model, calibration, folder, job_options)
     runner = runtime.load(folder / job.file, threads=options.threads, output_names=model.spec.names,
@@ -211,12 +265,12 @@ def _held_out_parity(runner: runtime.Runner, checked: Checked) -> Parity:
     return worst([compare_outputs(ref, runner.run(w)) for w, ref in zip(checked.held_out, checked.held_out_reference)])
 
 
-def _int8_entry(job: ArtifactJob, entry: dict[str, Any], result: Parity, plan: Int8Plan, checked: Checked,
-                options: ExportOptions) -> dict[str, Any]:
-    passed = check_int8(job.file, result, options.min_cosine, options.allow_degraded)
-    entry["parity"] = {**result.to_dict(), "against": "fp32 eager", "audio": f"held-out ({len(checked.held_out)} "
-                       f"windows)", "passed": passed, "verified_on": describe_cpu()}
-    entry["int8_policy"] = plan.to_dict()
+def _int8_entry(job: ArtifactJob, chosen: Candidate, checked: Checked, options: ExportOptions) -> dict[str, Any]:
+    passed = check_int8(job.file, chosen.parity, options.min_cosine, options.allow_degraded)
+    entry = dict(chosen.entry)
+    entry["parity"] = {**chosen.parity.to_dict(), "against": "fp32 eager", "audio": f"held-out "
+                       f"({len(checked.held_out)} windows)", "passed": passed, "verified_on": describe_cpu()}
+    entry["int8_policy"] = chosen.plan.to_dict()
     return entry
 
 

@@ -10,8 +10,9 @@ load, not per utterance. Statistics over the timed runs: :mod:`fitedge.bench.lat
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -54,3 +55,18 @@ def bench_audio(samples: int, seed: int = 0) -> np.ndarray:
     """A deterministic ``(1, samples)`` float32 input at speech-like level (timing does not depend on content)."""
     rng = np.random.default_rng(seed)
     return (0.1 * rng.standard_normal((1, samples))).astype(np.float32)
+
+
+def side_by_side_ms(runners: Sequence[Any], wav: np.ndarray, rounds: int) -> list[float]:
+    """Median ms of each runner on ``wav``, timed in turns: one run of each per round, after one warm-up each.
+
+    Taking turns puts any change in the machine's load during the comparison on every runner alike, which
+    timing one after the other does not.
+    """
+    for runner in runners:
+        runner.run(wav)
+    timings: list[list[float]] = [[] for _ in runners]
+    for _ in range(rounds):
+        for runner, times in zip(runners, timings):
+            times.append(elapsed_ms(partial(runner.run, wav))[1])
+    return [float(np.median(times)) for times in timings]

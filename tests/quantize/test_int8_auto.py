@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from pathlib import Path
 
 import pytest
 import torch
@@ -10,9 +12,11 @@ import torch
 from fitedge.distill.checkpoints.folder import save_checkpoint
 from fitedge.distill.models.config import preset
 from fitedge.distill.models.encoder import build_encoder
+from fitedge.edge.bundle.manifest import sha256_file
 from fitedge.edge.export.options import ExportOptions
 from fitedge.edge.export.pipeline import export_bundle
-from fitedge.quantize.policy import MAX_WIDENINGS, plan_int8
+from fitedge.quantize import policy
+from fitedge.quantize.policy import MAX_WIDENINGS, RUN_TIME_MARGIN, plan_int8, prefer_run_time
 from fitedge.quantize.sensitivity import BlockSensitivity
 
 FRAGILE = [BlockSensitivity("feature_extractor.conv_layers.0", 0.90, 9.0),
@@ -53,13 +57,23 @@ def test_a_group_of_equally_fragile_blocks_stands_out_together() -> None:
 def test_a_run_time_recipe_replaces_float_blocks_only_when_its_loss_would_not_stand_out() -> None:
     plan = plan_int8("auto", (), lambda: FRAGILE)  # least harmful block alone: loss 0.0005, so the bar is 0.005
     assert plan.tolerates(0.996) and not plan.tolerates(0.994)
-    handled = plan.handled_at_run_time(0.996)
+    handled = plan.handled_at_run_time(0.996, 20.0, 30.0)
     assert handled.keep_float == () and handled.sensitivity == plan.sensitivity
     assert "dynamic int8" in handled.reason and "0.996000" in handled.reason and plan.reason in handled.reason
+    assert "20.0 ms, against 30.0 ms" in handled.reason
     assert not plan_int8("plain", (), lambda: FRAGILE).tolerates(1.0)  # nothing measured: nothing to compare with
     refused = handled.widen("x.tflite at PER +2.00 points")  # e.g. by --gate-per: the flagged blocks go float
     assert refused.keep_float == plan.keep_float and refused.widened == 1 and refused.run_time_quantized == ()
     assert refused.widen("again").keep_float == (*plan.keep_float, "encoder.layers.1")
+
+
+def test_a_run_time_recipe_must_be_clearly_faster_than_the_float_blocks() -> None:
+    assert prefer_run_time(20.0, 30.0) and not prefer_run_time(20.0, 20.0 * RUN_TIME_MARGIN)
+    assert not prefer_run_time(30.0, 20.0)
+    plan = plan_int8("auto", (), lambda: FRAGILE)
+    kept = plan.kept_over_run_time(0.996, 25.9, 23.6)
+    assert kept.keep_float == plan.keep_float and kept.run_time_quantized == ()
+    assert "not dynamic int8 (cosine 0.996000)" in kept.reason and "25.9 ms against 23.6 ms" in kept.reason
 
 
 def test_plain_and_keep_float_never_measure() -> None:
@@ -125,3 +139,39 @@ def test_litert_tries_dynamic_int8_first_and_keeps_float_blocks_when_it_is_not_e
 
 def sensitivities(doc: dict) -> list[BlockSensitivity]:
     return [BlockSensitivity(b["block"], b["cosine"], b["snr_db"]) for b in doc["int8_policy"]["sensitivity"]]
+
+
+@pytest.fixture(scope="module")
+def thin_fithubert(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """fithubert's conv front end and time reduction at 1/8 width: like the preset, its last conv stands out
+    in the screening, and LiteRT's dynamic int8 keeps it with no block float."""
+    full = preset("fithubert")
+    convs = tuple((channels // 8, kernel, stride) for channels, kernel, stride in full.conv_layers)
+    config = dataclasses.replace(full, conv_layers=convs, dim=64, layers=2, heads=4, ffn_dim=64, pos_conv_kernel=16,
+                                 pos_conv_groups=4)
+    torch.manual_seed(0)
+    return save_checkpoint(build_encoder(config), tmp_path_factory.mktemp("thin") / "model")
+
+
+@pytest.mark.parametrize("margin", [0.0, 1e9], ids=["dynamic-kept", "float-kept"])
+def test_litert_keeps_dynamic_int8_only_when_it_is_clearly_faster_than_the_float_blocks(
+        thin_fithubert: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, margin: float) -> None:
+    # The timings are real and noisy, so the margin forces each outcome: 0 (any time wins) and 1e9 (none does).
+    monkeypatch.setattr(policy, "RUN_TIME_MARGIN", margin)
+    options = ExportOptions(targets=("tflite",), precisions=("int8",), seconds=1.0, calib_windows=4, timing_runs=0)
+    lines: list[str] = []
+    doc = export_bundle(thin_fithubert, tmp_path / "bundle", options, progress=lines.append)
+    [artifact] = doc["artifacts"]
+    flagged = doc["int8_policy"]["keep_float"]
+    assert flagged and any("side by side" in line for line in lines)  # both were built and timed
+    reason = artifact["int8_policy"]["reason"]
+    if margin == 0.0:
+        assert artifact["recipe"] == "pt2e-litert-dynamic-per-channel" and artifact["keep_float"] == []
+        assert "none kept float: dynamic int8" in reason
+    else:
+        assert artifact["recipe"] == "pt2e-litert-static-per-channel" and artifact["keep_float"] == sorted(flagged)
+        assert "not dynamic int8" in reason and f"is not {margin:g}x faster" in reason
+    kept = tmp_path / "bundle" / artifact["file"]
+    assert artifact["sha256"] == sha256_file(kept)  # the kept candidate's file, not the other's
+    assert sorted(p.name for p in (tmp_path / "bundle").iterdir() if p.name.startswith(".")) == []  # no leftovers
+    assert artifact["parity"]["passed"] is True

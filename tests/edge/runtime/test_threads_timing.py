@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from fitedge.edge.export.pipeline import median_latency_ms
-from fitedge.edge.runtime.timing import time_runner
+from fitedge.edge.runtime.timing import side_by_side_ms, time_runner
 from fitedge.threads import torch_threads
 
 
@@ -51,3 +51,19 @@ def test_the_exports_median_is_one_warm_up_then_the_median_of_the_timed_runs() -
     assert runner.calls == 1 + 5 and isinstance(latency, float) and latency >= 0
     idle = CountingRunner()
     assert median_latency_ms(idle, np.zeros((1, 16), np.float32), 0) is None and idle.calls == 0
+
+
+def test_side_by_side_timing_takes_turns_and_gives_one_median_each() -> None:
+    order: list[str] = []
+
+    class Named:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def run(self, wav: np.ndarray) -> dict:
+            order.append(self.name)
+            return {}
+
+    medians = side_by_side_ms([Named("a"), Named("b")], np.zeros((1, 16), np.float32), rounds=3)
+    assert order == ["a", "b"] * 4  # a warm-up of each, then three rounds of one run each in turn
+    assert len(medians) == 2 and min(medians) >= 0
