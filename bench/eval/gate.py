@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from fitedge.bench.eval.bootstrap import bootstrap_rate_difference
 from fitedge.bench.eval.features import Framing, ModelFeatures, artifact_features, eager_features
 from fitedge.bench.eval.per import DEFAULT_PROBE, EvalSettings, PerReport, score_per, train_corpus_probe
 from fitedge.bench.eval.probe import ProbeConfig
@@ -55,6 +56,7 @@ class ArtifactPer:
     ci_high: float
     reference_per: float
     max_increase: float
+    increase_ci: tuple[float, float] | None = None  # paired bootstrap interval of per - reference_per
 
     @property
     def increase(self) -> float:
@@ -65,8 +67,23 @@ class ArtifactPer:
     def passed(self) -> bool:
         return self.increase <= self.max_increase
 
+    @property
+    def increase_interval(self) -> str:
+        """The increase's paired interval in points, ``-0.21..+1.50`` (empty when not measured)."""
+        if self.increase_ci is None:
+            return ""
+        low, high = (100.0 * v for v in self.increase_ci)
+        return f"{low:+.2f}..{high:+.2f}"
+
+    def describe_increase(self) -> str:
+        """``+0.65 points (95% CI -0.21..+1.50)``."""
+        interval = f" (95% CI {self.increase_interval})" if self.increase_ci is not None else ""
+        return f"{self.increase:+.2f} points{interval}"
+
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "increase_points": round(self.increase, 3), "passed": self.passed}
+        numbers = {k: v for k, v in asdict(self).items() if k != "increase_ci"}
+        ci = None if self.increase_ci is None else [round(100.0 * v, 3) for v in self.increase_ci]
+        return {**numbers, "increase_points": round(self.increase, 3), "increase_ci_points": ci, "passed": self.passed}
 
 
 @dataclass(frozen=True)
@@ -150,11 +167,20 @@ def gate_artifacts(bundle_dir_or_manifest: str | Path, corpus: str | Path, max_i
         references[framing.describe()] = ref
         report = score_per(trained, source, corpus, entry.file, settings)
         result = ArtifactPer(entry.file, entry.precision, report.per, report.ci_low, report.ci_high, ref.per,
-                             max_increase)
-        say(f"PER gate: {entry.file} PER {100 * result.per:.2f}% ({result.increase:+.2f} points vs float "
+                             max_increase, paired_increase(report, ref, settings))
+        say(f"PER gate: {entry.file} PER {100 * result.per:.2f}% ({result.describe_increase()} vs float "
             f"{100 * ref.per:.2f}%): {'ok' if result.passed else 'REFUSED'}")
         results.append(result)
     return GateResult(str(corpus), max_increase, references, results)
+
+
+def paired_increase(report: PerReport, reference: PerReport, settings: EvalSettings) -> tuple[float, float]:
+    """Paired bootstrap interval of ``report.per - reference.per``: both decoded the same test utterances."""
+    if report.utterance_phonemes != reference.utterance_phonemes:
+        raise ValueError(f"{report.model} and {reference.model} were not scored on the same utterances")
+    ci = bootstrap_rate_difference(report.utterance_edits, reference.utterance_edits, report.utterance_phonemes,
+                                   settings.ci_level, settings.resamples, settings.seed)
+    return ci.low, ci.high
 
 
 def apply_gate(bundle_dir: Path, manifest: Manifest, gate: PerGate, reference: Any = None,
@@ -195,9 +221,9 @@ def per_section(result: GateResult) -> str:
     """A markdown table of PER beside the artifacts, for the bundle's ``report.md``."""
     lines = ["## Phoneme error rate (PER gate)", "",
              f"Corpus `{result.corpus}`; allowed increase over float: {result.max_increase:g} points.", "",
-             "| artifact | precision | PER % | 95% CI | vs float (points) |", "|---|---|---:|---:|---:|"]
+             "| artifact | precision | PER % | 95% CI | vs float (points, paired 95% CI) |", "|---|---|---:|---:|---:|"]
     lines += [f"| {a.file} | {a.precision} | {100 * a.per:.2f} | {100 * a.ci_low:.1f}-{100 * a.ci_high:.1f} | "
-              f"{a.increase:+.2f} |" for a in result.artifacts]
+              f"{a.increase:+.2f} {a.increase_interval} |" for a in result.artifacts]
     lines += [f"| float model ({framing}) | fp32 | {100 * r.per:.2f} | {100 * r.ci_low:.1f}-{100 * r.ci_high:.1f} | "
               "0 |" for framing, r in result.references.items()]
     return "\n".join(lines) + "\n"

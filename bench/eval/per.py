@@ -45,6 +45,9 @@ class PerReport:
     deletions: int
     insertions: int
     settings: dict = field(default_factory=dict)
+    # Per test utterance, in corpus order: what a paired comparison of two systems on the same utterances needs.
+    utterance_edits: list[int] = field(default_factory=list)
+    utterance_phonemes: list[int] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -143,6 +146,7 @@ def score_per(probe: PhonemeProbe, source: FeatureSource, corpus_dir: str | Path
         utterances=len(test), reference_phonemes=sum(c.reference_length for c in counts),
         substitutions=sum(c.substitutions for c in counts), deletions=sum(c.deletions for c in counts),
         insertions=sum(c.insertions for c in counts), settings=report_settings,
+        utterance_edits=[c.edits for c in counts], utterance_phonemes=[c.reference_length for c in counts],
     )
 
 

@@ -22,7 +22,9 @@ def write_report(folder: Path, rows: list[Row], steps: Any, config: dict, traini
              "PER: CTC probe on frozen features (linear, SUPERB PR), trained on the train split, scored on the test "
              "split (voices or speakers unseen in training); 95% bootstrap interval over utterances. Artifact rows "
              "use the probe trained on their float model's features, under the artifact's framing (4 s windows, "
-             "zero-padded), so the difference to the `float (...)` row is what lowering and int8 cost.", ""]
+             "zero-padded), so the difference to the `float (...)` row is what lowering and int8 cost. It follows "
+             "the `;`, with its paired 95% interval (the same utterances resampled for both, so it is narrower than "
+             "the two rows' own intervals suggest).", ""]
     if plot:
         lines += [f"![PER per model]({plot.name})", ""]
     lines += ["## Steps", ""]
@@ -51,7 +53,11 @@ def _per(r: Row, corpus: str) -> str:
     p = r.per.get(corpus)
     if p is None:
         return "not measured"
-    return f"{100 * p['per']:.1f} ({100 * p['ci_low']:.1f}-{100 * p['ci_high']:.1f})"
+    text = f"{100 * p['per']:.1f} ({100 * p['ci_low']:.1f}-{100 * p['ci_high']:.1f})"
+    if "increase_ci_points" in p:  # an artifact: its change against the float row, paired over the same utterances
+        low, high = p["increase_ci_points"]
+        text += f"; {100 * (p['per'] - p['reference_per']):+.2f} ({low:+.2f}..{high:+.2f}) vs float"
+    return text
 
 
 def _plot(path: Path, rows: list[Row]) -> Path | None:

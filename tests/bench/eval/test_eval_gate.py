@@ -53,6 +53,10 @@ def test_gate_accepts_a_faithful_artifact_and_refuses_a_damaged_one(setup: dict[
 
     bad = gate_artifacts(setup["damaged"], setup["corpus"], 2.0, reference=setup["model"], probe=PROBE)
     assert not bad.passed and bad.artifacts[0].increase > 2.0
+    for result in (good.artifacts[0], bad.artifacts[0]):  # paired over the same test utterances
+        low, high = (100 * v for v in result.increase_ci)
+        assert low <= result.increase <= high
+    assert 100 * bad.artifacts[0].increase_ci[1] > 2.0
     assert bad.artifacts[0].reference_per == pytest.approx(reference_per)  # same seeds, same float probe
     with pytest.raises(PerGateRefused, match=r"model_fp32.onnx has PER .* points vs float") as e:
         bad.raise_if_refused()
@@ -90,6 +94,8 @@ def test_export_gate_records_per_in_the_manifest_or_refuses_leaving_nothing(setu
     doc = read_manifest(tmp_path / "ok")
     per = doc["artifacts"][0]["per"]
     assert per["passed"] and 0.0 < per["per"] < 1.0 and abs(per["increase_points"]) < 1.0
+    low, high = per["increase_ci_points"]
+    assert low <= per["increase_points"] <= high
     assert doc["per_gate"]["corpus"] == str(setup["corpus"])
     assert "PER gate" in (tmp_path / "ok" / "report.md").read_text()
     # No artifact can be 50 points better than its own float model: the gate must refuse, and write nothing.

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fitedge.bench.eval.bootstrap import bootstrap_error_rate
+from fitedge.bench.eval.bootstrap import bootstrap_error_rate, bootstrap_rate_difference
 from fitedge.bench.eval.edit_distance import edit_counts, edit_distance, error_rate
 from fitedge.bench.eval.features import MfccFeatures
 from fitedge.bench.eval.per import EvalSettings, score_per, train_corpus_probe
@@ -69,6 +69,22 @@ def test_bootstrap_interval_contains_estimate_and_narrows_with_data() -> None:
     assert large.estimate == pytest.approx(edits.sum() / lengths.sum())
     assert (large.high - large.low) < 0.6 * (small.high - small.low)
     assert bootstrap_error_rate(edits, lengths, seed=1) == large  # seeded: reproducible
+
+
+def test_paired_difference_is_much_narrower_than_the_two_intervals_when_utterances_share_their_difficulty() -> None:
+    # Utterance difficulty varies widely (rates 5-60%); system b makes one extra error in every fifth utterance.
+    rng = np.random.default_rng(4)
+    lengths = rng.integers(10, 40, size=150)
+    a = rng.binomial(lengths, rng.uniform(0.05, 0.6, size=150))
+    b = a + (np.arange(150) % 5 == 0)
+    diff = bootstrap_rate_difference(b, a, lengths, seed=2)
+    assert diff.estimate == pytest.approx((b.sum() - a.sum()) / lengths.sum())
+    assert 0.0 < diff.low <= diff.estimate <= diff.high  # a consistent extra error is told apart from none
+    each = bootstrap_error_rate(a, lengths, seed=2)
+    assert (diff.high - diff.low) < 0.2 * (each.high - each.low)
+    assert bootstrap_rate_difference(a, a, lengths).to_dict()["high"] == 0.0  # identical systems: exactly zero
+    with pytest.raises(ValueError, match="equally long"):
+        bootstrap_rate_difference(b, a[:-1], lengths)
 
 
 def test_probe_learns_well_below_chance(corpus: Path) -> None:
