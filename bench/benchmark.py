@@ -135,7 +135,7 @@ def run_benchmark(config: BenchConfig, export: Exporter | None, on_cell: Callabl
         "peaks": [p.to_dict() for p in peaks.values()],
         "settings": {"seconds": list(settings.seconds), "threads": list(settings.threads),
                      "warmup": settings.warmup, "iterations": settings.iters, "timeout_s": settings.timeout_s,
-                     "reference": reference},
+                     "processes": settings.processes, "reference": reference},
         "devices": devices, "runs": runs, "comparisons": comparisons,
         "headline": compare.headline(comparisons),
         "scaling": {"length": scaling.length_scaling(runs), "threads": scaling.thread_scaling(runs),

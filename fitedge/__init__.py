@@ -69,16 +69,17 @@ def export(model: str | Path, out: str | Path, *, progress: Callable[[str], None
 
 
 def benchmark(*targets: str | Path, seconds: tuple[float, ...] = (4.0,), threads: tuple[int, ...] = (2,),
-              warmup: int = 5, iters: int = 30, timeout_s: float = 300.0, reference: str | None = None,
-              export_models: bool = True, bundles: str | Path | None = None,
+              warmup: int = 5, iters: int = 30, timeout_s: float = 300.0, processes: int = 3,
+              reference: str | None = None, export_models: bool = True, bundles: str | Path | None = None,
               out: str | Path | None = None) -> dict[str, Any]:
     """Benchmark bundles, artifact files or models, as ``fitedge bench run`` does; returns the results document.
 
-    Each artifact x length x thread count runs in its own process (load, first inference, ``warmup`` untimed and
-    ``iters`` timed runs). Thread counts are always explicit, as in the command, because every number is
-    recorded per thread count. A model target is exported on the fly (into ``bundles`` to keep them, else a
-    temporary folder), or timed in eager PyTorch only with ``export_models=False``. ``out`` also gets
-    results.json, results.md and the plots. (Named ``benchmark``: ``fitedge.bench`` is the subpackage.)
+    Each artifact x length x thread count runs in ``processes`` fresh processes (load, first inference,
+    ``warmup`` untimed and ``iters`` timed runs each); the one with the median p50 is recorded. Thread counts
+    are always explicit, as in the command, because every number is recorded per thread count. A model target
+    is exported on the fly (into ``bundles`` to keep them, else a temporary folder), or timed in eager PyTorch
+    only with ``export_models=False``. ``out`` also gets results.json, results.md and the plots. (Named
+    ``benchmark``: ``fitedge.bench`` is the subpackage.)
 
     Example::
 
@@ -93,7 +94,7 @@ def benchmark(*targets: str | Path, seconds: tuple[float, ...] = (4.0,), threads
     from fitedge.bench.latency.onthefly import BundleExporter
 
     matrix = MatrixSettings(seconds=tuple(seconds), threads=tuple(threads), warmup=warmup, iters=iters,
-                            timeout_s=timeout_s)
+                            timeout_s=timeout_s, processes=processes)
     config = BenchConfig(targets=tuple(str(t) for t in targets), reference=reference, matrix=matrix)
     with tempfile.TemporaryDirectory(prefix="fitedge-bench-") as tmp:
         exporter = BundleExporter(Path(bundles or tmp), seconds=matrix.seconds, threads=max(matrix.threads),

@@ -84,7 +84,8 @@ def environment_lines(doc: dict) -> list[str]:
              f"- Measured GEMM peak: {peaks}",
              f"- Settings: audio {', '.join(f'{x:g}' for x in s['seconds'])} s; threads "
              f"{', '.join(map(str, s['threads']))}; {s['warmup']} warm-up + {s['iterations']} timed runs per cell, "
-             f"each artifact in its own process (timeout {s['timeout_s']:g} s); reference: {s['reference'] or '-'}"]
+             f"in {s.get('processes', 1)} fresh process(es), the median one reported (timeout {s['timeout_s']:g} s "
+             f"each); reference: {s['reference'] or '-'}"]
     lines += [f"- Device {d['id']}: {d['manufacturer']} {d['model']} ({d['soc']}), Android {d['android_version']}, "
               f"{d['abi']}, {d['cores']} cores, thermal status {d['thermal_status']}" for d in doc["devices"]]
     return lines

@@ -97,7 +97,10 @@ def bench() -> None:
 @click.option("--warmup", default=5, show_default=True, type=click.IntRange(min=0), help="Untimed runs per cell.")
 @click.option("--iters", default=30, show_default=True, type=click.IntRange(min=1), help="Timed runs per cell.")
 @click.option("--timeout", "timeout_s", default=300.0, show_default=True, type=click.FloatRange(min=1),
-              help="Seconds one cell may take before it is killed and recorded as failed.")
+              help="Seconds one cell's process may take before it is killed and recorded as failed.")
+@click.option("--processes", default=3, show_default=True, type=click.IntRange(min=1),
+              help="Fresh processes per cell; the one with the median p50 is reported. On a shared VM one process "
+                   "in five ran a whole cell 1.5x slow, so one process could rank runtimes either way.")
 @click.option("--on", default="host", show_default=True, callback=_device, metavar="host|android[:SERIAL]",
               help="Where to run: this host, or also a phone over adb (the demo app's benchmark mode).")
 @click.option("--device", "old_spelling", hidden=True, callback=_device, help="Deprecated spelling of --on.")
@@ -116,15 +119,15 @@ def bench() -> None:
               help="Instead of the latency matrix, time every op of each artifact of the bundle/file TARGETs in its "
                    "runtime's profiler (first --seconds and --threads value); writes profile.json to --out.")
 def run(targets: tuple[str, ...], reference: str | None, seconds: tuple[float, ...], threads: tuple[int, ...],
-        warmup: int, iters: int, timeout_s: float, on: str, old_spelling: str | None, adb_binary: str,
+        warmup: int, iters: int, timeout_s: float, processes: int, on: str, old_spelling: str | None, adb_binary: str,
         device_results: Path | None,
         export_models: bool, bundles_dir: Path | None, out_dir: Path, as_json: bool, profile: bool) -> None:
     """Measure TARGETs: bundle folders, .pte/.tflite/.onnx files, or models (exported on the fly).
 
-    Each artifact x length x threads runs in its own process: load time, first inference, WARMUP untimed
-    and ITERS timed runs (mean, p50, p90, p99, std), real-time factor, peak memory, GFLOP/s against this
-    machine's measured GEMM peak. With no TARGET: the fithubert and hubert-base presets, fp32 eager plus
-    every exported artifact, 4 s of audio, 2 threads.
+    Each artifact x length x threads runs in PROCESSES fresh processes: load time, first inference, WARMUP
+    untimed and ITERS timed runs (mean, p50, p90, p99, std) of the median process, real-time factor, peak
+    memory, GFLOP/s against this machine's measured GEMM peak. With no TARGET: the fithubert and hubert-base
+    presets, fp32 eager plus every exported artifact, 4 s of audio, 2 threads.
     """
     from tqdm import tqdm
 
@@ -133,7 +136,8 @@ def run(targets: tuple[str, ...], reference: str | None, seconds: tuple[float, .
     from fitedge.bench.latency.onthefly import BundleExporter
     from fitedge.bench.report.tables import write_report
 
-    matrix = MatrixSettings(seconds=seconds, threads=threads, warmup=warmup, iters=iters, timeout_s=timeout_s)
+    matrix = MatrixSettings(seconds=seconds, threads=threads, warmup=warmup, iters=iters, timeout_s=timeout_s,
+                            processes=processes)
     if profile:
         _profile(targets, matrix, out_dir, as_json)
         return

@@ -55,6 +55,7 @@ def test_evaluate_returns_a_per_report(bundle: tuple[Path, dict], tmp_path: Path
 
 def test_benchmark_returns_the_results_document(bundle: tuple[Path, dict]) -> None:
     out, _ = bundle
-    doc = fitedge.benchmark(out, seconds=(1.0,), threads=(1,), warmup=0, iters=2, export_models=False)
+    doc = fitedge.benchmark(out, seconds=(1.0,), threads=(1,), warmup=0, iters=2, processes=1, export_models=False)
     runs = [r for r in doc["runs"] if r["status"] == "ok"]
-    assert runs and all(r["threads"] == 1 for r in runs)
+    assert runs and all(r["threads"] == 1 and len(r["process_p50_ms"]) == 1 for r in runs)
+    assert doc["settings"]["processes"] == 1
