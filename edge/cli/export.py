@@ -32,8 +32,11 @@ from fitedge.errors import BundleError
                    "passes --min-cosine; plain: every block in int8. --keep-float overrides both.")
 @click.option("--min-cosine", default=0.98, show_default=True, help="int8 cosine floor vs float on held-out audio.")
 @click.option("--allow-degraded", is_flag=True, help="Keep int8 artifacts below --min-cosine (flagged).")
-@click.option("--litert-int8", type=click.Choice(["dynamic", "static"]), default="dynamic", show_default=True)
-@click.option("--onnx-int8", type=click.Choice(["static", "dynamic"]), default="static", show_default=True)
+@click.option("--litert-int8", type=click.Choice(["dynamic", "static"]), default="dynamic", show_default=True,
+              help="dynamic: activations quantized per input at run time; where int8 auto keeps blocks float, it "
+                   "also builds static with them float and keeps dynamic only if clearly faster. static: calibrated.")
+@click.option("--onnx-int8", type=click.Choice(["static", "dynamic"]), default="static", show_default=True,
+              help="static: calibrated QDQ; dynamic: activations quantized per input at run time.")
 @click.option("--threads", default=2, show_default=True, type=click.IntRange(min=1),
               help="Threads for the parity runs and the built-in timing. The manifest records the latency with this "
                    "count, so it is a fixed number (2, as in the README's tables), not each runtime's own default.")
