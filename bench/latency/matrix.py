@@ -1,9 +1,10 @@
 """The benchmark matrix: every artifact x audio length x thread count, each cell in fresh processes.
 
-A cell is timed in several processes, and the one with the median p50 speaks for it: on a shared 2-core VM,
-about one process in five ran a given int8 artifact 1.5x slower from its first run to its last (ONNX Runtime
-and LiteRT alike, the same file: 29-31 ms in five processes, 47 ms in the sixth), so one process per cell
-could rank two runtimes either way.
+A cell is timed in several processes, in rounds over all cells, and the one with the median p50 speaks for it.
+On a shared 2-core VM one process in five or so ran a given int8 artifact 1.5x slower from its first run to its
+last (ONNX Runtime and LiteRT alike, the same file: 29-31 ms in five processes, 47 ms in the sixth), and slow
+spells lasted minutes, so one process per cell, or a cell's processes back to back, could rank two runtimes
+either way.
 
 A cell that cannot run (a static artifact asked for another length) is recorded as skipped; one that fails
 (an exception, a crash, a hang past the timeout) in any of its processes is recorded with its error, and the
@@ -112,27 +113,35 @@ def timed_record(record: dict, results: list[dict]) -> dict:
             "process_p50_ms": [round(p, 3) for p in p50s]}
 
 
-def run_cell(cell: Cell, settings: MatrixSettings) -> dict:
-    """Measure one cell in ``settings.processes`` fresh processes (or record why it was skipped)."""
-    record = base_record(cell, settings)
-    problem = cell.artifact.length_problem(record["input_samples"])
-    if problem:
-        return {**record, "error": f"{problem}; asked for {record['input_samples']}"}
-    log.info("timing %s %s, %.1f s, %d threads", cell.artifact.model, cell.artifact.label, cell.seconds, cell.threads)
-    results = []
-    for _ in range(settings.processes):
-        results.append(run_isolated(worker_spec(cell, settings), settings.timeout_s))
-        if results[-1].get("error"):  # a crash or a hang would only repeat itself
-            break
-    return timed_record(record, results)
-
-
 def run_matrix(artifacts: Iterable[Artifact], settings: MatrixSettings,
                on_cell: Callable[[dict], None] | None = None) -> list[dict]:
-    """RUN records of every cell; ``on_cell`` (e.g. a progress bar) sees each record as it is done."""
-    records = []
-    for cell in plan_cells(artifacts, settings):
-        records.append(run_cell(cell, settings))
-        if on_cell is not None:
-            on_cell(records[-1])
-    return records
+    """RUN records of every cell, timed in ``settings.processes`` rounds of one fresh process per cell.
+
+    Rounds, not a cell's processes back to back: a slow spell of a shared machine then falls on one process of
+    many cells instead of on every process of one cell. ``on_cell`` (e.g. a progress bar) sees each cell's
+    record as it stands after each of its processes.
+    """
+    cells = plan_cells(artifacts, settings)
+    records = [_skipped_or_base(cell, settings) for cell in cells]
+    results: list[list[dict]] = [[] for _ in cells]
+    for round_ in range(settings.processes):
+        for record, cell, done in zip(records, cells, results):
+            if record["error"]:  # skipped: said once
+                if round_ == 0 and on_cell is not None:
+                    on_cell(record)
+                continue
+            if any(r.get("error") for r in done):  # a crash or a hang would only repeat itself
+                continue
+            log.info("timing %s %s, %.1f s, %d threads", cell.artifact.model, cell.artifact.label, cell.seconds,
+                     cell.threads)
+            done.append(run_isolated(worker_spec(cell, settings), settings.timeout_s))
+            if on_cell is not None:
+                on_cell(timed_record(record, done))
+    return [record if record["error"] else timed_record(record, done) for record, done in zip(records, results)]
+
+
+def _skipped_or_base(cell: Cell, settings: MatrixSettings) -> dict:
+    """The cell's record before timing; with its ``error`` set when it cannot run at this length."""
+    record = base_record(cell, settings)
+    problem = cell.artifact.length_problem(record["input_samples"])
+    return {**record, "error": f"{problem}; asked for {record['input_samples']}"} if problem else record

@@ -99,8 +99,9 @@ def bench() -> None:
 @click.option("--timeout", "timeout_s", default=300.0, show_default=True, type=click.FloatRange(min=1),
               help="Seconds one cell's process may take before it is killed and recorded as failed.")
 @click.option("--processes", default=3, show_default=True, type=click.IntRange(min=1),
-              help="Fresh processes per cell; the one with the median p50 is reported. On a shared VM one process "
-                   "in five ran a whole cell 1.5x slow, so one process could rank runtimes either way.")
+              help="Fresh processes per cell, in rounds over all cells; the one with the median p50 is reported. "
+                   "On a shared VM one process in five ran a whole cell 1.5x slow, so one could rank runtimes "
+                   "either way.")
 @click.option("--on", default="host", show_default=True, callback=_device, metavar="host|android[:SERIAL]",
               help="Where to run: this host, or also a phone over adb (the demo app's benchmark mode).")
 @click.option("--device", "old_spelling", hidden=True, callback=_device, help="Deprecated spelling of --on.")
@@ -159,7 +160,8 @@ def run(targets: tuple[str, ...], reference: str | None, seconds: tuple[float, .
             export = BundleExporter(bundles_dir or Path(tmp), seconds=seconds, threads=max(threads),
                                     say=lambda line: step(f"export {line}"), reuse=bundles_dir is not None)
         doc = run_benchmark(config, export,
-                            on_cell=lambda r: step(f"timed {r['model']} {r['artifact']}: {r['status']}"))
+                            on_cell=lambda r: step(f"timed {r['model']} {r['artifact']}: {r['status']} "
+                                                   f"({len(r['process_p50_ms'])}/{processes})"))
     written = write_report(doc, out_dir)
     if as_json:
         click.echo(json.dumps(doc, indent=1))
