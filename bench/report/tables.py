@@ -10,8 +10,8 @@ from fitedge.files import write_json, write_text
 
 MB = 1e6
 RUN_COLUMNS = ("model", "artifact", "runtime", "prec", "device", "audio s", "thr", "size MB", "load ms",
-               "first ms", "p50 ms", "p90 ms", "p99 ms", "std ms", "RTF", "peak MiB", "GFLOP/s", "% peak",
-               "delegated", "status")
+               "first ms", "p50 ms", "p90 ms", "p99 ms", "std ms", "p50 per process", "RTF", "peak MiB", "GFLOP/s",
+               "% peak", "delegated", "status")
 COMPARISON_COLUMNS = ("model", "artifact", "runtime", "prec", "device", "audio s", "thr", "size %", "time %",
                       "speedup", "paper size %", "paper time %")
 
@@ -47,7 +47,8 @@ def run_row(run: dict) -> list[str]:
     return [run["model"], run["artifact"], run["runtime"], run["precision"], run["device"],
             f"{run['audio_seconds']:g}", str(run["threads"]), _num(run["bytes"] and run["bytes"] / MB),
             _ms(run["load_ms"]), _ms(run["first_inference_ms"]), _ms(lat.get("p50")), _ms(lat.get("p90")),
-            _ms(lat.get("p99")), _ms(lat.get("std")), _num(run["rtf"], 4), _num(run["peak_rss_mb"], 0),
+            _ms(lat.get("p99")), _ms(lat.get("std")), " ".join(_ms(p) for p in run.get("process_p50_ms") or []) or "-",
+            _num(run["rtf"], 4), _num(run["peak_rss_mb"], 0),
             _num(run["gflops"]), _num(run["peak_fraction"] and 100 * run["peak_fraction"]),
             _delegation(run["delegation"]), _status(run)]
 
