@@ -54,7 +54,7 @@ def _per(r: Row, corpus: str) -> str:
     if p is None:
         return "not measured"
     text = f"{100 * p['per']:.1f} ({100 * p['ci_low']:.1f}-{100 * p['ci_high']:.1f})"
-    if "increase_ci_points" in p:  # an artifact: its change against the float row, paired over the same utterances
+    if p.get("increase_ci_points"):  # an artifact: its change against the float row, paired over the same utterances
         low, high = p["increase_ci_points"]
         text += f"; {100 * (p['per'] - p['reference_per']):+.2f} ({low:+.2f}..{high:+.2f}) vs float"
     return text
