@@ -20,7 +20,15 @@ LOCK_FLAGS := --generate-hashes --python-version 3.11 --python-platform x86_64-m
 
 setup: $(STAMP)
 
+# PyPI's Linux torch is the CUDA build: the venv takes about 6.5 GiB, and pip needs room to unpack beside it.
+# Checked first, so that a full disk is one clear line instead of an OSError halfway through the install.
+SETUP_DISK_GIB := 9
+
 $(STAMP): requirements.lock requirements-dev.lock setup.cfg pyproject.toml
+	@free=$$(df -Pk . | awk 'NR == 2 { print int($$4 / 1048576) }'); \
+	if [ "$$free" -lt $(SETUP_DISK_GIB) ]; then \
+	  echo "make setup: $$free GiB free on this disk; the pinned wheels need about $(SETUP_DISK_GIB) GiB" >&2; exit 1; \
+	fi
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements-dev.lock
