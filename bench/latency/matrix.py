@@ -103,14 +103,14 @@ def timed_record(record: dict, results: list[dict]) -> dict:
     if failed is not None:
         return {**record, "status": "failed", "error": failed["error"], "peak_rss_mb": _mib(failed.get("peak_rss_kb")),
                 "baseline_rss_mb": _mib(failed.get("baseline_rss_kb"))}
-    p50s = [summarize(r["timings_ms"]).p50 for r in results]
-    typical = results[sorted(range(len(results)), key=p50s.__getitem__)[(len(results) - 1) // 2]]
-    latency = summarize(typical["timings_ms"])
+    latencies = [summarize(r["timings_ms"]) for r in results]
+    median = sorted(range(len(results)), key=lambda i: latencies[i].p50)[(len(results) - 1) // 2]
+    typical, latency = results[median], latencies[median]
     return {**record, "status": "ok", "load_ms": typical["load_ms"],
             "first_inference_ms": typical["first_inference_ms"], "timings_ms": typical["timings_ms"],
             "latency": latency.to_dict(), "rtf": latency.p50 / (1000.0 * record["audio_seconds"]),
             "peak_rss_mb": _mib(typical.get("peak_rss_kb")), "baseline_rss_mb": _mib(typical.get("baseline_rss_kb")),
-            "process_p50_ms": [round(p, 3) for p in p50s]}
+            "process_p50_ms": [round(t.p50, 3) for t in latencies]}
 
 
 def run_matrix(artifacts: Iterable[Artifact], settings: MatrixSettings,

@@ -76,7 +76,7 @@ def evaluate_all(config: Any, paths: Any, steps: Any, say: Any) -> list[Row]:
 
 def _gate_numbers(bundle: Path, corpus: Path, model: Path, probe: ProbeConfig, settings: EvalSettings) -> dict:
     result = gate_artifacts(bundle, corpus, float("inf"), reference=model, probe=probe, settings=settings)
-    kept = ("per", "ci_low", "ci_high", "reference_per", "increase_ci_points")
+    kept = ("per", "ci_low", "ci_high", "increase_points", "increase_ci_points")
     numbers = {a.file: {k: v for k, v in a.to_dict().items() if k in kept} for a in result.artifacts}
     for framing, report in result.references.items():
         numbers[f"float ({framing.split(':')[0]})"] = _numbers(report.to_dict())

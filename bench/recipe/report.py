@@ -56,7 +56,7 @@ def _per(r: Row, corpus: str) -> str:
     text = f"{100 * p['per']:.1f} ({100 * p['ci_low']:.1f}-{100 * p['ci_high']:.1f})"
     if p.get("increase_ci_points"):  # an artifact: its change against the float row, paired over the same utterances
         low, high = p["increase_ci_points"]
-        text += f"; {100 * (p['per'] - p['reference_per']):+.2f} ({low:+.2f}..{high:+.2f}) vs float"
+        text += f"; {p['increase_points']:+.2f} ({low:+.2f}..{high:+.2f}) vs float"
     return text
 
 
