@@ -69,4 +69,4 @@ clean:
 # The end-to-end recipe (about 60 min on 2 cores): corpus, teacher, two students, their artifacts, PER table.
 .PHONY: recipe
 recipe: setup system
-	$(PY) -m fitedge.bench.recipe.pipeline runs/recipe
+	$(PY) -m fitedge.bench.endtoend.pipeline runs/recipe

@@ -14,12 +14,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fitedge.bench.latency import compare, scaling
-from fitedge.bench.latency.efficiency import add_efficiency, macs_note
-from fitedge.bench.latency.environment import describe_host, load_average
-from fitedge.bench.latency.matrix import MatrixSettings, run_matrix
-from fitedge.bench.latency.peak import best_peak, measure_peak
-from fitedge.bench.latency.targets import EAGER, Artifact, Exporter, model_artifact, model_name, resolve_targets
+from fitedge.bench.host import compare, scaling
+from fitedge.bench.host.efficiency import add_efficiency, macs_note
+from fitedge.bench.host.environment import describe_host, load_average
+from fitedge.bench.host.matrix import MatrixSettings, run_matrix
+from fitedge.bench.host.peak import best_peak, measure_peak
+from fitedge.bench.host.targets import EAGER, Artifact, Exporter, model_artifact, model_name, resolve_targets
 from fitedge.bench.report.schema import SCHEMA, SCHEMA_VERSION, validate_results
 from fitedge.version import __version__
 

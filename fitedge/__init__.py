@@ -90,8 +90,8 @@ def benchmark(*targets: str | Path, seconds: tuple[float, ...] = (4.0,), threads
     from pathlib import Path
 
     from fitedge.bench.benchmark import BenchConfig, run_benchmark
-    from fitedge.bench.latency.matrix import MatrixSettings
-    from fitedge.bench.latency.onthefly import BundleExporter
+    from fitedge.bench.host.matrix import MatrixSettings
+    from fitedge.bench.host.onthefly import BundleExporter
 
     matrix = MatrixSettings(seconds=tuple(seconds), threads=tuple(threads), warmup=warmup, iters=iters,
                             timeout_s=timeout_s, processes=processes)

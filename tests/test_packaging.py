@@ -30,6 +30,10 @@ FOLDERS = ("fitedge", "distill", "quantize", "edge", "bench")
 RUNTIMES = ("onnx", "executorch", "litert")
 PARTS = {
     "fitedge/": (),
+    "fitedge/cli/": (),
+    "fitedge/cli/data.py": ("data",),
+    "fitedge/cli/train.py": ("train",),
+    "fitedge/cli/bench.py": ("bench",),
     "distill/": (),
     "distill/models/": (),
     "distill/checkpoints/": (),
@@ -46,12 +50,8 @@ PARTS = {
     "edge/runtime/": RUNTIMES,
     "edge/export/": RUNTIMES,
     "edge/bundle/": (),
-    "edge/cli/": (),
-    "edge/cli/data.py": ("data",),
-    "edge/cli/train.py": ("train",),
-    "edge/cli/bench.py": ("bench",),
     "bench/": ("bench", *RUNTIMES),
-    "bench/recipe/": tuple(EXTRAS),
+    "bench/endtoend/": tuple(EXTRAS),
 }
 ALTERNATIVES = {"tflite_runtime"}  # tried only when ai_edge_litert is missing, never required
 PINNED = {"torch": "2.13.0", "executorch": "1.4.1", "torchao": "0.18.0", "litert-torch": "0.10.0",
@@ -176,7 +176,7 @@ class Hide:
     def __getattr__(self, attribute):
         return getattr(self.inner, attribute)
 sys.meta_path[:] = [Hide(f) if hasattr(f, "find_spec") else f for f in sys.meta_path]
-from fitedge.edge.cli import main
+from fitedge.cli import main
 sys.argv[0] = "fitedge"
 main()
 """

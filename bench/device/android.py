@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 
 from fitedge.bench.device.results import device_runs
-from fitedge.bench.latency.matrix import MatrixSettings
-from fitedge.bench.latency.targets import Artifact
+from fitedge.bench.host.matrix import MatrixSettings
+from fitedge.bench.host.targets import Artifact
 from fitedge.bench.report.schema import validate_device_results
 from fitedge.errors import DeviceError
 

@@ -1,7 +1,7 @@
 """Device results (contract 3, written by the Android app's Java core) turned into bench RUN records.
 
 The phone's runs become a device column of the same report: same statistics definitions (the core computes
-p50/p90/p99 by linear interpolation and the population std, as :mod:`fitedge.bench.latency.stats` does), sizes and
+p50/p90/p99 by linear interpolation and the population std, as :mod:`fitedge.bench.host.stats` does), sizes and
 recipes taken from the host's view of the same bundle.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fitedge.bench.latency.stats import device_stats_as_metric
-from fitedge.bench.latency.targets import Artifact
+from fitedge.bench.host.stats import device_stats_as_metric
+from fitedge.bench.host.targets import Artifact
 from fitedge.bench.report.schema import read_json, validate_device_results
 
 KIB_PER_MIB = 1024.0

@@ -7,7 +7,7 @@ import logging
 from collections import defaultdict
 from pathlib import Path
 
-from fitedge.bench.latency.compare import primary_cell
+from fitedge.bench.host.compare import primary_cell
 
 log = logging.getLogger(__name__)
 

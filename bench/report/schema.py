@@ -16,7 +16,7 @@ A results file is::
      "notes": [str]}
 
 and one RUN per artifact x audio length x threads x device (see ``RUN`` below): ``timings_ms`` holds every
-timed run (warm-up excluded); ``latency`` its :class:`~fitedge.bench.latency.stats.MetricStats`; ``status`` is "ok",
+timed run (warm-up excluded); ``latency`` its :class:`~fitedge.bench.host.stats.MetricStats`; ``status`` is "ok",
 "failed" (``error`` says why: exception, crash signal, timeout) or "skipped" (e.g. a static-shape artifact
 asked for another audio length). Sizes are bytes, times ms, memory MiB, ``rtf`` = latency / audio duration.
 Every field is described in docs/bench/schema.md.

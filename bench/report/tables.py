@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fitedge.bench.latency import compare
+from fitedge.bench.host import compare
 from fitedge.files import write_json, write_text
 
 MB = 1e6

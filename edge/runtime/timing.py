@@ -1,10 +1,10 @@
 """Wall-clock timing of a runner: load, first inference, warm-up runs (discarded), timed runs.
 
-The one timer: ``fitedge bench`` cells (:mod:`fitedge.bench.latency.worker`) and the export's built-in
+The one timer: ``fitedge bench`` cells (:mod:`fitedge.bench.host.worker`) and the export's built-in
 timing (:func:`fitedge.edge.export.pipeline.median_latency_ms`) both call :func:`time_runner`. Everything is
 in milliseconds from :func:`time.perf_counter_ns`. The first inference is kept apart from the warm-up because
 it carries one-off costs (allocation, kernel selection, lazy delegate init) that an app pays once per model
-load, not per utterance. Statistics over the timed runs: :mod:`fitedge.bench.latency.stats`.
+load, not per utterance. Statistics over the timed runs: :mod:`fitedge.bench.host.stats`.
 """
 
 from __future__ import annotations

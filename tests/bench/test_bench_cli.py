@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from fitedge.bench.latency.stats import summarize
+from fitedge.bench.host.stats import summarize
 from fitedge.bench.report.schema import read_results
-from fitedge.edge.cli import cli
+from fitedge.cli import cli
 from tests.helpers import REPO
 
 CORE = REPO / "android_demo" / "core" / "src" / "main" / "java"
@@ -202,7 +202,7 @@ def test_eager_only_scaling_run_prints_json(tmp_path):
 
 def test_two_bundles_of_one_model_are_told_apart(bundle, tmp_path):
     """Plain and auto int8 of one model, say: each artifact is labelled with its bundle, eager is timed once."""
-    from fitedge.bench.latency.targets import resolve_targets
+    from fitedge.bench.host.targets import resolve_targets
 
     other = tmp_path / "other_bundle"
     shutil.copytree(bundle, other)

@@ -12,5 +12,5 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 """The repository root (``tests/helpers/__init__.py`` is two folders below it)."""
 
-FITEDGE = [sys.executable, "-m", "fitedge.edge.cli"]
+FITEDGE = [sys.executable, "-m", "fitedge.cli"]
 """The ``fitedge`` command line in a child process of this Python."""

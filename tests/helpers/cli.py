@@ -6,7 +6,7 @@ from pathlib import Path
 
 from click.testing import CliRunner, Result
 
-from fitedge.edge.cli import cli
+from fitedge.cli import cli
 
 
 def run_cli(*args: str) -> Result:

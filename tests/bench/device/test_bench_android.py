@@ -30,7 +30,7 @@ def test_real_adb_with_no_phone_says_no_device(adb_server):
 def test_bench_cli_fails_fast_with_one_line_when_no_phone_is_connected(adb_server, tmp_path):
     from click.testing import CliRunner
 
-    from fitedge.edge.cli import cli
+    from fitedge.cli import cli
     result = CliRunner().invoke(cli, ["bench", "tiny", "--no-export", "--on", "android", "--adb", adb_server,
                                       "--out", str(tmp_path)])
     assert result.exit_code == 1
@@ -41,7 +41,7 @@ def test_bench_cli_fails_fast_with_one_line_when_no_phone_is_connected(adb_serve
 def test_a_device_results_file_of_another_kind_is_refused_before_measuring(tmp_path):
     from click.testing import CliRunner
 
-    from fitedge.edge.cli import cli
+    from fitedge.cli import cli
 
     bogus = tmp_path / "results.json"
     bogus.write_text('{"schema": "fitedge.bench", "runs": []}')

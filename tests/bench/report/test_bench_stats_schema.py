@@ -7,7 +7,7 @@ import copy
 import numpy as np
 import pytest
 
-from fitedge.bench.latency.stats import summarize
+from fitedge.bench.host.stats import summarize
 from fitedge.bench.report.schema import schema_problems, validate_device_results, validate_results
 from fitedge.errors import ConfigError, DataError
 
@@ -90,7 +90,7 @@ def _timed(artifact: str, precision: str, p50: float) -> dict:
 
 
 def test_the_advice_names_int8_where_it_pays_and_fp32_where_it_does_not():
-    from fitedge.bench.latency.compare import class_advice
+    from fitedge.bench.host.compare import class_advice
 
     fast_int8 = [_timed("a_fp32.tflite", "fp32", 63.0), _timed("a_fp32.pte", "fp32", 70.0),
                  _timed("a_int8.tflite", "int8", 28.0), _timed("a_int8.onnx", "int8", 31.0)]

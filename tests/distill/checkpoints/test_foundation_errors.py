@@ -10,10 +10,10 @@ import torch
 from safetensors.torch import load_file, save_file
 
 import fitedge
+from fitedge.cli import cli
 from fitedge.distill.checkpoints.folder import save_checkpoint
 from fitedge.distill.models.config import PRESETS
 from fitedge.distill.models.encoder import build_encoder
-from fitedge.edge.cli import cli
 from fitedge.errors import CheckpointError, CheckpointKeyMismatch
 
 

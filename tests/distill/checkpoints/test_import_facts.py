@@ -15,8 +15,8 @@ import torch
 from click.testing import CliRunner
 
 import fitedge
+from fitedge.cli import cli
 from fitedge.distill.checkpoints.transformers import config_from_hf
-from fitedge.edge.cli import cli
 from fitedge.errors import CheckpointError
 from tests.helpers.foundation_models import hf_model, to_torchaudio
 

@@ -142,7 +142,7 @@ def test_corpus_json_is_valid_json(corpus: Path) -> None:
 def test_cli_builds_a_corpus_and_fails_in_one_line(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from fitedge.edge.cli import cli
+    from fitedge.cli import cli
     runner = CliRunner()
     args = ["data", "synth", "--out", str(tmp_path / "c"), "--minutes", "0.1", "--no-noise", "--jobs", "1",
             "--voices", "en-us+m3,en-us+f3", "--voices", "en-gb+m2", "--valid-voices", "1", "--test-voices", "1"]

@@ -8,12 +8,12 @@ import pytest
 import torch
 from torch import nn
 
+from fitedge.cli import cli
 from fitedge.distill.checkpoints.folder import save_checkpoint
 from fitedge.distill.models.attention import SelfAttention
 from fitedge.distill.models.config import PRESETS
 from fitedge.distill.models.encoder import build_encoder
 from fitedge.distill.models.profile import count_macs, profile_config, profile_encoder
-from fitedge.edge.cli import cli
 
 
 def test_fithubert_and_hubert_base_parameter_counts():

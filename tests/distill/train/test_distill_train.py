@@ -13,6 +13,7 @@ import torch
 from click.testing import CliRunner
 
 import fitedge
+from fitedge.cli import cli
 from fitedge.distill.checkpoints.folder import read_checkpoint, save_checkpoint
 from fitedge.distill.data.datasets import list_audio
 from fitedge.distill.models.encoder import build_encoder
@@ -24,7 +25,6 @@ from fitedge.distill.train.losses import hint_loss
 from fitedge.distill.train.run_log import RunLog, read_log
 from fitedge.distill.train.train_state import STATE_FILE, Position
 from fitedge.distill.train.validation import validate_and_decide
-from fitedge.edge.cli import cli
 from tests.helpers import FITEDGE
 from tests.helpers.models import tiny_student, tiny_teacher
 from tests.helpers.speech import write_speech

@@ -3,7 +3,7 @@
 Peak memory is the child's own ``VmHWM`` (from ``/proc/self/status``), which starts afresh at ``exec``. The
 ``ru_maxrss`` that ``wait4`` reports is not used: Linux carries the parent's resident size into it at fork and
 exec, so every child would seem at least as big as the parent. When the child dies, the last progress note it
-wrote (see :mod:`fitedge.bench.latency.worker`) says in which phase, and its peak memory until then. A hang is killed
+wrote (see :mod:`fitedge.bench.host.worker`) says in which phase, and its peak memory until then. A hang is killed
 after ``timeout_s`` and recorded, never waited on forever.
 """
 
@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from fitedge.bench.latency.worker import progress_path
+from fitedge.bench.host.worker import progress_path
 
 log = logging.getLogger(__name__)
 
@@ -50,14 +50,14 @@ def _read(path: Path) -> dict:
 
 
 def run_isolated(spec: dict, timeout_s: float) -> dict:
-    """Run ``spec`` in ``python -m fitedge.bench.latency.worker``; the child's result, or ``{"error": ...}`` plus the
+    """Run ``spec`` in ``python -m fitedge.bench.host.worker``; the child's result, or ``{"error": ...}`` plus the
     memory it had reached. Never raises for the child's sake: a crash, hang or Python error is a result."""
     with tempfile.TemporaryDirectory(prefix="fitedge-cell-") as tmp:
         spec_path, out_path, err_path = Path(tmp, "spec.json"), Path(tmp, "out.json"), Path(tmp, "stderr.txt")
         spec_path.write_text(json.dumps(spec))
         env = {**os.environ, "OMP_NUM_THREADS": str(spec["threads"])}
         with open(err_path, "wb") as err:
-            worker = [sys.executable, "-m", "fitedge.bench.latency.worker", str(spec_path), str(out_path)]
+            worker = [sys.executable, "-m", "fitedge.bench.host.worker", str(spec_path), str(out_path)]
             proc = subprocess.Popen(worker, stdout=subprocess.DEVNULL, stderr=err, env=env, start_new_session=True)
             code = _wait(proc, timeout_s)
         result, progress = _read(out_path), _read(progress_path(out_path))

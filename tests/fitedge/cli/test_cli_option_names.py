@@ -8,7 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from fitedge.edge.cli import cli
+from fitedge.cli import cli
 
 
 def invoke(*args: str):

@@ -88,7 +88,7 @@ def cli() -> None:
 
 def _register() -> None:
     # In the order of the workflow: inspect, get data, train, ship, measure.
-    from fitedge.edge.cli import bench, data, evaluate, export, model, train
+    from fitedge.cli import bench, data, evaluate, export, model, train
 
     for command in (
         model.env, model.info, model.import_,

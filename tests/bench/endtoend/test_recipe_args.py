@@ -2,7 +2,7 @@
 
 import pytest
 
-from fitedge.bench.recipe.pipeline import QUICK, RecipeConfig, parse_args
+from fitedge.bench.endtoend.pipeline import QUICK, RecipeConfig, parse_args
 
 
 def test_defaults_and_a_work_folder():
@@ -19,14 +19,14 @@ def test_options_are_not_taken_for_the_work_folder(argv, code, capsys):
         parse_args(argv)
     assert exit_.value.code == code
     out = capsys.readouterr()
-    assert "usage: python -m fitedge.bench.recipe.pipeline" in out.out + out.err
+    assert "usage: python -m fitedge.bench.endtoend.pipeline" in out.out + out.err
 
 
 def test_training_lines_come_from_each_runs_last_checkpoint(tmp_path):
     """The best checkpoint records only the step it was saved at; the report needs the run's steps and schedule."""
     import json
 
-    from fitedge.bench.recipe.pipeline import Paths, training_runs
+    from fitedge.bench.endtoend.pipeline import Paths, training_runs
 
     p = Paths(tmp_path)
     for name in ("fithubert", "distilhubert"):

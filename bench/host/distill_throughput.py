@@ -6,9 +6,9 @@ random, which does not change the arithmetic), drops the warm-up steps and repor
 
 \b
 CPU (a few steps):
-    python -m fitedge.bench.latency.distill_throughput --device cpu --steps 4
+    python -m fitedge.bench.host.distill_throughput --device cpu --steps 4
 GPU (a few hundred steps with AMP; the paper used fp16, bf16 suits Ampere and later):
-    python -m fitedge.bench.latency.distill_throughput --device cuda --steps 300 --amp bf16 --batch-seconds 45
+    python -m fitedge.bench.host.distill_throughput --device cuda --steps 300 --amp bf16 --batch-seconds 45
 
 The projection divides LibriSpeech 960 h by the measured rate: hours per epoch on this device and process count.
 """

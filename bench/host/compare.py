@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fitedge.bench.latency.targets import EAGER
+from fitedge.bench.host.targets import EAGER
 
 PAPER_SIZE_PCT = 23.8  # FitHuBERT's parameters as % of HuBERT Base's (Lee et al. 2022, abstract)
 PAPER_TIME_PCT = 35.9  # FitHuBERT's inference time as % of HuBERT Base's (hardware and length not stated)

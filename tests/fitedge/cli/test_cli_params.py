@@ -10,8 +10,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from fitedge.cli.params import Steps, config_option, write_params
 from fitedge.distill.train.schedule import Schedule, lr_at
-from fitedge.edge.cli.params import Steps, config_option, write_params
 from fitedge.errors import ConfigError
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from fitedge import console
-from fitedge.edge.cli.params import config_option
+from fitedge.cli.params import config_option
 from fitedge.errors import BundleError
 
 

@@ -17,9 +17,9 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from fitedge.bench.latency.isolate import run_isolated
-from fitedge.bench.latency.stats import summarize
-from fitedge.bench.latency.targets import EAGER, Artifact
+from fitedge.bench.host.isolate import run_isolated
+from fitedge.bench.host.stats import summarize
+from fitedge.bench.host.targets import EAGER, Artifact
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from fitedge.bench.report import plots
-from fitedge.edge.cli import cli
+from fitedge.cli import cli
 from fitedge.host import describe_cpu
 
 

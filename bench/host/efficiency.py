@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from functools import lru_cache
 
-from fitedge.bench.latency.peak import MachinePeak
+from fitedge.bench.host.peak import MachinePeak
 
 log = logging.getLogger(__name__)
 

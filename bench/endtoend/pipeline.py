@@ -104,8 +104,8 @@ PLAIN = "+plain"  # suffix of a student's bundle exported with --int8 plain (the
 
 def run_recipe(config: RecipeConfig = RecipeConfig(), say: Say = print) -> Path:
     """Run every step (skipping those already done) and write the report; returns ``report.md``'s path."""
-    from fitedge.bench.recipe.evaluation import evaluate_all
-    from fitedge.bench.recipe.report import write_report
+    from fitedge.bench.endtoend.evaluation import evaluate_all
+    from fitedge.bench.endtoend.report import write_report
 
     p = Paths(Path(config.work).absolute())
     p.configs.mkdir(parents=True, exist_ok=True)
@@ -186,7 +186,7 @@ def _cmd(steps: StepLog, say: Say, name: str, marker: Path, args: list, needs: t
         steps.missing[name] = f"needs {', '.join(missing)}"
         say(f"[{name}] skipped: needs {', '.join(missing)}")
         return
-    command = [sys.executable, "-m", "fitedge.edge.cli", *map(str, args)]
+    command = [sys.executable, "-m", "fitedge.cli", *map(str, args)]
     say(f"[{name}] fitedge {' '.join(map(str, args))}")
     start = time.monotonic()
     returncode, tail = _run_streaming(command)
@@ -214,7 +214,7 @@ def _run_streaming(command: list[str]) -> tuple[int, str]:
 def parse_args(argv: list[str] | None = None) -> RecipeConfig:
     """The recipe's command line: an optional work folder and ``--quick``; anything else is refused."""
     parser = argparse.ArgumentParser(
-        prog="python -m fitedge.bench.recipe.pipeline",
+        prog="python -m fitedge.bench.endtoend.pipeline",
         description="The end-to-end recipe (make recipe): corpus, teacher, two students, six artifacts each, PER. "
                     "Steps whose output exists are not run again, so an interrupted recipe continues.")
     parser.add_argument("work", nargs="?", default=RecipeConfig.work,
@@ -226,7 +226,7 @@ def parse_args(argv: list[str] | None = None) -> RecipeConfig:
 
 
 def main() -> None:
-    """``python -m fitedge.bench.recipe.pipeline [WORK_DIR] [--quick]``: the Makefile's ``recipe`` target."""
+    """``python -m fitedge.bench.endtoend.pipeline [WORK_DIR] [--quick]``: the Makefile's ``recipe`` target."""
     logging.basicConfig(level=logging.WARNING)
     run_recipe(parse_args(), say=lambda line: print(line, flush=True))
 

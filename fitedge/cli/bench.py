@@ -20,7 +20,7 @@ import click
 from fitedge.errors import ConfigError
 
 if TYPE_CHECKING:
-    from fitedge.bench.latency.matrix import MatrixSettings
+    from fitedge.bench.host.matrix import MatrixSettings
 
 log = logging.getLogger(__name__)
 
@@ -133,8 +133,8 @@ def run(targets: tuple[str, ...], reference: str | None, seconds: tuple[float, .
     from tqdm import tqdm
 
     from fitedge.bench.benchmark import DEFAULT_TARGETS, BenchConfig, run_benchmark
-    from fitedge.bench.latency.matrix import MatrixSettings
-    from fitedge.bench.latency.onthefly import BundleExporter
+    from fitedge.bench.host.matrix import MatrixSettings
+    from fitedge.bench.host.onthefly import BundleExporter
     from fitedge.bench.report.tables import write_report
 
     matrix = MatrixSettings(seconds=seconds, threads=threads, warmup=warmup, iters=iters, timeout_s=timeout_s,
@@ -174,7 +174,7 @@ def run(targets: tuple[str, ...], reference: str | None, seconds: tuple[float, .
 
 def _profile(targets: tuple[str, ...], matrix: MatrixSettings, out_dir: Path, as_json: bool) -> None:
     """``run --profile``: the per-op table of every artifact, and ``profile.json``."""
-    from fitedge.bench.latency.profile import format_profile, profile_targets
+    from fitedge.bench.host.profile import format_profile, profile_targets
     from fitedge.files import write_json
 
     if not targets:
@@ -196,7 +196,7 @@ def _profile(targets: tuple[str, ...], matrix: MatrixSettings, out_dir: Path, as
 @click.option("--json", "as_json", is_flag=True, help="Print the ratios as JSON.")
 def compare_cmd(a: Path, b: Path, as_json: bool) -> None:
     """Ratios B/A of two results.json files, run by run (below 1: B is smaller or faster)."""
-    from fitedge.bench.latency.compare import compare_runs, unmatched_runs
+    from fitedge.bench.host.compare import compare_runs, unmatched_runs
     from fitedge.bench.report.schema import read_results
     from fitedge.bench.report.tables import print_comparison
 

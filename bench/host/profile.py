@@ -24,8 +24,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fitedge.bench.latency.matrix import MatrixSettings
-from fitedge.bench.latency.targets import EAGER, Artifact, resolve_targets
+from fitedge.bench.host.matrix import MatrixSettings
+from fitedge.bench.host.targets import EAGER, Artifact, resolve_targets
 from fitedge.console import third_party_output
 from fitedge.edge import runtime
 from fitedge.edge.runtime.timing import bench_audio

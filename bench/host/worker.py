@@ -1,8 +1,8 @@
-"""The child side of an isolated benchmark cell: ``python -m fitedge.bench.latency.worker SPEC.json OUT.json``.
+"""The child side of an isolated benchmark cell: ``python -m fitedge.bench.host.worker SPEC.json OUT.json``.
 
 It imports one runtime, loads one artifact, times it and writes the raw numbers to ``OUT.json``. Running
 each cell in a fresh process keeps runtimes from polluting each other's memory and thread pools, and lets
-the parent survive a runtime that crashes or hangs (see :mod:`fitedge.bench.latency.isolate`). Before each phase it
+the parent survive a runtime that crashes or hangs (see :mod:`fitedge.bench.host.isolate`). Before each phase it
 writes ``OUT.json.progress`` (the phase and the peak memory so far), so that a crash still says where it
 happened and how much memory had been used.
 """

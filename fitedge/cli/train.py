@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from fitedge.edge.cli.params import Steps, config_option, write_params
+from fitedge.cli.params import Steps, config_option, write_params
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +142,7 @@ def _relaunch_under_torchrun(ctx: click.Context, nproc: int) -> int:
     run_dir.mkdir(parents=True, exist_ok=True)
     launch = write_params(ctx, run_dir / "launch.json", leave_out=("nproc",))
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
-           "-m", "fitedge.edge.cli", "distill", "--config", str(launch)]
+           "-m", "fitedge.cli", "distill", "--config", str(launch)]
     log.info("launching %s", " ".join(cmd))
     return subprocess.call(cmd)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import resource
 
-from fitedge.bench.latency.isolate import run_isolated
+from fitedge.bench.host.isolate import run_isolated
 
 
 def _spec(**changes) -> dict:

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fitedge.bench.endtoend.pipeline import PLAIN, STUDENTS
 from fitedge.bench.eval.gate import gate_artifacts
 from fitedge.bench.eval.per import EvalSettings, evaluate_per
 from fitedge.bench.eval.probe import ProbeConfig
-from fitedge.bench.recipe.pipeline import PLAIN, STUDENTS
 
 log = logging.getLogger(__name__)
 CORPORA = ("synth", "real")

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from fitedge.bench.recipe.evaluation import CORPORA, Row
+from fitedge.bench.endtoend.evaluation import CORPORA, Row
 
 HEADER = ("| model | params | size | latency ms | PER synth % (95% CI) | PER real % (95% CI) |\n"
           "|---|---:|---:|---:|---:|---:|")

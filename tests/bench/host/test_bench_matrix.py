@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fitedge.bench.latency.matrix import timed_record
+from fitedge.bench.host.matrix import timed_record
 
 
 def _process(p50: float, peak_kb: int) -> dict:

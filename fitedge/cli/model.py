@@ -165,7 +165,7 @@ def import_(source: Path, out: Path, fmt: str | None, heads: int | None, config_
 def env(as_json: bool) -> None:
     """This machine as fitedge sees it: CPU model, class and int8-relevant ISA features, cores, OS, and the
     version of every runtime (paste it into a bug report; int8 results depend on the CPU class)."""
-    from fitedge.bench.latency.environment import describe_host
+    from fitedge.bench.host.environment import describe_host
 
     host = describe_host()
     if as_json:

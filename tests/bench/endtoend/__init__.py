@@ -1,0 +1,1 @@
+"""Tests of ``fitedge.bench.endtoend``: the end-to-end recipe's command line."""

@@ -1,0 +1,1 @@
+"""Tests of ``fitedge.bench.host``: timing cells and their isolation."""

@@ -1,1 +1,0 @@
-"""Tests of ``fitedge.bench.latency``: timing cells and their isolation."""

@@ -1,1 +1,0 @@
-"""Tests of ``fitedge.edge.cli``: command-line parameters and commands of its own."""

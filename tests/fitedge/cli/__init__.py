@@ -1,0 +1,1 @@
+"""Tests of ``fitedge.cli``: command-line parameters and commands of its own."""
