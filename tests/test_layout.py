@@ -52,13 +52,20 @@ def imported(path: Path, known: dict[str, Path]) -> set[str]:
     return {n for n in names if n in known}
 
 
-def dependency_graph() -> dict[str, set[str]]:
+def top_level(module: str, known: dict[str, Path]) -> str:
+    """The top-level package a module belongs to: ``fitedge.edge``, ``fitedge.cli``, or the root's leaves."""
+    parts = node(module, known).split(".")
+    return ".".join(parts[:2]) if len(parts) > 1 else parts[0]
+
+
+def dependency_graph(level=node) -> dict[str, set[str]]:
+    """Which node imports which: subpackages (``node``) or top-level packages (``top_level``)."""
     known = modules()
     graph: dict[str, set[str]] = {}
     for name, path in known.items():
-        source = node(name, known)
+        source = level(name, known)
         for target in imported(path, known):
-            target_node = node(target, known)
+            target_node = level(target, known)
             if target_node != source:
                 graph.setdefault(source, set()).add(target_node)
     return graph
@@ -98,6 +105,16 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def test_no_import_cycle_between_subpackages() -> None:
     assert cycles(dependency_graph()) == []
+
+
+def test_no_import_cycle_between_top_level_packages() -> None:
+    assert cycles(dependency_graph(top_level)) == []
+
+
+def test_nothing_imports_the_cli() -> None:
+    """The command line sits above the library: it parses and prints, and no library module reaches up to it."""
+    users = {source for source, targets in dependency_graph(top_level).items() if "fitedge.cli" in targets}
+    assert users == set()
 
 
 def test_the_cycle_check_finds_a_cycle() -> None:
