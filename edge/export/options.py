@@ -41,6 +41,8 @@ class ExportOptions:
         force: replace an existing bundle.
         android: also copy the bundle to this folder (the demo app's assets).
         seed: draws a preset's random weights (a checkpoint ignores it).
+        integer_io: keep the integer input that LiteRT's static int8 gives (its scale and zero point go into the
+            manifest's ``input_quantization``); by default every artifact takes float32 audio and returns float32.
         etrecord: keep an ETRecord beside each ``.pte`` for ExecuTorch's Inspector (several times the program's
             size: 311 MB for fithubert's two, so off unless asked for).
     """
@@ -64,6 +66,7 @@ class ExportOptions:
     android: Path | None = field(default=None)
     seed: int = 0
     etrecord: bool = False
+    integer_io: bool = False
 
     def __post_init__(self) -> None:
         _check_subset("--targets", self.targets, TARGETS)

@@ -113,7 +113,7 @@ def _build_pte(deployable: Any, job: ArtifactJob, calibration: Sequence[np.ndarr
 def _build_tflite(deployable: Any, job: ArtifactJob, calibration: Sequence[np.ndarray], kept: list[str],
                   samples: int, path: Path, options: ExportOptions) -> tuple[str, dict[str, Any]]:
     """The ``.tflite``; returns the recipe and the entry's ``delegation`` (and ``input_quantization``)."""
-    from fitedge.edge.lower.litert import litert_delegation, litert_input_quantization, lower_to_tflite
+    from fitedge.edge.lower.litert import float_interface, litert_delegation, litert_input_quantization, lower_to_tflite
     from fitedge.quantize.pt2e import quantize_for_litert
 
     if job.precision == "fp32":
@@ -121,7 +121,9 @@ def _build_tflite(deployable: Any, job: ArtifactJob, calibration: Sequence[np.nd
         return "litert-torch-fp32", {"delegation": litert_delegation(path)}
     quantized = quantize_for_litert(deployable, calibration, kept, options.litert_int8)
     lower_to_tflite(quantized.module, samples, path, quantized.quantizer)
-    # fitedge.edge.runtime quantizes float audio for such a model; an app must do the same.
+    if not options.integer_io:
+        float_interface(path)
+    # With --integer-io, fitedge.edge.runtime quantizes float audio for such a model; an app must do the same.
     return quantized.recipe, {"delegation": litert_delegation(path),
                               "input_quantization": litert_input_quantization(path)}
 

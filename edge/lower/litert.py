@@ -47,8 +47,72 @@ def lower_to_tflite(module: nn.Module, samples: int, out_path: Path, quantizer: 
         log.debug("litert-torch: %s", chatter.getvalue())
 
 
+def float_interface(path: Path) -> None:
+    """Give the ``.tflite`` at ``path`` float32 inputs and outputs, in place, quantizing inside the graph.
+
+    litert-torch folds the first activation quantization of a static int8 model into its input, so the file would
+    take integer audio, unlike every other artifact (and the manifest's float32 golden input). A QUANTIZE op from a
+    new float32 input tensor (a DEQUANTIZE op to a new float32 output) restores the one contract: float32 audio in,
+    float32 out. The signature keeps its names, so runners and apps address the same input and outputs.
+    """
+    from ai_edge_litert import schema_py_generated as schema
+
+    model = schema.ModelT.InitFromPackedBuf(path.read_bytes(), 0)
+    _check_inline_weights(model, path)
+    graph = model.subgraphs[0]
+    graph.inputs, graph.outputs = list(graph.inputs), list(graph.outputs)  # unpacked as read-only arrays
+    replaced: dict[int, int] = {}  # integer tensor -> its float32 twin at the interface
+    first, last = [], []
+    for position, index in enumerate(graph.inputs):
+        if graph.tensors[index].type != schema.TensorType.FLOAT32:
+            replaced[index] = graph.inputs[position] = _float_twin(model, graph, index)
+            first.append(_operator(model, schema.BuiltinOperator.QUANTIZE, replaced[index], index))
+    for position, index in enumerate(graph.outputs):
+        if graph.tensors[index].type != schema.TensorType.FLOAT32:
+            replaced[index] = graph.outputs[position] = _float_twin(model, graph, index)
+            last.append(_operator(model, schema.BuiltinOperator.DEQUANTIZE, index, replaced[index]))
+    if not replaced:
+        return
+    graph.operators = [*first, *graph.operators, *last]
+    for signature in model.signatureDefs or []:
+        for entry in [*signature.inputs, *signature.outputs]:
+            entry.tensorIndex = replaced.get(entry.tensorIndex, entry.tensorIndex)
+    _write_model(model, path)
+
+
+def _float_twin(model: Any, graph: Any, index: int) -> int:
+    """A new float32 tensor shaped like tensor ``index`` (which keeps its quantization); returns its index."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    integer = graph.tensors[index]
+    twin = schema.TensorT()
+    twin.shape, twin.shapeSignature = integer.shape, integer.shapeSignature
+    twin.type, twin.name = schema.TensorType.FLOAT32, integer.name
+    integer.name = integer.name + b"_int"
+    model.buffers.append(schema.BufferT())  # an activation: an empty buffer of its own
+    twin.buffer = len(model.buffers) - 1
+    graph.tensors.append(twin)
+    return len(graph.tensors) - 1
+
+
+def _operator(model: Any, builtin: int, source: int, destination: int) -> Any:
+    """An operator ``builtin(source) -> destination``, its operator code added to the model when missing."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    codes = model.operatorCodes
+    found = [i for i, c in enumerate(codes) if max(c.builtinCode, c.deprecatedBuiltinCode) == builtin]
+    if not found:
+        code = schema.OperatorCodeT()
+        code.builtinCode, code.deprecatedBuiltinCode, code.version = builtin, min(builtin, 127), 2
+        codes.append(code)
+        found = [len(codes) - 1]
+    operator = schema.OperatorT()
+    operator.opcodeIndex, operator.inputs, operator.outputs = found[0], [source], [destination]
+    return operator
+
+
 def litert_input_quantization(path: Path) -> dict[str, Any] | None:
-    """A fully-quantized (static int8) model takes integer audio: its dtype, scale and zero point, else ``None``."""
+    """A model with integer input (``--integer-io``): its dtype, scale and zero point, else ``None`` (float32)."""
     from ai_edge_litert.interpreter import Interpreter
 
     details = Interpreter(model_path=str(path)).get_input_details()[0]
@@ -77,19 +141,29 @@ def write_tflite_metadata(path: Path, metadata: dict[str, str]) -> None:
     The flatbuffer is unpacked and packed again with the schema's object API (as TFLite's own metadata
     writer does): entries cannot be appended to a finished flatbuffer.
     """
-    import flatbuffers
     from ai_edge_litert import schema_py_generated as schema
 
     model = schema.ModelT.InitFromPackedBuf(path.read_bytes(), 0)
-    if any(b.offset for b in model.buffers):
-        # Weights stored after the flatbuffer (models over 2 GB) would be lost by packing the tables again.
-        raise ExportError(f"{path.name}: its weights are stored outside the flatbuffer; cannot add metadata")
+    _check_inline_weights(model, path)
     buffer = schema.BufferT()
     buffer.data = np.frombuffer(json.dumps(metadata, sort_keys=True).encode(), dtype=np.uint8)
     model.buffers.append(buffer)
     entry = schema.MetadataT()
     entry.name, entry.buffer = METADATA_NAME, len(model.buffers) - 1
     model.metadata = [*(model.metadata or []), entry]
+    _write_model(model, path)
+
+
+def _check_inline_weights(model: Any, path: Path) -> None:
+    if any(b.offset for b in model.buffers):
+        # Weights stored after the flatbuffer (models over 2 GB) would be lost by packing the tables again.
+        raise ExportError(f"{path.name}: its weights are stored outside the flatbuffer; cannot rewrite it")
+
+
+def _write_model(model: Any, path: Path) -> None:
+    """Pack the object-API ``model`` back into the flatbuffer file ``path``."""
+    import flatbuffers
+
     builder = flatbuffers.Builder(1024)
     builder.Finish(model.Pack(builder), file_identifier=TFLITE_FILE_IDENTIFIER)
     path.write_bytes(builder.Output())

@@ -145,12 +145,19 @@ class LiteRTRunner(Runner):
 
 
 def _quantize_like(x: np.ndarray, details: dict[str, Any]) -> np.ndarray:
-    """Float audio into a fully-quantized model's integer input (static int8 LiteRT models have one)."""
+    """Float audio as the model's input: unchanged for float32, quantized for an ``--integer-io`` model."""
     if details["dtype"] == np.float32:
         return x
     scale, zero = details["quantization"]
-    info = np.iinfo(details["dtype"])
-    return np.clip(np.round(x / scale + zero), info.min, info.max).astype(details["dtype"])
+    return quantize_input(x, {"dtype": np.dtype(details["dtype"]).name, "scale": scale, "zero_point": zero})
+
+
+def quantize_input(x: np.ndarray, quantization: dict[str, Any]) -> np.ndarray:
+    """``clip(round(x / scale + zero_point))`` in the manifest's ``input_quantization`` terms (the Java core's too)."""
+    dtype = np.dtype(quantization["dtype"])
+    info = np.iinfo(dtype)
+    scaled = x / np.float32(quantization["scale"]) + quantization["zero_point"]
+    return np.clip(np.round(scaled), info.min, info.max).astype(dtype)
 
 
 def _dequantize_like(y: np.ndarray, details: dict[str, Any]) -> np.ndarray:

@@ -45,6 +45,10 @@ from fitedge.errors import BundleError
               help="Also copy the bundle here (the demo app's assets folder for it).")
 @click.option("--force", is_flag=True, help="Replace an existing bundle.")
 @click.option("--etrecord", is_flag=True, help="Keep an ETRecord beside each .pte (ExecuTorch's Inspector; large).")
+@click.option("--integer-io", is_flag=True,
+              help="LiteRT static int8: keep the int8 input of full-integer quantization (scale and zero point in the "
+                   "manifest's input_quantization; runners and the app quantize the audio). Default: every artifact "
+                   "takes float32 audio and returns float32.")
 @click.option("--seed", default=0, show_default=True, help="Seed of a preset's random weights (same seed, same model).")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON instead of the table.")
 @click.option("--gate-per", type=click.Path(path_type=Path, exists=True, file_okay=False), default=None,
@@ -54,7 +58,8 @@ from fitedge.errors import BundleError
 def export(model: str, out: Path, targets: str, precision: str, seconds: float, dynamic: str | None, outputs: str,
            calib: str | None, calib_windows: int, keep_float: str, int8_mode: str, min_cosine: float,
            allow_degraded: bool, litert_int8: str, onnx_int8: str, threads: int, timing_runs: int,
-           android: Path | None, force: bool, etrecord: bool, seed: int, as_json: bool, gate_per: Path | None = None,
+           android: Path | None, force: bool, etrecord: bool, integer_io: bool, seed: int, as_json: bool,
+           gate_per: Path | None = None,
            max_per_increase: float = 2.0) -> None:
     """Export MODEL to a verified bundle: .pte, .tflite and .onnx in fp32 and int8, golden files, manifest, report.
 
@@ -76,7 +81,8 @@ def export(model: str, out: Path, targets: str, precision: str, seconds: float, 
         targets=parse_list(targets), precisions=parse_list(precision), seconds=seconds, dynamic=parse_dynamic(dynamic),
         outputs=outputs, calib=calib, calib_windows=calib_windows, keep_float=parse_list(keep_float), int8=int8_mode,
         min_cosine=min_cosine, allow_degraded=allow_degraded, litert_int8=litert_int8, onnx_int8=onnx_int8,
-        threads=threads, timing_runs=timing_runs, force=force, android=android, seed=seed, etrecord=etrecord)
+        threads=threads, timing_runs=timing_runs, force=force, android=android, seed=seed, etrecord=etrecord,
+        integer_io=integer_io)
     gate = None
     if gate_per is not None:  # the PER gate pulls in the probe's stack: only when asked for
         from fitedge.bench.eval.gate import PerGate

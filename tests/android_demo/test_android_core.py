@@ -203,3 +203,23 @@ def test_java_and_python_validate_the_exported_manifest_against_one_schema(java_
     Manifest.read(bundle)
     with pytest.raises(BundleError, match=r"\$\.artifacts\[0\]: 'sha256' is a required property"):
         Manifest.read(broken)
+
+
+def test_java_quantizes_integer_io_input_as_the_python_runner_does(java_core, tmp_path):
+    """``--integer-io``: the app's quantize-input logic (the core's InputQuantization) feeds the same bytes."""
+    from fitedge.edge.export.options import ExportOptions
+    from fitedge.edge.export.pipeline import export_bundle
+    from fitedge.edge.runtime import quantize_input
+
+    _, classpath = java_core
+    options = ExportOptions(targets=("tflite",), precisions=("int8",), seconds=0.5, calib_windows=2, timing_runs=0,
+                            litert_int8="static", int8="plain", integer_io=True)
+    doc = export_bundle("tiny", tmp_path / "bundle", options)
+    entry = doc["artifacts"][0]
+    java = json.loads(run_cli(classpath, "quantize-input", str(tmp_path / "bundle"), entry["file"]).stdout)
+    golden = np.load(tmp_path / "bundle" / doc["golden"]["input"]["npy"])
+    python = quantize_input(golden, entry["input_quantization"])
+    assert python.dtype == np.int8 and len(set(python.ravel().tolist())) > 10
+    assert java == python.ravel().tolist()
+    refused = run_cli(classpath, "quantize-input", str(tmp_path / "bundle"), "missing.tflite", check=False)
+    assert refused.returncode == 1 and "not an artifact" in refused.stderr

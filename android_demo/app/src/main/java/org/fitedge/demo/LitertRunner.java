@@ -7,7 +7,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.fitedge.core.BundleException;
 import org.fitedge.core.FloatTensor;
+import org.fitedge.core.InputQuantization;
 import org.fitedge.core.ModelRunner;
 import org.tensorflow.lite.DataType;
 import org.tensorflow.lite.Interpreter;
@@ -17,12 +19,16 @@ import org.tensorflow.lite.Tensor;
  * A {@code .tflite} run by LiteRT's Interpreter API (com.google.ai.edge.litert:litert 2.3):
  * {@code Interpreter.Options.setNumThreads}, {@code Interpreter(File, Options)}, {@code resizeInput} +
  * {@code allocateTensors} for dynamic lengths, {@code runForMultipleInputsOutputs}, {@code getOutputTensor}.
+ * An artifact exported with {@code --integer-io} takes int8 audio: the manifest's input_quantization says how,
+ * and the core's {@link InputQuantization} quantizes exactly as the Python runner does.
  */
 final class LitertRunner implements ModelRunner {
     private final Interpreter interpreter;
+    private final InputQuantization quantization;
     private int inputSamples;
 
-    LitertRunner(String path, int threads) throws InferenceException {
+    LitertRunner(String path, int threads, InputQuantization quantization) throws InferenceException {
+        this.quantization = quantization;
         try {
             Interpreter.Options options = new Interpreter.Options();
             if (threads > 0) {
@@ -33,9 +39,11 @@ final class LitertRunner implements ModelRunner {
             throw new InferenceException("LiteRT could not load " + path + ": " + e.getMessage(), e);
         }
         Tensor input = interpreter.getInputTensor(0);
-        if (input.dataType() != DataType.FLOAT32) {
+        boolean integer = input.dataType() == DataType.INT8 || input.dataType() == DataType.UINT8;
+        if (input.dataType() != DataType.FLOAT32 && !(integer && quantization != null)) {
             interpreter.close();
-            throw new InferenceException(path + " takes " + input.dataType() + " input; fitedge bundles feed float32",
+            throw new InferenceException(path + " takes " + input.dataType() + " input and the manifest gives no "
+                    + "input_quantization for it; re-export it (fitedge bundles take float32 unless --integer-io)",
                     null);
         }
         inputSamples = input.shape()[1];
@@ -50,8 +58,7 @@ final class LitertRunner implements ModelRunner {
                 interpreter.allocateTensors();
                 inputSamples = wav.length;
             }
-            ByteBuffer input = ByteBuffer.allocateDirect(wav.length * Float.BYTES).order(ByteOrder.nativeOrder());
-            input.asFloatBuffer().put(wav);
+            ByteBuffer input = encode(wav);
             int count = interpreter.getOutputTensorCount();
             Map<Integer, Object> buffers = new HashMap<>();
             for (int i = 0; i < count; i++) {
@@ -66,6 +73,23 @@ final class LitertRunner implements ModelRunner {
             return result;
         } catch (RuntimeException e) {
             throw new InferenceException("LiteRT run failed: " + e.getMessage(), e);
+        }
+    }
+
+    private ByteBuffer encode(float[] wav) throws InferenceException {
+        if (interpreter.getInputTensor(0).dataType() == DataType.FLOAT32) {
+            ByteBuffer input = ByteBuffer.allocateDirect(wav.length * Float.BYTES).order(ByteOrder.nativeOrder());
+            input.asFloatBuffer().put(wav);
+            return input;
+        }
+        try {
+            byte[] q = quantization.quantize(wav);
+            ByteBuffer input = ByteBuffer.allocateDirect(q.length).order(ByteOrder.nativeOrder());
+            input.put(q);
+            input.rewind();
+            return input;
+        } catch (BundleException e) {
+            throw new InferenceException(e.getMessage(), e);
         }
     }
 

@@ -26,7 +26,7 @@ final class Runners {
                 case "executorch":
                     return new ExecutorchRunner(path, threads);
                 case "litert":
-                    return new LitertRunner(path, threads);
+                    return new LitertRunner(path, threads, a.inputQuantization);
                 default:
                     throw new BundleException(a.file + " is a " + a.runtime + " artifact; this app build runs "
                             + BUILT_IN + ". Pick a .pte or .tflite artifact, or export with --targets pte,tflite.");

@@ -51,7 +51,8 @@ public final class Cli {
     /** Runs one command and returns what it prints. */
     static String run(String[] args) throws UsageException, BundleException, IOException {
         if (args.length < 1) {
-            throw new UsageException("verify BUNDLE | compare REF X | bench-json BUNDLE ARTIFACT --timings ... --out DIR");
+            throw new UsageException("verify BUNDLE | compare REF X | quantize-input BUNDLE ARTIFACT"
+                    + " | bench-json BUNDLE ARTIFACT --timings ... --out DIR");
         }
         switch (args[0]) {
             case "verify":
@@ -60,12 +61,33 @@ public final class Cli {
             case "compare":
                 need(args, 3, "compare REF.(bin|npy) X.(bin|npy)");
                 return GSON.toJson(compare(readAny(Paths.get(args[1])), readAny(Paths.get(args[2]))));
+            case "quantize-input":
+                need(args, 3, "quantize-input BUNDLE ARTIFACT");
+                return quantizeInput(Paths.get(args[1]), args[2]);
             case "bench-json":
                 need(args, 3, "bench-json BUNDLE ARTIFACT --timings MS,.. --load-ms X --first-ms Y --out DIR");
                 return benchJson(Paths.get(args[1]), args[2], options(args, 3)).toString();
             default:
                 throw new UsageException("unknown command " + args[0]);
         }
+    }
+
+    /** The golden input as ARTIFACT's integer input (what the app feeds an {@code --integer-io} model). */
+    private static String quantizeInput(Path dir, String file) throws BundleException {
+        Manifest m = ManifestReader.read(dir);
+        Manifest.Artifact artifact = m.artifacts.stream().filter(a -> a.file.equals(file)).findFirst()
+                .orElseThrow(() -> new BundleException(file + ": not an artifact of " + dir));
+        if (artifact.inputQuantization == null) {
+            throw new BundleException(file + " takes float32 audio; it has no input_quantization");
+        }
+        byte[] q = artifact.inputQuantization.quantize(Float32Files.readBin(dir.resolve(m.golden.input.bin),
+                m.golden.input.shape).data);
+        JsonArray values = new JsonArray();
+        boolean unsigned = "uint8".equals(artifact.inputQuantization.dtype);
+        for (byte b : q) {
+            values.add(unsigned ? b & 0xFF : b);
+        }
+        return values.toString();
     }
 
     private static JsonObject verify(Path dir) throws BundleException {

@@ -103,6 +103,8 @@ public final class Manifest {
         public String sha256;
         public Parity parity;
         public Double latencyMs;
+        /** Set only for an artifact exported with {@code --integer-io}: its input is int8, not float32. */
+        public InputQuantization inputQuantization;
 
         public boolean fixedLength() {
             return isStatic == null || isStatic;

@@ -1,0 +1,1 @@
+"""Tests of ``fitedge.edge.lower``: what each lowering writes into its artifact file."""
