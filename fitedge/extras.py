@@ -4,7 +4,8 @@
 need. Each optional part is a pip extra (``setup.cfg``'s ``extras_require``, mirrored in :data:`EXTRAS`):
 ``pip install "fitedge[onnx]"``. A command that reaches a part whose packages are not installed stops with
 :class:`fitedge.errors.MissingDependency`, one line naming the extra to install, never a traceback:
-explicitly through :func:`require` where a step knows what it needs up front (``fitedge export``'s targets),
+explicitly through :func:`require` where a step knows what it needs up front (``fitedge export``'s targets: each
+backend of :mod:`fitedge.edge.backends` names its extra),
 and through :func:`missing_dependency` at the command line's edge for any other lazy import.
 """
 
@@ -37,7 +38,6 @@ EXTRAS: dict[str, Extra] = {
     "bench": Extra("fitedge bench and eval per (tables, plots, PER)", ("rich", "matplotlib", "rapidfuzz", "tqdm",
                                                                        "kaldi_native_fbank")),
 }
-TARGET_EXTRAS = {"pte": "executorch", "tflite": "litert", "onnx": "onnx"}
 COMMAND_EXTRAS = {"data": "data", "pretrain": "train", "distill": "train", "curves": "train", "bench": "bench",
                   "eval": "bench"}
 

@@ -19,6 +19,7 @@ from fitedge.bench.device.results import device_runs
 from fitedge.bench.host.matrix import MatrixSettings
 from fitedge.bench.host.targets import Artifact
 from fitedge.bench.report.schema import validate_device_results
+from fitedge.edge.backends import BACKENDS
 from fitedge.errors import DeviceError
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,6 @@ PACKAGE = "org.fitedge.demo"
 ACTIVITY = f"{PACKAGE}/.BenchmarkActivity"
 DEVICE_ROOT = "/data/local/tmp/fitedge"
 RESULTS_DIR = "files/fitedge_bench"
-DEVICE_RUNTIMES = ("executorch", "litert")  # the app binds these two; ONNX and eager stay on the host
 ADB_TIMEOUT_S = 60.0
 POLL_S = 1.0
 
@@ -141,7 +141,7 @@ def run_app_once(adb: Adb, remote_bundle: str, artifact: str, seconds: float, th
 def run_on_android(adb: Adb, artifacts: list[Artifact], settings: MatrixSettings) -> tuple[dict, list[dict]]:
     """Benchmark every ExecuTorch/LiteRT artifact of the given bundles on the phone that ``adb`` is connected to
     (see :func:`connect`); returns (device entry, runs)."""
-    on_phone = [a for a in artifacts if a.runtime in DEVICE_RUNTIMES and a.path is not None]
+    on_phone = [a for a in artifacts if a.path is not None and BACKENDS.for_runtime(a.runtime).on_android]
     if not on_phone:
         raise DeviceError("nothing to run on the phone: give a bundle with .pte or .tflite artifacts")
     remote = {folder: push_bundle(adb, folder) for folder in sorted({a.path.parent for a in on_phone})}

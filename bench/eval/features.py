@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fitedge.edge.runtime import RUNTIMES
+from fitedge.edge.backends import BACKENDS
 from fitedge.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -183,7 +183,7 @@ def feature_source(spec: str, layer: str | int = "last", threads: int | None = N
     if spec == "mfcc":
         return MfccFeatures()
     layer = parse_layer(layer)
-    if Path(spec).suffix in RUNTIMES:
+    if BACKENDS.find_file(spec) is not None:
         return artifact_features(spec, layer, threads)
     from fitedge.distill.checkpoints.source import load_encoder
 

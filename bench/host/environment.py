@@ -6,14 +6,18 @@ import os
 import platform
 from importlib import metadata
 
+from fitedge.edge.backends import BACKENDS
 from fitedge.host import cpu_model, describe_cpu
 
-RUNTIME_PACKAGES = ("fitedge", "torch", "executorch", "torchao", "ai-edge-litert", "litert-torch", "onnx",
-                    "onnxruntime", "numpy")
+
+def runtime_packages() -> tuple[str, ...]:
+    """fitedge, torch, every backend's packages, numpy: the versions a benchmark's numbers depend on."""
+    return ("fitedge", "torch", *(name for b in BACKENDS for name in b.packages), "numpy")
 
 
-def package_versions(names: tuple[str, ...] = RUNTIME_PACKAGES) -> dict[str, str | None]:
+def package_versions(names: tuple[str, ...] | None = None) -> dict[str, str | None]:
     """Installed version of each package (None when absent), read from metadata without importing it."""
+    names = runtime_packages() if names is None else names
     versions: dict[str, str | None] = {}
     for name in names:
         try:

@@ -1,24 +1,13 @@
 """Per-operator time of each exported artifact in its own runtime: the library behind ``fitedge bench --profile``.
 
-What each runtime's pip package allows (executorch 1.4.1, ai-edge-litert 2.3.0, onnxruntime 1.32):
-
-* **ONNX Runtime**: its profiler (``SessionOptions.enable_profiling``) writes a Chrome trace with one event
-  per node run. Only the nodes inside the timed runs count (the trace also holds loading and warm-up), and
-  the table sums them by op type.
-* **ExecuTorch**: per-op times would come from an ETDump, read by ``executorch.devtools.Inspector`` together
-  with the ETRecord that the export keeps beside each ``.pte``. The pip wheel is built without the event
-  tracer (CMake ``EXECUTORCH_ENABLE_EVENT_TRACER`` off), so a program loaded with ``enable_etdump=True``
-  records nothing and writes no file. The profile tries, and says so. A runtime built with the tracer
-  writes the ETDump, which is kept in the output folder for the Inspector.
-* **LiteRT**: the Python ``Interpreter`` has no profiler hook (the C++ ``tflite::Profiler`` and
-  ``benchmark_model --enable_op_profiling`` are not in the wheel), so the profile says so.
+Each backend profiles its own artifacts (:meth:`fitedge.edge.backends.Backend.profile`) or says why it cannot:
+ONNX Runtime has a profiler in its pip wheel; the executorch wheel is built without the event tracer (a runtime
+built with it writes an ETDump, kept in the output folder for the Inspector); LiteRT's Python Interpreter has none.
+This module picks the artifacts, runs each backend's profiler and formats the table.
 """
 
 from __future__ import annotations
 
-import json
-import tempfile
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -26,24 +15,9 @@ from typing import Any
 
 from fitedge.bench.host.matrix import MatrixSettings
 from fitedge.bench.host.targets import EAGER, Artifact, resolve_targets
-from fitedge.console import third_party_output
-from fitedge.edge import runtime
+from fitedge.edge.backends import BACKENDS, OpTime
 from fitedge.edge.runtime.timing import bench_audio
 from fitedge.errors import ConfigError
-
-LITERT_NOTE = ("no per-op profile: ai-edge-litert's Python Interpreter exposes no profiler (the C++ "
-               "tflite::Profiler and benchmark_model --enable_op_profiling are not in the wheel)")
-EXECUTORCH_NOTE = ("no per-op profile: this executorch wheel was built without the event tracer "
-                   "(EXECUTORCH_ENABLE_EVENT_TRACER), so enable_etdump=True wrote no ETDump")
-
-
-@dataclass
-class OpTime:
-    """One op type's time over all profiled runs."""
-
-    op: str
-    calls: int
-    total_ms: float
 
 
 @dataclass
@@ -60,7 +34,7 @@ class ArtifactProfile:
     run_ms: float | None = None  # mean wall time of one run as the runtime measured it
     ops: list[OpTime] = field(default_factory=list)  # slowest first
     note: str | None = None
-    etdump: str | None = None  # an ExecuTorch ETDump kept for executorch.devtools.Inspector
+    etdump: str | None = None  # a runtime's own trace file (an ExecuTorch ETDump for its Inspector)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -88,57 +62,12 @@ def profile_artifact(artifact: Artifact, settings: MatrixSettings, out_dir: Path
     problem = artifact.length_problem(samples)
     if problem is not None:
         profile.note = f"not run: {samples} samples do not fit its {problem}"
-    elif artifact.runtime == "onnxruntime":
-        profile.run_ms, profile.ops = _profile_onnx(artifact.path, bench_audio(samples), threads, warmup, iters)
-    elif artifact.runtime == "executorch":
-        profile.etdump = _try_etdump(artifact.path, bench_audio(samples), threads, warmup + iters, out_dir)
-        profile.note = (f"per-op times are in {profile.etdump}: read it with executorch.devtools.Inspector and the "
-                        ".etrecord beside the .pte") if profile.etdump else EXECUTORCH_NOTE
-    else:
-        profile.note = LITERT_NOTE
+        return profile
+    backend = BACKENDS.for_runtime(artifact.runtime)
+    measured = backend.profile(artifact.path, bench_audio(samples), threads, warmup, iters, out_dir)
+    profile.run_ms, profile.ops, profile.note, profile.etdump = measured.run_ms, measured.ops, measured.note, \
+        measured.trace
     return profile
-
-
-def _profile_onnx(path: Path, wav: Any, threads: int, warmup: int, iters: int) -> tuple[float, list[OpTime]]:
-    """Mean run time and per-op-type totals of the last ``iters`` of ``warmup + iters`` runs."""
-    import onnxruntime as ort
-
-    runner = runtime.load(path, threads=threads)
-    with tempfile.TemporaryDirectory(prefix="fitedge-ort-profile-") as tmp:
-        # The runner's own session options plus the profiler, so feeds, cropping and checks are a timed run's.
-        options = runner.session.get_session_options()
-        options.enable_profiling = True
-        options.profile_file_prefix = str(Path(tmp) / "ort")
-        runner.session = ort.InferenceSession(str(path), options, providers=runner.session.get_providers())
-        for _ in range(warmup + iters):
-            runner.run(wav)
-        events = json.loads(Path(runner.session.end_profiling()).read_text())
-    runs = [e for e in events if e.get("cat") == "Session" and e["name"] == "model_run"][-iters:]
-    start = runs[0]["ts"]
-    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for e in events:
-        if e.get("cat") == "Node" and e["name"].endswith("_kernel_time") and e["ts"] >= start:
-            entry = totals[e["args"]["op_name"]]
-            entry[0] += 1
-            entry[1] += e["dur"]  # microseconds
-    ops = [OpTime(op, calls, round(us / 1000, 3)) for op, (calls, us) in totals.items()]
-    return round(sum(r["dur"] for r in runs) / len(runs) / 1000, 3), sorted(ops, key=lambda o: -o.total_ms)
-
-
-def _try_etdump(path: Path, wav: Any, threads: int, runs: int, out_dir: Path) -> str | None:
-    """Run the ``.pte`` with ETDump on; the ETDump's path in ``out_dir``, or ``None`` when none was written."""
-    import torch
-    from executorch.runtime import Runtime
-
-    runtime.load(path, threads=threads)  # sizes ExecuTorch's process-wide threadpool as a timed run does
-    program = Runtime.get().load_program(path, enable_etdump=True)
-    method = program.load_method("forward")
-    for _ in range(runs):
-        method.execute([torch.from_numpy(wav)])
-    etdump = out_dir / f"{path.stem}.etdp"
-    with third_party_output():  # a wheel without the tracer logs a rebuild hint; the profile's note says it
-        program.write_etdump_result_to_file(str(etdump), str(out_dir / f"{path.stem}.debug.bin"))
-    return str(etdump) if etdump.is_file() else None
 
 
 def format_profile(profile: ArtifactProfile, top: int = 12) -> str:

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from fitedge.edge.backends import BACKENDS
 from fitedge.edge.bundle import manifest as mf
-from fitedge.edge.runtime import RUNTIMES
 from fitedge.errors import ConfigError
 
 EAGER = "eager"
@@ -127,7 +127,8 @@ def file_artifact(path: Path) -> Artifact:
         entry = manifest.artifact(path.name)
         if entry is not None:
             return bundle_artifact(manifest, path.parent, entry)
-    return Artifact(model=path.stem, name=path.name, runtime=RUNTIMES[path.suffix], precision="unknown", path=path,
+    return Artifact(model=path.stem, name=path.name, runtime=BACKENDS.for_file(path).name, precision="unknown",
+                    path=path,
                     bytes=path.stat().st_size)
 
 
@@ -153,7 +154,7 @@ def resolve_target(target: str, export: Exporter | None) -> list[Artifact]:
     path = Path(target)
     if path.is_dir():
         return bundle_artifacts(path)
-    if path.suffix in RUNTIMES:
+    if BACKENDS.find_file(path) is not None:
         if not path.is_file():
             raise ConfigError(f"{target}: no such artifact file")
         return [file_artifact(path)]

@@ -29,20 +29,13 @@ def status_kb(field: str) -> int | None:
     return None
 
 
-RUNTIME_MODULES = {
-    "eager": ("fitedge.distill.models.deployable",),
-    "executorch": ("executorch.runtime",),
-    "litert": ("ai_edge_litert.interpreter",),
-    "onnxruntime": ("onnxruntime",),
-}
-
-
 def import_runtime(runtime: str) -> None:
     """Import a runtime before the clock starts: load time is the model's, not the library's import."""
     import importlib
 
-    # runtime.load imports the encoder module (and so torch) for every target: do that before the clock too.
-    for name in ("fitedge.edge.runtime", "fitedge.distill.models.encoder", *RUNTIME_MODULES.get(runtime, ())):
+    from fitedge.edge.backends import BACKENDS
+
+    for name in ("fitedge.edge.runtime", *BACKENDS.for_runtime(runtime).preload):
         try:
             importlib.import_module(name)
         except ImportError:  # e.g. tflite_runtime instead of LiteRT: load() reports what is really missing

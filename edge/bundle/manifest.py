@@ -54,11 +54,40 @@ def schema_path() -> Path:
     return Path(str(resources.files(__package__) / SCHEMA_FILE))
 
 
+# Runtime name -> artifact suffix, as the registered backends declare them (fitedge.edge.backends registers each,
+# plugins included). The schema file lists the built-in ones for the Java core; Python validates with these.
+RUNTIMES: dict[str, str] = {}
+
+
+def register_runtime(name: str, suffix: str) -> None:
+    """Accept artifacts of runtime ``name`` with files ending in ``suffix`` (a backend registering itself)."""
+    RUNTIMES[name] = suffix
+    _validator.cache_clear()
+
+
+def with_runtimes(schema: dict[str, Any], runtimes: dict[str, str]) -> dict[str, Any]:
+    """``schema`` whose artifact ``runtime`` names and per-runtime file suffixes are exactly ``runtimes``."""
+    import copy
+    import re
+
+    schema = copy.deepcopy(schema)
+    artifact = schema["$defs"]["artifact"]
+    suffixes = "|".join(re.escape(suffix[1:]) for suffix in runtimes.values())
+    artifact["properties"]["file"]["pattern"] = f"^[^/\\\\]+\\.({suffixes})$"
+    artifact["properties"]["runtime"]["enum"] = list(runtimes)
+    artifact["allOf"] = [{"if": {"properties": {"runtime": {"const": name}}},
+                          "then": {"properties": {"file": {"pattern": f"{re.escape(suffix)}$"}}}}
+                         for name, suffix in runtimes.items()]
+    return schema
+
+
 @functools.cache
 def _validator() -> Any:
     import jsonschema
 
     schema = json.loads(schema_path().read_text())
+    if RUNTIMES:
+        schema = with_runtimes(schema, RUNTIMES)
     cls = jsonschema.validators.validator_for(schema)
     return cls(schema, format_checker=cls.FORMAT_CHECKER)
 

@@ -1,15 +1,13 @@
 """Self-describing artifacts: the fields every exported file carries, so that it is usable without the manifest.
 
-An ``.onnx`` file gets them as ``metadata_props`` and a ``.tflite`` file as a metadata buffer named ``fitedge``
-holding JSON (writers in :mod:`fitedge.edge.lower.onnx` and :mod:`fitedge.edge.lower.litert`). The keys
+Each backend writes them where its format has room (``Backend.write_metadata``): an ``.onnx`` file as
+``metadata_props``, a ``.tflite`` file as a metadata buffer named ``fitedge`` holding JSON. The keys
 start with the ones sherpa-onnx and icefall write into their ONNX files (``model_type``, ``version``,
 ``comment``, ``sample_rate``) and add fitedge's own; every value is a string, as ``metadata_props`` requires.
 A ``.pte`` has no free-form metadata field: its ETRecord, kept beside it, describes it to ExecuTorch's tools.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from fitedge.distill.models.deployable import INPUT_NAME
 from fitedge.edge.export.model import ExportModel
@@ -46,14 +44,3 @@ def artifact_metadata(model: ExportModel, precision: str, recipe: str) -> dict[s
         "output_frame_hops_ms": joined("frame_hop_ms"),
     }
 
-
-def write_metadata(path: Path, metadata: dict[str, str]) -> None:
-    """Write ``metadata`` into the ``.onnx`` or ``.tflite`` file at ``path`` (a ``.pte`` has no place for it)."""
-    if path.suffix == ".onnx":
-        from fitedge.edge.lower.onnx import write_onnx_metadata
-
-        write_onnx_metadata(path, metadata)
-    elif path.suffix == ".tflite":
-        from fitedge.edge.lower.litert import write_tflite_metadata
-
-        write_tflite_metadata(path, metadata)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fitedge.edge.backends import BACKENDS
 from fitedge.edge.bundle.manifest import DEFAULT_INT8_MIN_COSINE
 from fitedge.errors import ConfigError
 from fitedge.quantize.policy import INT8_MODES
 
-TARGETS = ("pte", "tflite", "onnx")
 PRECISIONS = ("fp32", "int8")
-LITERT_INT8_MODES = ("dynamic", "static")
-ONNX_INT8_MODES = ("static", "dynamic")
+LITERT_INT8_MODES = BACKENDS.for_runtime("litert").int8_modes
+ONNX_INT8_MODES = BACKENDS.for_runtime("onnxruntime").int8_modes
 MIN_SAMPLES = 400  # one frame of the conv front end's receptive field
 
 
@@ -21,7 +21,8 @@ class ExportOptions:
     """Options of one export.
 
     Attributes:
-        targets: artifact kinds among ``pte``, ``tflite``, ``onnx``.
+        targets: artifact kinds: ``--targets`` names of :data:`~fitedge.edge.backends.BACKENDS` (``pte``,
+            ``tflite``, ``onnx``; default: every registered backend).
         precisions: ``fp32`` and/or ``int8``.
         seconds: golden/static input length in seconds.
         dynamic: ``(min, max)`` samples for a bounded dynamic length (``.pte``, ``.onnx``; ``.tflite`` stays
@@ -47,7 +48,7 @@ class ExportOptions:
             size: 311 MB for fithubert's two, so off unless asked for).
     """
 
-    targets: tuple[str, ...] = TARGETS
+    targets: tuple[str, ...] = field(default_factory=lambda: BACKENDS.targets)
     precisions: tuple[str, ...] = PRECISIONS
     seconds: float = 4.0
     dynamic: tuple[int, int] | None = None
@@ -58,8 +59,8 @@ class ExportOptions:
     int8: str = "auto"
     min_cosine: float = DEFAULT_INT8_MIN_COSINE
     allow_degraded: bool = False
-    litert_int8: str = "dynamic"
-    onnx_int8: str = "static"
+    litert_int8: str = LITERT_INT8_MODES[0]
+    onnx_int8: str = ONNX_INT8_MODES[0]
     threads: int = 2
     timing_runs: int = 5
     force: bool = False
@@ -69,8 +70,13 @@ class ExportOptions:
     integer_io: bool = False
 
     def __post_init__(self) -> None:
-        _check_subset("--targets", self.targets, TARGETS)
+        _check_subset("--targets", self.targets, BACKENDS.targets)
         _check_subset("--precision", self.precisions, PRECISIONS)
+        for backend in map(BACKENDS.for_target, self.targets):
+            unable = [p for p in self.precisions if p not in backend.precisions]
+            if unable:
+                raise ConfigError(f"--targets {backend.target}: {backend.name} builds "
+                                  f"{', '.join(backend.precisions)} only, not {', '.join(unable)}")
         if self.input_samples < MIN_SAMPLES:
             raise ConfigError(f"--seconds {self.seconds} is too short: the model needs at least {MIN_SAMPLES} samples")
         if self.dynamic is not None:

@@ -20,6 +20,7 @@ import numpy as np
 
 from fitedge.distill.models.deployable import on_grid
 from fitedge.edge import runtime
+from fitedge.edge.backends import BACKENDS
 from fitedge.edge.bundle import folder as bd
 from fitedge.edge.bundle import manifest as mf
 from fitedge.edge.export.model import ExportModel, load_export_model
@@ -28,7 +29,7 @@ from fitedge.edge.export.plan import ArtifactJob, build_artifact, plan_jobs
 from fitedge.edge.export.screening import NOT_SCREENED, ONNXRUNTIME, measure_blocks_onnx, screening_recipe
 from fitedge.edge.export.verify import check_fp32, check_int8
 from fitedge.edge.runtime.timing import side_by_side_ms, time_runner
-from fitedge.extras import TARGET_EXTRAS, require
+from fitedge.extras import require
 from fitedge.host import describe_cpu
 from fitedge.parity import Parity, compare_outputs, worst
 from fitedge.quantize.calibration import CalibrationSet
@@ -36,7 +37,6 @@ from fitedge.quantize.policy import Int8Plan, plan_int8, prefer_run_time, sensit
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
-TARGET_STEPS = {"pte": "ExecuTorch export (.pte)", "tflite": "LiteRT export (.tflite)", "onnx": "ONNX export (.onnx)"}
 AUTO_CALIBRATION_WINDOWS, AUTO_HELD_OUT_WINDOWS = 4, 2  # int8 auto's per-block sweep: about 1 min for fithubert
 SIDE_BY_SIDE_ROUNDS = 9  # runs of each of two int8 candidates timed in turns
 
@@ -55,8 +55,9 @@ def export_bundle(source: str | Path, out: str | Path, options: ExportOptions,
     say = progress or log.info
     out = Path(out)
     bd.check_destination(out, options.force)  # fail before any heavy work
-    for target in options.targets:
-        require(TARGET_EXTRAS[target], TARGET_STEPS[target])
+    for backend in map(BACKENDS.for_target, options.targets):
+        if backend.extra is not None:
+            require(backend.extra, backend.title)
     model = load_export_model(source, options)
     if options.dynamic is not None:
         # Put the golden/static length on the dynamic artifacts' length grid, so every artifact sees the same audio.
@@ -164,7 +165,7 @@ def _build_checked(job: ArtifactJob, model: ExportModel, calibration: list[np.nd
 
     Returns the manifest entry, the loaded artifact and the int8 plan it was built with (``None``: fp32).
 
-    Where the runtime quantizes activations at run time (LiteRT's dynamic recipe), auto int8 also tries it with
+    Where the backend quantizes activations at run time (LiteRT's dynamic recipe), auto int8 also tries it with
     no block float: its activation ranges are each input's own, which is what the blocks the screening flagged
     lack under static ranges. It is kept when it passes and is clearly faster than the flagged blocks float,
     timed side by side (fithubert with its conv front end float: 98 ms static against 50 ms dynamic; with one
@@ -180,7 +181,7 @@ def _build_checked(job: ArtifactJob, model: ExportModel, calibration: list[np.nd
     assert plan is not None
     first_choice = plan.mode == "auto" and bool(plan.keep_float) and not plan.widened  # not after a refusal
     run_time = None
-    if first_choice and job.runtime == "litert" and options.litert_int8 == "dynamic":
+    if first_choice and job.backend.quantizes_at_run_time(options):
         run_time = _run_time_candidate(job, model, calibration, folder, options, plan, checked, say)
     chosen = _widened_to_floor(job, model, calibration, folder, options, plan, checked, say)
     if run_time is not None:

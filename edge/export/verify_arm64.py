@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from fitedge.edge.backends import BACKENDS
 from fitedge.edge.bundle.manifest import ArtifactEntry, Manifest
 from fitedge.edge.export.verify import check_artifact, file_problem
 from fitedge.errors import ConfigError, FitedgeError
@@ -70,7 +71,6 @@ def verify_bundle_arm64(folder: str | Path, cpus: list[str] | None = None,
                         progress: Any = lambda line: None) -> Arm64Report:
     """Run every artifact of the bundle at ``folder`` on each emulated CPU class in ``cpus`` (default: the
     three of :data:`~fitedge.edge.runtime.arm64.DEFAULT_CPUS`)."""
-    from fitedge.edge import runtime
     from fitedge.edge.runtime import arm64
 
     arm64.qemu_path()  # before anything else: without qemu nothing below can work
@@ -83,8 +83,7 @@ def verify_bundle_arm64(folder: str | Path, cpus: list[str] | None = None,
     env = arm64.ensure_environment(progress)
     report = Arm64Report(emulator=_emulator_version(arm64.qemu_path()))
     entries = {e.file: e for e in manifest.artifacts}
-    skipped = {name: file_problem(folder, e) or arm64.UNSUPPORTED.get(Path(name).suffix, "")
-               for name, e in entries.items()}
+    skipped = {name: file_problem(folder, e) or BACKENDS.for_file(name).arm64 or "" for name, e in entries.items()}
     runnable = [name for name, why in skipped.items() if not why]
     packages = {name: str(Path(module.__file__).parent) for name, module in _packages().items()}
     for cpu in cpus:
@@ -95,8 +94,7 @@ def verify_bundle_arm64(folder: str | Path, cpus: list[str] | None = None,
                             "stands_for": emulated.stands_for, **answer["cpu"]}
         results = {r["file"]: r for r in answer["artifacts"]}
         for name, entry in entries.items():
-            check = Arm64Check(name, entry.precision, runtime.RUNTIMES[Path(name).suffix], cpu, NOT_RUN,
-                               skipped[name])
+            check = Arm64Check(name, entry.precision, entry.runtime, cpu, NOT_RUN, skipped[name])
             if name in results:
                 _judge(manifest, entry, results[name], answer["instructions"], check)
             report.checks.append(check)

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from fitedge.edge.backends import BACKENDS
 from fitedge.edge.runtime.arm64_cpu import proc_cpuinfo
 from fitedge.errors import EmulatorError
 from fitedge.files import atomic_folder, write_json
@@ -65,10 +66,9 @@ CPU_CLASSES = {
                                    "not verified on a real SME core)"),
 }
 DEFAULT_CPUS = ("cortex-a53", "cortex-a76", "armv8.6-i8mm")
-# The aarch64 wheels, at the host's versions; .pte (ExecuTorch) has none without torch (module docstring).
-WHEELS = ("onnxruntime", "ai-edge-litert", "numpy", "click")
-UNSUPPORTED = {".pte": "ExecuTorch's aarch64 Python runtime links torch, whose aarch64 PyPI build needs "
-                       "CUDA libraries (gigabytes); only the phone or an aarch64 CPU torch can run it"}
+# The aarch64 wheels, at the host's versions: each backend's runtime that runs without torch (Backend.arm64 says
+# why one cannot), and what the child itself imports.
+WHEELS = (*(b.packages[0] for b in BACKENDS if b.arm64 is None), "numpy", "click")
 # PyPI tags aarch64 wheels with several glibc baselines; the arm64 Python's glibc accepts all of them.
 PLATFORMS = ("manylinux_2_28_aarch64", "manylinux_2_27_aarch64", "manylinux_2_17_aarch64", "manylinux2014_aarch64")
 ENV_VERSION = 2  # bump when the layout of the cache changes

@@ -9,6 +9,7 @@ import click
 
 from fitedge import console
 from fitedge.cli.params import config_option
+from fitedge.edge.backends import BACKENDS
 from fitedge.errors import BundleError
 
 
@@ -16,7 +17,8 @@ from fitedge.errors import BundleError
 @config_option
 @click.argument("model")
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Bundle folder to write.")
-@click.option("--targets", default="pte,tflite,onnx", show_default=True, help="Comma-separated: pte, tflite, onnx.")
+@click.option("--targets", default=",".join(BACKENDS.targets), show_default=True,
+              help=f"Comma-separated: {', '.join(f'{b.target} ({b.name})' for b in BACKENDS)}.")
 @click.option("--precision", default="fp32,int8", show_default=True, help="Comma-separated: fp32, int8.")
 @click.option("--seconds", default=4.0, show_default=True, help="Input length (static, and of the golden input).")
 @click.option("--dynamic", default=None, metavar="MIN:MAX",

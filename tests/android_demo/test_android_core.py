@@ -209,7 +209,7 @@ def test_java_quantizes_integer_io_input_as_the_python_runner_does(java_core, tm
     """``--integer-io``: the app's quantize-input logic (the core's InputQuantization) feeds the same bytes."""
     from fitedge.edge.export.options import ExportOptions
     from fitedge.edge.export.pipeline import export_bundle
-    from fitedge.edge.runtime import quantize_input
+    from fitedge.edge.backends.litert import quantize_input
 
     _, classpath = java_core
     options = ExportOptions(targets=("tflite",), precisions=("int8",), seconds=0.5, calib_windows=2, timing_runs=0,

@@ -1,0 +1,112 @@
+"""ONNX (``.onnx``): exported with torch.onnx's dynamo exporter and fused for ONNX Runtime, which runs it.
+
+int8 is ONNX Runtime's own quantizer applied to the float ``.onnx``: ``static`` QDQ (calibrated; the default) or
+``dynamic``. So a float file is written beside the int8 one first, and removed once quantized. The profile is ONNX
+Runtime's own profiler, summed per op type over the timed runs.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fitedge.edge.backends.base import Backend, BuildRequest, Built, OpProfile, OpTime, Runner, io_for
+
+
+class OnnxRunner(Runner):
+    runtime = "onnxruntime"
+
+    def __init__(self, path: Path, threads: int | None, overrides: dict[str, Any],
+                 options: Any = None) -> None:
+        import onnxruntime as ort
+
+        options = options or ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        inp = self.session.get_inputs()[0]
+        self.input_name = inp.name
+        length = inp.shape[1] if isinstance(inp.shape[1], int) else None
+        names = [o.name for o in self.session.get_outputs()]
+        super().__init__(path, **io_for(path, len(names), length, overrides, default_names=names))
+
+    def _run(self, x: np.ndarray) -> list[np.ndarray]:
+        return self.session.run(None, {self.input_name: x})
+
+
+class OnnxRuntimeBackend(Backend):
+    name, target, suffix = "onnxruntime", "onnx", ".onnx"
+    title = "ONNX export (.onnx)"
+    extra = "onnx"
+    packages = ("onnxruntime", "onnx")
+    preload = ("onnxruntime",)
+    int8_modes = ("static", "dynamic")
+    arm64 = None
+
+    def int8_mode(self, options: Any) -> str:
+        return options.onnx_int8
+
+    def build(self, request: BuildRequest) -> Built:
+        from fitedge.edge.lower.onnx import lower_to_onnx
+        from fitedge.quantize.onnx_recipe import quantize_onnx
+
+        path = request.path
+        if request.precision == "fp32":
+            lower_to_onnx(request.deployable, request.samples, path, request.output_names, request.dynamic,
+                          request.grid)
+            return Built("torch-onnx-dynamo-fp32-ort-fused")
+        float_path = path.with_name(f".{path.stem}.float.onnx")
+        lower_to_onnx(request.deployable, request.samples, float_path, request.output_names, request.dynamic,
+                      request.grid)
+        try:
+            return Built(quantize_onnx(float_path, path, request.calibration, request.keep_float,
+                                       self.int8_mode(request.options)))
+        finally:
+            float_path.unlink(missing_ok=True)
+
+    def open(self, path: Path, threads: int | None, overrides: dict[str, Any]) -> Runner:
+        return OnnxRunner(path, threads, overrides)
+
+    def write_metadata(self, path: Path, metadata: dict[str, str]) -> None:
+        from fitedge.edge.lower.onnx import write_onnx_metadata
+
+        write_onnx_metadata(path, metadata)
+
+    def read_metadata(self, path: Path) -> dict[str, str]:
+        from fitedge.edge.lower.onnx import read_onnx_metadata
+
+        return read_onnx_metadata(path)
+
+    def profile(self, path: Path, wav: np.ndarray, threads: int, warmup: int, iters: int, out_dir: Path) -> OpProfile:
+        """ORT's profiler: per-op-type totals and the mean run time of the last ``iters`` of ``warmup + iters`` runs.
+
+        Only the nodes inside the timed runs count (the trace also holds loading and warm-up).
+        """
+        import onnxruntime as ort
+
+        with tempfile.TemporaryDirectory(prefix="fitedge-ort-profile-") as tmp:
+            options = ort.SessionOptions()
+            options.enable_profiling = True
+            options.profile_file_prefix = str(Path(tmp) / "ort")
+            runner = OnnxRunner(path, threads, {}, options)  # a timed run's feeds, cropping and checks
+            for _ in range(warmup + iters):
+                runner.run(wav)
+            events = json.loads(Path(runner.session.end_profiling()).read_text())
+        runs = [e for e in events if e.get("cat") == "Session" and e["name"] == "model_run"][-iters:]
+        start = runs[0]["ts"]
+        totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for e in events:
+            if e.get("cat") == "Node" and e["name"].endswith("_kernel_time") and e["ts"] >= start:
+                entry = totals[e["args"]["op_name"]]
+                entry[0] += 1
+                entry[1] += e["dur"]  # microseconds
+        ops = [OpTime(op, calls, round(us / 1000, 3)) for op, (calls, us) in totals.items()]
+        run_ms = round(sum(r["dur"] for r in runs) / len(runs) / 1000, 3)
+        return OpProfile(run_ms=run_ms, ops=sorted(ops, key=lambda o: -o.total_ms))
