@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from fitedge.audio import SAMPLE_RATE
 from fitedge.bench.host.isolate import run_isolated
 from fitedge.bench.host.stats import summarize
 from fitedge.bench.host.targets import EAGER, Artifact
@@ -46,7 +47,7 @@ class MatrixSettings:
     iters: int = 30
     timeout_s: float = 300.0
     processes: int = 3
-    sample_rate: int = 16000
+    sample_rate: int = SAMPLE_RATE
 
     def samples(self, seconds: float) -> int:
         return int(round(seconds * self.sample_rate))

@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from fitedge.distill.data.audio import AUDIO_SUFFIXES, SAMPLE_RATE, num_samples, read_audio
+from fitedge.audio import SAMPLE_RATE
+from fitedge.distill.data.audio import AUDIO_SUFFIXES, num_samples, read_audio
 from fitedge.distill.data.corpus import is_corpus, read_manifest
 from fitedge.errors import DataError
 

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from fitedge.audio import SAMPLE_RATE
 from fitedge.distill.checkpoints.folder import save_checkpoint
 from fitedge.distill.data.datasets import AudioDataset, AudioItem, BucketBatchSampler, collate_audio
 from fitedge.distill.data.mfcc import UnitLabeler, fit_units
@@ -31,7 +32,6 @@ from fitedge.distill.train.schedule import Schedule, build_optimizer, set_lr, wa
 from fitedge.errors import ConfigError
 
 log = logging.getLogger(__name__)
-SAMPLE_RATE = 16000
 
 
 @dataclass(frozen=True)

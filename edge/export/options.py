@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fitedge.audio import SAMPLE_RATE
 from fitedge.edge.bundle.manifest import DEFAULT_INT8_MIN_COSINE
 from fitedge.errors import ConfigError
 from fitedge.quantize.policy import INT8_MODES
@@ -90,7 +91,7 @@ class ExportOptions:
 
     @property
     def input_samples(self) -> int:
-        return round(self.seconds * 16000)
+        return round(self.seconds * SAMPLE_RATE)
 
 
 def parse_dynamic(text: str | None) -> tuple[int, int] | None:
@@ -112,7 +113,7 @@ def parse_list(text: str | None) -> tuple[str, ...]:
 
 def _samples(value: str) -> int:
     value = value.strip()
-    return round(float(value[:-1]) * 16000) if value.endswith("s") else int(value)
+    return round(float(value[:-1]) * SAMPLE_RATE) if value.endswith("s") else int(value)
 
 
 def _check_subset(option: str, values: tuple[str, ...], allowed: tuple[str, ...]) -> None:
