@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fitedge.audio import SAMPLE_RATE
-from fitedge.edge.bundle.manifest import DEFAULT_INT8_MIN_COSINE
+from fitedge.edge.bundle.thresholds import DEFAULT_INT8_MIN_COSINE
 from fitedge.errors import ConfigError
-from fitedge.quantize.policy import INT8_MODES
 
 TARGETS = ("pte", "tflite", "onnx")
 PRECISIONS = ("fp32", "int8")
+INT8_MODES = ("auto", "plain")
 LITERT_INT8_MODES = ("dynamic", "static")
 ONNX_INT8_MODES = ("static", "dynamic")
 MIN_SAMPLES = 400  # one frame of the conv front end's receptive field
