@@ -103,9 +103,9 @@ def benchmark(*targets: str | Path, reference: str | None = None, export_models:
                                   reuse=bundles is not None) if export_models else None
         doc = run_benchmark(config, exporter)
     if out is not None:
-        from fitedge.bench.report.tables import write_report
+        from fitedge.bench.report.tables import write_results_folder
 
-        write_report(doc, Path(out))
+        write_results_folder(doc, Path(out))
     return doc
 
 

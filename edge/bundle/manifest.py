@@ -338,6 +338,6 @@ class Manifest(Section):
                 "length_grid": self.audio.grid}
 
 
-def read_manifest(folder: str | Path) -> dict[str, Any]:
+def read_bundle_manifest(folder: str | Path) -> dict[str, Any]:
     """The validated manifest of a bundle folder as plain JSON, for code that reports or copies it whole."""
     return Manifest.read(folder).to_dict()

@@ -136,7 +136,7 @@ def run(targets: tuple[str, ...], reference: str | None, seconds: tuple[float, .
 
     from fitedge.bench.benchmark import DEFAULT_TARGETS, BenchConfig, run_benchmark
     from fitedge.bench.host.onthefly import BundleExporter
-    from fitedge.bench.report.tables import write_report
+    from fitedge.bench.report.tables import write_results_folder
 
     matrix = MatrixSettings(seconds=seconds, threads=threads, warmup=warmup, iters=iters, timeout_s=timeout_s,
                             processes=processes)
@@ -163,7 +163,7 @@ def run(targets: tuple[str, ...], reference: str | None, seconds: tuple[float, .
         doc = run_benchmark(config, export,
                             on_cell=lambda r: step(f"timed {r['model']} {r['artifact']}: {r['status']} "
                                                    f"({len(r['process_p50_ms'])}/{processes})"))
-    written = write_report(doc, out_dir)
+    written = write_results_folder(doc, out_dir)
     if as_json:
         click.echo(json.dumps(doc, indent=1))
         return

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import fitedge
-from fitedge.edge.bundle.manifest import read_manifest
+from fitedge.edge.bundle.manifest import read_bundle_manifest
 from fitedge.edge.export.verify import verify_bundle
 from tests.helpers.corpus import tiny_corpus
 
@@ -32,7 +32,7 @@ def test_import_fitedge_does_not_import_torch() -> None:
 
 def test_export_writes_a_bundle_whose_manifest_validates(bundle: tuple[Path, dict]) -> None:
     out, manifest = bundle
-    assert read_manifest(out) == manifest
+    assert read_bundle_manifest(out) == manifest
     assert [a["file"] for a in manifest["artifacts"]] == [f for f in (p.name for p in out.iterdir())
                                                           if f.endswith(".onnx")]
     checks = verify_bundle(out, threads=1)

@@ -13,7 +13,7 @@ from fitedge.bench.eval.features import artifact_features, eager_features
 from fitedge.bench.eval.gate import PerGate, gate_artifacts
 from fitedge.bench.eval.probe import ProbeConfig
 from fitedge.distill.checkpoints.folder import save_checkpoint
-from fitedge.edge.bundle.manifest import read_manifest
+from fitedge.edge.bundle.manifest import read_bundle_manifest
 from fitedge.edge.export.options import ExportOptions
 from fitedge.edge.export.pipeline import export_bundle
 from fitedge.errors import PerGateRefused
@@ -91,7 +91,7 @@ def test_export_gate_records_per_in_the_manifest_or_refuses_leaving_nothing(setu
             "--timing-runs", "0", "--calib-windows", "2", "--gate-per", str(setup["corpus"])]
     passed = run_cli(*args, "--out", str(tmp_path / "ok"), "--max-per-increase", "2")
     assert passed.exit_code == 0, passed.output
-    doc = read_manifest(tmp_path / "ok")
+    doc = read_bundle_manifest(tmp_path / "ok")
     per = doc["artifacts"][0]["per"]
     assert per["passed"] and 0.0 < per["per"] < 1.0 and abs(per["increase_points"]) < 1.0
     low, high = per["increase_ci_points"]
