@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from fitedge.audio import SAMPLE_RATE
 from fitedge.bench.eval.features import artifact_features, eager_features
 from fitedge.bench.eval.gate import PerGate, gate_artifacts
 from fitedge.bench.eval.probe import ProbeConfig
@@ -68,7 +69,7 @@ def test_static_artifact_sees_windows_and_padding_like_an_app(setup: dict[str, P
 
     source = artifact_features(setup["good"] / "model_fp32.onnx")
     window = source.framing.input_samples
-    assert window == int(SECONDS * 16000)
+    assert window == int(SECONDS * SAMPLE_RATE)
     eager = eager_features(fitedge.load(setup["model"]))
     frames = eager(np.zeros(window, dtype=np.float32)).shape[1]
     wav = np.random.default_rng(0).standard_normal(int(2.5 * window)).astype(np.float32) * 0.1
