@@ -68,12 +68,12 @@ def export(model: str | Path, out: str | Path, *, progress: Callable[[str], None
     return export_bundle(model, out, ExportOptions(**options), progress=progress)
 
 
-def benchmark(*targets: str | Path, seconds: tuple[float, ...] = (4.0,), threads: tuple[int, ...] = (2,),
-              warmup: int = 5, iters: int = 30, timeout_s: float = 300.0, processes: int = 3,
-              reference: str | None = None, export_models: bool = True, bundles: str | Path | None = None,
-              out: str | Path | None = None) -> dict[str, Any]:
+def benchmark(*targets: str | Path, reference: str | None = None, export_models: bool = True,
+              bundles: str | Path | None = None, out: str | Path | None = None, **matrix: Any) -> dict[str, Any]:
     """Benchmark bundles, artifact files or models, as ``fitedge bench run`` does; returns the results document.
 
+    ``matrix`` are the fields of :class:`fitedge.bench.host.settings.MatrixSettings` (``seconds``, ``threads``,
+    ``warmup``, ``iters``, ``timeout_s``, ``processes``), with its defaults, which are also the command's.
     Each artifact x length x thread count runs in ``processes`` fresh processes (load, first inference,
     ``warmup`` untimed and ``iters`` timed runs each); the one with the median p50 is recorded. Thread counts
     are always explicit, as in the command, because every number is recorded per thread count. A model target
@@ -90,20 +90,22 @@ def benchmark(*targets: str | Path, seconds: tuple[float, ...] = (4.0,), threads
     from pathlib import Path
 
     from fitedge.bench.benchmark import BenchConfig, run_benchmark
-    from fitedge.bench.host.matrix import MatrixSettings
     from fitedge.bench.host.onthefly import BundleExporter
+    from fitedge.bench.host.settings import MatrixSettings
 
-    matrix = MatrixSettings(seconds=tuple(seconds), threads=tuple(threads), warmup=warmup, iters=iters,
-                            timeout_s=timeout_s, processes=processes)
-    config = BenchConfig(targets=tuple(str(t) for t in targets), reference=reference, matrix=matrix)
+    for name in ("seconds", "threads"):  # a list, as a caller may pass, or a tuple
+        if name in matrix:
+            matrix[name] = tuple(matrix[name])
+    settings = MatrixSettings(**matrix)
+    config = BenchConfig(targets=tuple(str(t) for t in targets), reference=reference, matrix=settings)
     with tempfile.TemporaryDirectory(prefix="fitedge-bench-") as tmp:
-        exporter = BundleExporter(Path(bundles or tmp), seconds=matrix.seconds, threads=max(matrix.threads),
+        exporter = BundleExporter(Path(bundles or tmp), seconds=settings.seconds, threads=max(settings.threads),
                                   reuse=bundles is not None) if export_models else None
         doc = run_benchmark(config, exporter)
     if out is not None:
-        from fitedge.bench.report.tables import write_report
+        from fitedge.bench.report.tables import write_results_folder
 
-        write_report(doc, Path(out))
+        write_results_folder(doc, Path(out))
     return doc
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fitedge.audio import SAMPLE_RATE
 from fitedge.distill.data import espeak
 from fitedge.errors import DataError
 
@@ -53,7 +54,7 @@ class CalibrationSet:
 
 
 def load_calibration(source: str | Path | None, window: int, max_windows: int = 16,
-                     sample_rate: int = 16000) -> CalibrationSet:
+                     sample_rate: int = SAMPLE_RATE) -> CalibrationSet:
     """Windows of ``window`` samples from ``source`` (audio folder, TSV manifest, corpus) or the built-in set."""
     if max_windows < 1:
         raise DataError("need at least one calibration window")
@@ -107,7 +108,7 @@ def read_user_audio(source: str | Path, sample_rate: int) -> list[np.ndarray]:
     return audio
 
 
-def builtin_speech(sample_rate: int = 16000) -> list[np.ndarray]:
+def builtin_speech(sample_rate: int = SAMPLE_RATE) -> list[np.ndarray]:
     """The built-in utterances: every sentence once, voices and speeds in turn (deterministic)."""
     out = []
     for i, sentence in enumerate(SENTENCES):
@@ -117,7 +118,7 @@ def builtin_speech(sample_rate: int = 16000) -> list[np.ndarray]:
     return out
 
 
-def synthesize(text: str, voice: str, speed: int, sample_rate: int = 16000) -> np.ndarray:
+def synthesize(text: str, voice: str, speed: int, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     """``text`` spoken by espeak-ng, float32 mono at ``sample_rate``."""
     from fitedge.distill.data.audio import resample
 

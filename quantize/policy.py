@@ -18,7 +18,6 @@ import numpy as np
 
 from fitedge.quantize.sensitivity import STANDS_OUT_FACTOR, STANDS_OUT_STEP, BlockSensitivity, worth_keeping_float
 
-INT8_MODES = ("auto", "plain")
 MAX_WIDENINGS = 4  # blocks auto may add one by one after the first choice; each costs one more lowering
 # Dynamic int8 replaces float blocks only when this much faster. Within it the two count as equally fast: two LiteRT
 # int8 fithubert artifacts timed side by side differed by up to 10% between runs on one idle machine, and a choice

@@ -105,7 +105,7 @@ PLAIN = "+plain"  # suffix of a student's bundle exported with --int8 plain (the
 def run_recipe(config: RecipeConfig = RecipeConfig(), say: Say = print) -> Path:
     """Run every step (skipping those already done) and write the report; returns ``report.md``'s path."""
     from fitedge.bench.endtoend.evaluation import evaluate_all
-    from fitedge.bench.endtoend.report import write_report
+    from fitedge.bench.endtoend.report import write_recipe_report
 
     p = Paths(Path(config.work).absolute())
     p.configs.mkdir(parents=True, exist_ok=True)
@@ -140,7 +140,7 @@ def run_recipe(config: RecipeConfig = RecipeConfig(), say: Say = print) -> Path:
         _plain_int8(steps, say, p, name, config)
     rows = evaluate_all(config, p, steps, say)
     steps.done["recipe, all steps"] = round(time.monotonic() - start, 1)
-    report = write_report(p.report, rows, steps, asdict(config), training_runs(p))
+    report = write_recipe_report(p.report, rows, steps, asdict(config), training_runs(p))
     say(f"report: {report}")
     return report
 

@@ -12,13 +12,13 @@ HEADER = ("| model | params | size | latency ms | PER synth % (95% CI) | PER rea
           "|---|---:|---:|---:|---:|---:|")
 
 
-def write_report(folder: Path, rows: list[Row], steps: Any, config: dict, training: dict[str, str]) -> Path:
+def write_recipe_report(folder: Path, rows: list[Row], steps: Any, config: dict, training: dict[str, str]) -> Path:
     """``report.md``, ``table.json`` and ``per.png`` in ``folder``; returns the markdown's path."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "table.json").write_text(json.dumps([r.__dict__ for r in rows], indent=2) + "\n")
     plot = _plot(folder / "per.png", rows)
     lines = ["# fitedge recipe: distil -> int8 -> device runtime, judged by phoneme error rate", "",
-             markdown_table(rows), "",
+             recipe_table(rows), "",
              "PER: CTC probe on frozen features (linear, SUPERB PR), trained on the train split, scored on the test "
              "split (voices or speakers unseen in training); 95% bootstrap interval over utterances. Artifact rows "
              "use the probe trained on their float model's features, under the artifact's framing (4 s windows, "
@@ -38,7 +38,7 @@ def write_report(folder: Path, rows: list[Row], steps: Any, config: dict, traini
     return path
 
 
-def markdown_table(rows: list[Row]) -> str:
+def recipe_table(rows: list[Row]) -> str:
     return "\n".join([HEADER] + [_row(r) for r in rows])
 
 

@@ -24,6 +24,8 @@ from pathlib import Path
 import click
 import numpy as np
 
+from fitedge.audio import SAMPLE_RATE
+
 LIBRISPEECH_HOURS = 960.0
 
 
@@ -33,7 +35,7 @@ def _write_audio(folder: Path, count: int, seconds: float, seed: int) -> None:
     rng = np.random.default_rng(seed)
     for i in range(count):
         # Band-limited noise bursts: content does not change the arithmetic, only the length does.
-        wav = rng.standard_normal(int(seconds * 16000)).astype(np.float32) * 0.1
+        wav = rng.standard_normal(int(seconds * SAMPLE_RATE)).astype(np.float32) * 0.1
         write_audio(folder / f"utt{i:03d}.wav", np.convolve(wav, np.ones(4) / 4, mode="same"))
 
 

@@ -18,38 +18,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from fitedge.bench.host.isolate import run_isolated
+from fitedge.bench.host.settings import MatrixSettings
 from fitedge.bench.host.stats import summarize
 from fitedge.bench.host.targets import EAGER, Artifact
 
 log = logging.getLogger(__name__)
 
 KIB_PER_MIB = 1024.0
-
-
-@dataclass(frozen=True)
-class MatrixSettings:
-    """How each cell runs.
-
-    Attributes:
-        seconds: audio lengths to time, in seconds.
-        threads: CPU thread counts to time.
-        warmup: untimed runs after the first inference.
-        iters: timed runs per cell.
-        timeout_s: wall-clock limit of one cell's process (load + every run) before it is killed and marked failed.
-        processes: fresh processes each cell is timed in; the one with the median p50 is recorded.
-        sample_rate: audio sample rate (the whole family is 16 kHz).
-    """
-
-    seconds: tuple[float, ...] = (4.0,)
-    threads: tuple[int, ...] = (2,)
-    warmup: int = 5
-    iters: int = 30
-    timeout_s: float = 300.0
-    processes: int = 3
-    sample_rate: int = 16000
-
-    def samples(self, seconds: float) -> int:
-        return int(round(seconds * self.sample_rate))
 
 
 @dataclass(frozen=True)

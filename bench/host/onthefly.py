@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from fitedge.audio import SAMPLE_RATE
 from fitedge.edge.bundle import manifest as mf
 from fitedge.errors import BundleError
 
@@ -45,7 +46,7 @@ class BundleExporter:
     """
 
     def __init__(self, root: Path, seconds: tuple[float, ...], threads: int = 2,
-                 say: Callable[[str], None] | None = None, reuse: bool = False, sample_rate: int = 16000) -> None:
+                 say: Callable[[str], None] | None = None, reuse: bool = False, sample_rate: int = SAMPLE_RATE) -> None:
         self.root, self.seconds, self.threads, self.say = root, seconds, threads, say
         self.reuse, self.sample_rate = reuse, sample_rate
         self.done: dict[str, Path] = {}  # a source named twice is exported once

@@ -167,7 +167,7 @@ def print_tables(doc: dict, console) -> None:
         console.print(line, soft_wrap=True)
 
 
-def write_report(doc: dict, out_dir: Path) -> list[Path]:
+def write_results_folder(doc: dict, out_dir: Path) -> list[Path]:
     """results.json, the PNG plots and results.md in ``out_dir``; each file written whole, then renamed."""
     from fitedge.bench.report.plots import write_plots
 

@@ -20,6 +20,7 @@ import re
 import zlib
 from pathlib import Path
 
+from fitedge.audio import SAMPLE_RATE
 from fitedge.distill.data.audio import read_audio, write_audio
 from fitedge.distill.data.corpus import SPLITS, Utterance, building, write_inventory_and_info, write_split
 from fitedge.distill.data.phonemes import ARPABET, espeak_ipa, ipa_to_arpabet, load_cmudict
@@ -141,7 +142,7 @@ def build_asterisk_corpus(out: str | Path, sounds: Path | None = None, transcrip
             "kind": "asterisk-core-sounds-en (real speech, one US female speaker)", "sounds": str(sounds),
             "transcripts": str(transcripts), "license": "CC-BY-SA-3.0 (Digium, Allison Smith)",
             "phone_set": "ARPAbet (CMUdict, no stress) + DX", "voices": {s: ["en_US_f_Allison"] for s in SPLITS},
-            "splits": {s: {"utterances": len(u), "seconds": round(sum(x.num_samples for x in u) / 16000, 2)}
+            "splits": {s: {"utterances": len(u), "seconds": round(sum(x.num_samples for x in u) / SAMPLE_RATE, 2)}
                        for s, u in splits.items()},
             "dropped": dropped, "words_from_espeak": sorted(pronouncer.from_espeak),
             "words_split_at_hyphens": sorted(pronouncer.hyphen_split),

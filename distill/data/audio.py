@@ -12,10 +12,10 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from fitedge.audio import SAMPLE_RATE
 from fitedge.errors import DataError
 from fitedge.files import atomic_file
 
-SAMPLE_RATE = 16000
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
 
 

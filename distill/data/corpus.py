@@ -39,7 +39,7 @@ class Utterance:
     phonemes: list[str]
 
 
-def read_manifest(tsv: str | Path) -> list[tuple[Path, int]]:
+def read_audio_tsv(tsv: str | Path) -> list[tuple[Path, int]]:
     """``(absolute path, num_samples)`` for every row of a fairseq TSV manifest.
 
     When the root folder on the first line does not exist (the corpus was moved or copied), the manifest's
@@ -72,7 +72,7 @@ def load_split(corpus_dir: str | Path, split: str) -> list[Utterance]:
     corpus_dir = Path(corpus_dir)
     if split not in SPLITS:
         raise DataError(f"unknown split {split!r}; one of {', '.join(SPLITS)}")
-    rows = read_manifest(corpus_dir / f"{split}.tsv")
+    rows = read_audio_tsv(corpus_dir / f"{split}.tsv")
     texts = _read_lines(corpus_dir / f"{split}.wrd")
     phones = _read_lines(corpus_dir / f"{split}.phn")
     if not len(rows) == len(texts) == len(phones):

@@ -16,8 +16,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from fitedge.distill.data.audio import AUDIO_SUFFIXES, SAMPLE_RATE, num_samples, read_audio
-from fitedge.distill.data.corpus import is_corpus, read_manifest
+from fitedge.audio import SAMPLE_RATE
+from fitedge.distill.data.audio import AUDIO_SUFFIXES, num_samples, read_audio
+from fitedge.distill.data.corpus import is_corpus, read_audio_tsv
 from fitedge.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ def list_audio(source: str | Path) -> list[AudioItem]:
     if source.is_dir() and is_corpus(source):
         source = source / "train.tsv"
     if source.is_file() and source.suffix == ".tsv":
-        items = [AudioItem(path, n) for path, n in read_manifest(source)]
+        items = [AudioItem(path, n) for path, n in read_audio_tsv(source)]
     elif source.is_dir():
         files = sorted(p for p in source.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file())
         items = [AudioItem(p, _header_samples(p)) for p in files]

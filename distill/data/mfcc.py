@@ -22,13 +22,15 @@ import kaldi_native_fbank as knf
 import numpy as np
 from sklearn.cluster import MiniBatchKMeans
 
+from fitedge.audio import SAMPLE_RATE
+
 log = logging.getLogger(__name__)
 
 MFCC_DIM = 39
 _MFCC_SHIFT_PER_FRAME = 2  # 10 ms MFCC frames per 20 ms encoder frame
 
 
-def mfcc_frames(wav: np.ndarray, sample_rate: int = 16000) -> np.ndarray:
+def mfcc_frames(wav: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     """``(frames, 39)`` MFCC + delta + delta-delta at Kaldi's 10 ms rate (no frames: shape ``(0, 39)``)."""
     opts = knf.MfccOptions()
     opts.frame_opts.samp_freq = sample_rate
@@ -44,7 +46,7 @@ def mfcc_frames(wav: np.ndarray, sample_rate: int = 16000) -> np.ndarray:
     return np.asarray(knf.compute_deltas(knf.DeltaOptions(order=2, window=2), feats), dtype=np.float32)
 
 
-def mfcc_features(wav: np.ndarray, sample_rate: int = 16000) -> np.ndarray:
+def mfcc_features(wav: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     """``(frames, 39)`` MFCC + deltas at a 20 ms rate, frame ``t`` centred like encoder frame ``t``."""
     return mfcc_frames(wav, sample_rate)[::_MFCC_SHIFT_PER_FRAME]
 
@@ -64,7 +66,7 @@ class UnitLabeler:
         d = (feats**2).sum(1, keepdims=True) - 2 * feats @ self.centroids.T + (self.centroids**2).sum(1)[None]
         return d.argmin(axis=1).astype(np.int64)
 
-    def label_audio(self, wav: np.ndarray, sample_rate: int = 16000) -> np.ndarray:
+    def label_audio(self, wav: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
         return self.label_features(mfcc_features(wav, sample_rate))
 
 

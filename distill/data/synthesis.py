@@ -21,8 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
+from fitedge.audio import SAMPLE_RATE
 from fitedge.distill.data import espeak
-from fitedge.distill.data.audio import SAMPLE_RATE, resample, write_audio
+from fitedge.distill.data.audio import resample, write_audio
 from fitedge.distill.data.corpus import SPLITS, Utterance, building, write_inventory_and_info, write_split
 from fitedge.distill.data.phonemes import ARPABET, ipa_to_arpabet
 from fitedge.distill.data.sentences import generate_sentences, read_sentences

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fitedge.audio import SAMPLE_RATE
 from fitedge.errors import ConfigError, UnknownPreset
 
 ConvSpec = tuple[tuple[int, int, int], ...]
@@ -81,7 +82,7 @@ class EncoderConfig:
     layer_drop: float = 0.0
     layer_norm_eps: float = 1e-5
     normalize_waveform: bool = False
-    sample_rate: int = 16000
+    sample_rate: int = SAMPLE_RATE
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "conv_layers", tuple(tuple(int(v) for v in c) for c in self.conv_layers))

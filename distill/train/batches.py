@@ -7,7 +7,7 @@ from typing import Protocol
 
 import torch
 
-from fitedge.distill.data.audio import SAMPLE_RATE
+from fitedge.audio import SAMPLE_RATE
 from fitedge.distill.data.datasets import AudioDataset, AudioItem, BucketBatchSampler, collate_audio
 from fitedge.distill.train.distributed import DistEnv
 

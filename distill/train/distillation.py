@@ -7,7 +7,6 @@ are the paper's recipe (fithubert.md).
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import signal
 import time
@@ -25,9 +24,10 @@ from fitedge.distill.data.datasets import AudioItem
 from fitedge.distill.models.encoder import Encoder
 from fitedge.distill.models.heads import StudentWithHeads, build_heads
 from fitedge.distill.train.batches import audio_loader
+from fitedge.distill.train.config import DistillConfig
 from fitedge.distill.train.distributed import DistEnv, any_rank, gather_objects, mean_over_ranks, unwrap, wrap_ddp
 from fitedge.distill.train.layer_map import LayerMap, check_layer_map, distilhubert_layer_map, hint_layer_map
-from fitedge.distill.train.losses import OBJECTIVES, LossOutput, frame_mask
+from fitedge.distill.train.losses import OBJECTIVE_LOSSES, LossOutput, frame_mask
 from fitedge.distill.train.run_log import RunLog, progress_bar
 from fitedge.distill.train.schedule import Schedule, build_optimizer, set_lr, warn_if_cut_short
 from fitedge.distill.train.train_state import (
@@ -39,64 +39,9 @@ from fitedge.distill.train.train_state import (
     save_train_state,
 )
 from fitedge.distill.train.validation import validate_and_decide
-from fitedge.errors import ConfigError
 
 log = logging.getLogger(__name__)
-AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "none": None}
-
-
-@dataclass(frozen=True)
-class DistillConfig:
-    """How to distil; the defaults are FitHuBERT's recipe (fithubert.md) unless a comment says otherwise."""
-
-    objective: str = "fithubert"  # or "distilhubert" (3 heads on the last layer, L1 - log sigmoid(cos))
-    layer_map: LayerMap | None = None  # (student, teacher) layer pairs; None: the objective's default map
-    intermediate_weight: float = 0.1  # FitHuBERT's weight of every hint but the last
-    cosine_weight: float = 1.0  # DistilHuBERT's lambda
-    mask_padding: bool = True  # leave padded frames out of the loss (the official code does not; see losses.py)
-    lr: float = 5e-4
-    betas: tuple[float, float] = (0.9, 0.98)
-    eps: float = 1e-6
-    weight_decay: float = 0.01  # on weights, not on biases and norms
-    warmup_ratio: float = 0.05
-    max_steps: int | None = 10_000  # optimiser steps; the schedule decays to 0 here (None: fit max_minutes)
-    max_minutes: float | None = None  # stop (and save) after this much training time
-    batch_seconds: float = 40.0  # audio per rank per micro-batch, padding included
-    crop_seconds: float | None = 15.0  # random crop of longer utterances (None: whole utterances, as the paper)
-    accum_steps: int = 1  # micro-batches per optimiser step (the paper: 4, on 2 GPUs)
-    grad_clip: float = 10.0  # max gradient norm (s3prl's distiller default; the paper gives none)
-    amp: str = "fp16"  # the paper's; "bf16" on Ampere and later; ignored on CPU
-    save_every: int = 1000  # steps between training-state checkpoints
-    log_every: int = 10
-    valid_every: int = 500  # steps between validations (when there is validation audio)
-    patience: int = 15  # validations without a better last-layer loss before stopping early
-    seed: int = 0
-    num_workers: int = 0  # DataLoader workers per rank
-
-    def __post_init__(self) -> None:
-        if self.objective not in OBJECTIVES:
-            raise ConfigError(f"objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
-        if self.amp not in AMP_DTYPES:
-            raise ConfigError(f"amp must be one of {', '.join(AMP_DTYPES)}, got {self.amp!r}")
-        if min(self.max_steps or 1, self.accum_steps, self.save_every, self.log_every, self.valid_every) < 1:
-            raise ConfigError("max_steps, accum_steps, save_every, log_every and valid_every must be >= 1")
-        if self.lr <= 0 or self.batch_seconds <= 0 or self.patience < 1 or not 0 <= self.warmup_ratio < 1:
-            raise ConfigError("lr and batch_seconds must be > 0, patience >= 1 and warmup_ratio in [0, 1)")
-        if self.layer_map is not None:
-            object.__setattr__(self, "layer_map", tuple(tuple(int(v) for v in p) for p in self.layer_map))
-
-    def to_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        d["betas"] = list(self.betas)
-        d["layer_map"] = None if self.layer_map is None else [list(p) for p in self.layer_map]
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> DistillConfig:
-        unknown = sorted(set(d) - {f.name for f in dataclasses.fields(cls)})
-        if unknown:
-            raise ConfigError(f"unknown distillation config keys: {', '.join(unknown)}")
-        return cls(**{**d, "betas": tuple(d.get("betas", cls.betas))})
+AMP_DTYPES = {"fp16": torch.float16, "bf16": torch.bfloat16, "none": None}  # by config.AMP_MODES
 
 
 @dataclass
@@ -144,7 +89,7 @@ def distill(teacher: Encoder, student: Encoder, train: Sequence[AudioItem], vali
                 states = teacher(wav, lengths).hidden_states
             predictions, frames = net(wav, lengths)
         mask = frame_mask(frames, predictions[0].shape[1]) if cfg.mask_padding else None
-        return OBJECTIVES[cfg.objective](predictions, [states[t] for _, t in layer_map], mask,
+        return OBJECTIVE_LOSSES[cfg.objective](predictions, [states[t] for _, t in layer_map], mask,
                                          *_objective_weights(cfg))
 
     def save_state(rng_state: dict | None = None) -> None:

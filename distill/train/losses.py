@@ -75,4 +75,4 @@ def distilhubert_loss(predictions: Sequence[Tensor], targets: Sequence[Tensor], 
     return LossOutput(sum(terms[1:], terms[0]), terms)
 
 
-OBJECTIVES = {"fithubert": hint_loss, "distilhubert": distilhubert_loss}
+OBJECTIVE_LOSSES = {"fithubert": hint_loss, "distilhubert": distilhubert_loss}

@@ -21,48 +21,18 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from fitedge.audio import SAMPLE_RATE
 from fitedge.distill.checkpoints.folder import save_checkpoint
 from fitedge.distill.data.datasets import AudioDataset, AudioItem, BucketBatchSampler, collate_audio
 from fitedge.distill.data.mfcc import UnitLabeler, fit_units
 from fitedge.distill.models.config import EncoderConfig
 from fitedge.distill.models.encoder import Encoder, build_encoder
+from fitedge.distill.train.config import PretrainConfig
 from fitedge.distill.train.masking import span_mask
 from fitedge.distill.train.schedule import Schedule, build_optimizer, set_lr, warn_if_cut_short
 from fitedge.errors import ConfigError
 
 log = logging.getLogger(__name__)
-SAMPLE_RATE = 16000
-
-
-@dataclass(frozen=True)
-class PretrainConfig:
-    """Masked-prediction pre-training; defaults from fairseq's HuBERT Base iteration 1 where they apply."""
-
-    num_units: int = 100  # k-means clusters on MFCC (fairseq: 100)
-    kmeans_frames: int = 200_000  # MFCC frames given to k-means
-    mask_start_prob: float = 0.08  # fraction of frames that start a masked span
-    mask_span: int = 10
-    final_dim: int = 256  # projection and unit-embedding width (fairseq: 256)
-    logit_temp: float = 0.1
-    unmasked_weight: float = 0.0  # fairseq's pred_nomask_weight: HuBERT trains on masked frames only (0)
-    lr: float = 5e-4
-    betas: tuple[float, float] = (0.9, 0.98)
-    eps: float = 1e-6
-    weight_decay: float = 0.01
-    warmup_ratio: float = 0.08  # fairseq: 32k of 400k steps
-    max_steps: int | None = 2000  # None: the steps that fit max_minutes (``--steps auto``)
-    max_minutes: float | None = None  # stop early (and save) once this much wall time has passed
-    batch_seconds: float = 32.0  # audio per batch, padding included
-    crop_seconds: float = 4.0  # random crop of longer utterances
-    grad_clip: float = 10.0
-    log_every: int = 25
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if self.num_units < 2 or self.mask_span < 1 or not 0 < self.mask_start_prob < 1:
-            raise ConfigError("num_units >= 2, mask_span >= 1 and 0 < mask_start_prob < 1 are required")
-        if (self.max_steps is not None and self.max_steps < 1) or self.batch_seconds < self.crop_seconds:
-            raise ConfigError("max_steps must be >= 1 and batch_seconds at least crop_seconds")
 
 
 class MaskedPredictionModel(nn.Module):

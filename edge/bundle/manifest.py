@@ -20,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
+from fitedge.edge.bundle.thresholds import FP32_THRESHOLDS
 from fitedge.errors import BundleError
 from fitedge.parity import Parity
 from fitedge.version import __version__
@@ -28,8 +29,6 @@ SCHEMA = "fitedge.bundle"
 SCHEMA_VERSION = 1
 MANIFEST_FILE = "manifest.json"
 SCHEMA_FILE = "manifest.schema.json"
-FP32_THRESHOLDS = {"min_cosine": 0.99999, "max_abs_diff": 1e-3}
-DEFAULT_INT8_MIN_COSINE = 0.98
 # Whether Manifest.read validates against the schema. Only the emulated arm64 child turns it off: its minimal
 # environment has the runtimes but not jsonschema, and the host validated the same bundle before starting it.
 VALIDATE_ON_READ = True
@@ -368,6 +367,6 @@ class Manifest(Section):
                 "length_grid": self.audio.grid}
 
 
-def read_manifest(folder: str | Path) -> dict[str, Any]:
+def read_bundle_manifest(folder: str | Path) -> dict[str, Any]:
     """The validated manifest of a bundle folder as plain JSON, for code that reports or copies it whole."""
     return Manifest.read(folder).to_dict()

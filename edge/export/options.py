@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fitedge.audio import SAMPLE_RATE
 from fitedge.edge.backends import BACKENDS
-from fitedge.edge.bundle.manifest import DEFAULT_INT8_MIN_COSINE
+from fitedge.edge.bundle.thresholds import DEFAULT_INT8_MIN_COSINE
 from fitedge.errors import ConfigError
-from fitedge.quantize.policy import INT8_MODES
 
 PRECISIONS = ("fp32", "int8")
+INT8_MODES = ("auto", "plain")
 LITERT_INT8_MODES = BACKENDS.for_runtime("litert").int8_modes
 ONNX_INT8_MODES = BACKENDS.for_runtime("onnxruntime").int8_modes
 MIN_SAMPLES = 400  # one frame of the conv front end's receptive field
@@ -99,7 +100,7 @@ class ExportOptions:
 
     @property
     def input_samples(self) -> int:
-        return round(self.seconds * 16000)
+        return round(self.seconds * SAMPLE_RATE)
 
 
 def parse_dynamic(text: str | None) -> tuple[int, int] | None:
@@ -121,7 +122,7 @@ def parse_list(text: str | None) -> tuple[str, ...]:
 
 def _samples(value: str) -> int:
     value = value.strip()
-    return round(float(value[:-1]) * 16000) if value.endswith("s") else int(value)
+    return round(float(value[:-1]) * SAMPLE_RATE) if value.endswith("s") else int(value)
 
 
 def _check_subset(option: str, values: tuple[str, ...], allowed: tuple[str, ...]) -> None:

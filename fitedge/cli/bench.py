@@ -8,21 +8,21 @@ subcommand names, so the group routes anything that is not a subcommand name to 
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import sys
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
+from fitedge.bench.host.settings import MatrixSettings
+from fitedge.cli.params import field_default
 from fitedge.errors import ConfigError
 
-if TYPE_CHECKING:
-    from fitedge.bench.host.matrix import MatrixSettings
-
 log = logging.getLogger(__name__)
+_default = functools.partial(field_default, MatrixSettings)  # the option's default is the library's
 
 
 class DefaultRunGroup(click.Group):
@@ -89,16 +89,18 @@ def bench() -> None:
 @click.argument("targets", nargs=-1)
 @click.option("--reference", metavar="MODEL", help="Model whose fp32 eager run is 100% in the comparisons "
               "(default: hubert-base when a FitHuBERT-like model is measured).")
-@click.option("--seconds", default="4", show_default=True, callback=_number_list(float, 0.1),
+@click.option("--seconds", default=_default("seconds"), show_default=True, callback=_number_list(float, 0.1),
               help="Audio lengths in seconds, comma-separated.")
-@click.option("--threads", default="2", show_default=True, callback=_number_list(int, 1),
+@click.option("--threads", default=_default("threads"), show_default=True, callback=_number_list(int, 1),
               help="CPU thread counts, comma-separated. Every number is recorded per thread count, so the default "
                    "is a fixed 2 (the README's measured tables), not each runtime's own default.")
-@click.option("--warmup", default=5, show_default=True, type=click.IntRange(min=0), help="Untimed runs per cell.")
-@click.option("--iters", default=30, show_default=True, type=click.IntRange(min=1), help="Timed runs per cell.")
-@click.option("--timeout", "timeout_s", default=300.0, show_default=True, type=click.FloatRange(min=1),
+@click.option("--warmup", default=_default("warmup"), show_default=True, type=click.IntRange(min=0),
+              help="Untimed runs per cell.")
+@click.option("--iters", default=_default("iters"), show_default=True, type=click.IntRange(min=1),
+              help="Timed runs per cell.")
+@click.option("--timeout", "timeout_s", default=_default("timeout_s"), show_default=True, type=click.FloatRange(min=1),
               help="Seconds one cell's process may take before it is killed and recorded as failed.")
-@click.option("--processes", default=3, show_default=True, type=click.IntRange(min=1),
+@click.option("--processes", default=_default("processes"), show_default=True, type=click.IntRange(min=1),
               help="Fresh processes per cell, in rounds over all cells; the one with the median p50 is reported. "
                    "On a shared VM one process in five ran a whole cell 1.5x slow, so one could rank runtimes "
                    "either way.")
@@ -133,9 +135,8 @@ def run(targets: tuple[str, ...], reference: str | None, seconds: tuple[float, .
     from tqdm import tqdm
 
     from fitedge.bench.benchmark import DEFAULT_TARGETS, BenchConfig, run_benchmark
-    from fitedge.bench.host.matrix import MatrixSettings
     from fitedge.bench.host.onthefly import BundleExporter
-    from fitedge.bench.report.tables import write_report
+    from fitedge.bench.report.tables import write_results_folder
 
     matrix = MatrixSettings(seconds=seconds, threads=threads, warmup=warmup, iters=iters, timeout_s=timeout_s,
                             processes=processes)
@@ -162,7 +163,7 @@ def run(targets: tuple[str, ...], reference: str | None, seconds: tuple[float, .
         doc = run_benchmark(config, export,
                             on_cell=lambda r: step(f"timed {r['model']} {r['artifact']}: {r['status']} "
                                                    f"({len(r['process_p50_ms'])}/{processes})"))
-    written = write_report(doc, out_dir)
+    written = write_results_folder(doc, out_dir)
     if as_json:
         click.echo(json.dumps(doc, indent=1))
         return

@@ -2,47 +2,56 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
 import click
 
 from fitedge import console
-from fitedge.cli.params import config_option
+from fitedge.cli.params import config_option, field_default
 from fitedge.edge.backends import BACKENDS
+from fitedge.edge.export.options import INT8_MODES, LITERT_INT8_MODES, ONNX_INT8_MODES, ExportOptions
 from fitedge.errors import BundleError
+
+_default = functools.partial(field_default, ExportOptions)  # the option's default is the library's
 
 
 @click.command()
 @config_option
 @click.argument("model")
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Bundle folder to write.")
-@click.option("--targets", default=",".join(BACKENDS.targets), show_default=True,
+@click.option("--targets", default=_default("targets"), show_default=True,
               help=f"Comma-separated: {', '.join(f'{b.target} ({b.name})' for b in BACKENDS)}.")
-@click.option("--precision", default="fp32,int8", show_default=True, help="Comma-separated: fp32, int8.")
-@click.option("--seconds", default=4.0, show_default=True, help="Input length (static, and of the golden input).")
+@click.option("--precision", default=_default("precisions"), show_default=True, help="Comma-separated: fp32, int8.")
+@click.option("--seconds", default=_default("seconds"), show_default=True,
+              help="Input length (static, and of the golden input).")
 @click.option("--dynamic", default=None, metavar="MIN:MAX",
               help="Bounded dynamic length in samples (16000:160000) or seconds (1s:10s); .pte/.onnx only.")
-@click.option("--outputs", default="last", show_default=True, help="last, all, final_proj, or layers like 4,8,12.")
+@click.option("--outputs", default=_default("outputs"), show_default=True,
+              help="last, all, final_proj, or layers like 4,8,12.")
 @click.option("--calib", default=None, help="Calibration speech: audio folder, TSV manifest or corpus folder "
                                             "(default: built-in espeak-ng speech).")
-@click.option("--calib-windows", default=16, show_default=True, help="Most calibration windows used.")
-@click.option("--keep-float", default="", help="Module globs kept float in int8, e.g. "
-                                               "feature_extractor.conv_layers.0,encoder.pos_conv_embed")
-@click.option("--int8", "int8_mode", type=click.Choice(["auto", "plain"]), default="auto", show_default=True,
+@click.option("--calib-windows", default=_default("calib_windows"), show_default=True,
+              help="Most calibration windows used.")
+@click.option("--keep-float", default=_default("keep_float"),
+              help="Module globs kept float in int8, e.g. feature_extractor.conv_layers.0,encoder.pos_conv_embed")
+@click.option("--int8", "int8_mode", type=click.Choice(INT8_MODES), default=_default("int8"), show_default=True,
               help="auto: keep float the blocks whose own int8 error stands out, and more until every int8 artifact "
                    "passes --min-cosine; plain: every block in int8. --keep-float overrides both.")
-@click.option("--min-cosine", default=0.98, show_default=True, help="int8 cosine floor vs float on held-out audio.")
+@click.option("--min-cosine", default=_default("min_cosine"), show_default=True,
+              help="int8 cosine floor vs float on held-out audio.")
 @click.option("--allow-degraded", is_flag=True, help="Keep int8 artifacts below --min-cosine (flagged).")
-@click.option("--litert-int8", type=click.Choice(["dynamic", "static"]), default="dynamic", show_default=True,
+@click.option("--litert-int8", type=click.Choice(LITERT_INT8_MODES), default=_default("litert_int8"), show_default=True,
               help="dynamic: activations quantized per input at run time; where int8 auto keeps blocks float, it "
                    "also builds static with them float and keeps dynamic only if clearly faster. static: calibrated.")
-@click.option("--onnx-int8", type=click.Choice(["static", "dynamic"]), default="static", show_default=True,
+@click.option("--onnx-int8", type=click.Choice(ONNX_INT8_MODES), default=_default("onnx_int8"), show_default=True,
               help="static: calibrated QDQ; dynamic: activations quantized per input at run time.")
-@click.option("--threads", default=2, show_default=True, type=click.IntRange(min=1),
+@click.option("--threads", default=_default("threads"), show_default=True, type=click.IntRange(min=1),
               help="Threads for the parity runs and the built-in timing. The manifest records the latency with this "
                    "count, so it is a fixed number (2, as in the README's tables), not each runtime's own default.")
-@click.option("--timing-runs", default=5, show_default=True, help="Runs of the built-in timing (0 to skip).")
+@click.option("--timing-runs", default=_default("timing_runs"), show_default=True,
+              help="Runs of the built-in timing (0 to skip).")
 @click.option("--android", default=None, type=click.Path(path_type=Path),
               help="Also copy the bundle here (the demo app's assets folder for it).")
 @click.option("--force", is_flag=True, help="Replace an existing bundle.")
@@ -51,7 +60,8 @@ from fitedge.errors import BundleError
               help="LiteRT static int8: keep the int8 input of full-integer quantization (scale and zero point in the "
                    "manifest's input_quantization; runners and the app quantize the audio). Default: every artifact "
                    "takes float32 audio and returns float32.")
-@click.option("--seed", default=0, show_default=True, help="Seed of a preset's random weights (same seed, same model).")
+@click.option("--seed", default=_default("seed"), show_default=True,
+              help="Seed of a preset's random weights (same seed, same model).")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON instead of the table.")
 @click.option("--gate-per", type=click.Path(path_type=Path, exists=True, file_okay=False), default=None,
               help="PER gate: labelled corpus on which every artifact's phoneme error rate is checked against float.")
@@ -76,7 +86,7 @@ def export(model: str, out: Path, targets: str, precision: str, seconds: float, 
       fitedge export student/ --out b/ --dynamic 1s:10s --outputs 4,8,12 --android app/src/main/assets/bundle
     """
     from fitedge.edge.bundle.folder import report_markdown
-    from fitedge.edge.export.options import ExportOptions, parse_dynamic, parse_list
+    from fitedge.edge.export.options import parse_dynamic, parse_list
     from fitedge.edge.export.pipeline import export_bundle
 
     options = ExportOptions(

@@ -1,4 +1,5 @@
-"""Parameter types and options shared by several commands: ``--config FILE`` and ``--steps N|auto``.
+"""Parameter types and options shared by several commands: ``--config FILE``, ``--steps N|auto``, and the
+defaults an option takes from the library's config dataclasses.
 
 ``--config FILE`` (TOML or JSON) fills the command's defaults, as black's ``pyproject.toml`` does: every key is
 an option's name (``batch-seconds`` or ``batch_seconds``), and an option given on the command line still wins.
@@ -8,6 +9,7 @@ child processes through such a file instead of re-spelling them as arguments.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import tomllib
 from pathlib import Path
@@ -41,6 +43,26 @@ def _read_config(ctx: click.Context, param: click.Parameter, value: str | None) 
 config_option = click.option(
     "--config", type=click.Path(dir_okay=False), is_eager=True, expose_value=False, callback=_read_config,
     help="TOML or JSON file of option values (keys as the option names); the command line wins.")
+
+
+def field_default(config: type, name: str) -> Any:
+    """The default of field ``name`` of the dataclass ``config``: an option shows and uses the library's own value.
+
+    A tuple field (``("fp32", "int8")``, ``(4.0,)``) comes back comma-separated, as such options are spelt.
+    """
+    value = dataclass_default({f.name: f for f in dataclasses.fields(config)}[name])
+    if value is dataclasses.MISSING:
+        raise TypeError(f"{config.__name__}.{name} has no default")
+    if isinstance(value, tuple):
+        return ",".join(v if isinstance(v, str) else f"{v:g}" for v in value)
+    return value
+
+
+def dataclass_default(field: dataclasses.Field) -> Any:
+    """A field's default, from its factory when it has one (the export's targets: every registered backend)."""
+    if field.default_factory is not dataclasses.MISSING:
+        return field.default_factory()
+    return field.default
 
 
 def write_params(ctx: click.Context, path: Path, leave_out: tuple[str, ...] = ()) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -11,9 +12,12 @@ from pathlib import Path
 
 import click
 
-from fitedge.cli.params import Steps, config_option, write_params
+from fitedge.cli.params import Steps, config_option, field_default, write_params
+from fitedge.distill.train.config import AMP_MODES, OBJECTIVES, DistillConfig, PretrainConfig
 
 log = logging.getLogger(__name__)
+_distill_default = functools.partial(field_default, DistillConfig)  # an option's default is the library's
+_pretrain_default = functools.partial(field_default, PretrainConfig)
 
 
 def _encoder_config(value: str):
@@ -44,33 +48,41 @@ def _split_items(data: str, split: str):
 @click.option("--valid", "valid_data", type=click.Path(exists=True),
               help="Validation audio (.tsv or folder); default: the corpus folder's valid split, if any.")
 @click.option("--out", "run_dir", required=True, type=click.Path(file_okay=False), help="Run folder (logs, states).")
-@click.option("--objective", type=click.Choice(["fithubert", "distilhubert"]), default="fithubert", show_default=True,
+@click.option("--objective", type=click.Choice(OBJECTIVES), default=_distill_default("objective"), show_default=True,
               help="FitHuBERT hints on every layer, or DistilHuBERT's 3 heads on the last layer.")
 @click.option("--layer-map", help="Student:teacher layer pairs, e.g. '1:3,2:6,3:9,4:12' (default: the objective's).")
-@click.option("--steps", default="10000", show_default=True, type=Steps(),
+@click.option("--steps", default=_distill_default("max_steps"), show_default=True, type=Steps(),
               help="Optimiser steps, or 'auto': schedule the learning rate over --minutes of training time.")
 @click.option("--minutes", type=click.FloatRange(min=0), help="Stop (and save) after this much training time.")
-@click.option("--batch-seconds", default=40.0, show_default=True, type=click.FloatRange(min=0.1),
+@click.option("--batch-seconds", default=_distill_default("batch_seconds"),
+              show_default=True, type=click.FloatRange(min=0.1),
               help="Audio per process per micro-batch, padding included.")
-@click.option("--crop-seconds", default=15.0, show_default=True, type=click.FloatRange(min=0),
+@click.option("--crop-seconds", default=_distill_default("crop_seconds"),
+              show_default=True, type=click.FloatRange(min=0),
               help="Random crop of longer utterances (0: whole utterances).")
-@click.option("--accum", default=1, show_default=True, type=click.IntRange(min=1), help="Micro-batches per step.")
-@click.option("--lr", default=5e-4, show_default=True, type=click.FloatRange(min=0, min_open=True), help="Peak LR.")
-@click.option("--amp", type=click.Choice(["fp16", "bf16", "none"]), default="fp16", show_default=True,
+@click.option("--accum", default=_distill_default("accum_steps"), show_default=True, type=click.IntRange(min=1),
+              help="Micro-batches per step.")
+@click.option("--lr", default=_distill_default("lr"), show_default=True, type=click.FloatRange(min=0, min_open=True),
+              help="Peak LR.")
+@click.option("--amp", type=click.Choice(AMP_MODES), default=_distill_default("amp"), show_default=True,
               help="Mixed precision on GPU (ignored on CPU).")
 @click.option("--nproc", default=1, show_default=True, type=click.IntRange(min=1),
               help="Processes (DDP): re-launches this command through torchrun.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--resume", is_flag=True, help="Continue from RUN_DIR/train_state.pt exactly where it stopped.")
-@click.option("--save-every", default=1000, show_default=True, type=click.IntRange(min=1), help="Steps per state save.")
-@click.option("--log-every", default=10, show_default=True, type=click.IntRange(min=1), help="Steps per log line.")
-@click.option("--valid-every", default=500, show_default=True, type=click.IntRange(min=1), help="Steps per validation.")
-@click.option("--patience", default=15, show_default=True, type=click.IntRange(min=1),
+@click.option("--save-every", default=_distill_default("save_every"), show_default=True, type=click.IntRange(min=1),
+              help="Steps per state save.")
+@click.option("--log-every", default=_distill_default("log_every"), show_default=True, type=click.IntRange(min=1),
+              help="Steps per log line.")
+@click.option("--valid-every", default=_distill_default("valid_every"), show_default=True, type=click.IntRange(min=1),
+              help="Steps per validation.")
+@click.option("--patience", default=_distill_default("patience"), show_default=True, type=click.IntRange(min=1),
               help="Validations without a better last-layer loss before stopping early.")
-@click.option("--mask-padding/--no-mask-padding", default=True, show_default=True,
+@click.option("--mask-padding/--no-mask-padding", default=_distill_default("mask_padding"), show_default=True,
               help="Leave padded frames out of the loss (the official code does not).")
-@click.option("--seed", default=0, show_default=True, type=int)
-@click.option("--workers", default=0, show_default=True, type=click.IntRange(min=0), help="DataLoader workers.")
+@click.option("--seed", default=_distill_default("seed"), show_default=True, type=int)
+@click.option("--workers", default=_distill_default("num_workers"), show_default=True, type=click.IntRange(min=0),
+              help="DataLoader workers.")
 @click.option("--threads", type=click.IntRange(min=1), help="CPU threads per process (default: torch's choice).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
@@ -96,7 +108,6 @@ def distill(ctx: click.Context, teacher: str, student: str, data: str, valid_dat
 
     import fitedge
     from fitedge.distill.models.encoder import build_encoder
-    from fitedge.distill.train.distillation import DistillConfig
     from fitedge.distill.train.distillation import distill as run_distill
     from fitedge.distill.train.distributed import setup_distributed, teardown_distributed
     from fitedge.distill.train.layer_map import parse_layer_map
@@ -154,17 +165,21 @@ def _relaunch_under_torchrun(ctx: click.Context, nproc: int) -> int:
 @click.option("--out", "run_dir", required=True, type=click.Path(file_okay=False), help="Run folder.")
 @click.option("--encoder", "encoder_config", default="tiny", show_default=True,
               help="Teacher architecture: a preset or an encoder config JSON.")
-@click.option("--units", default=100, show_default=True, type=click.IntRange(min=2), help="k-means units on MFCC.")
-@click.option("--steps", default="2000", show_default=True, type=Steps(),
+@click.option("--units", default=_pretrain_default("num_units"), show_default=True, type=click.IntRange(min=2),
+              help="k-means units on MFCC.")
+@click.option("--steps", default=_pretrain_default("max_steps"), show_default=True, type=Steps(),
               help="Optimiser steps, or 'auto': schedule the learning rate over --minutes of training time.")
 @click.option("--minutes", type=click.FloatRange(min=0), help="Stop (and save) after this much training time.")
-@click.option("--batch-seconds", default=32.0, show_default=True, type=click.FloatRange(min=0.1))
-@click.option("--crop-seconds", default=4.0, show_default=True, type=click.FloatRange(min=0.1))
-@click.option("--lr", default=5e-4, show_default=True, type=click.FloatRange(min=0, min_open=True))
-@click.option("--unmasked-weight", default=0.0, show_default=True, type=click.FloatRange(min=0),
+@click.option("--batch-seconds", default=_pretrain_default("batch_seconds"),
+              show_default=True, type=click.FloatRange(min=0.1))
+@click.option("--crop-seconds", default=_pretrain_default("crop_seconds"),
+              show_default=True, type=click.FloatRange(min=0.1))
+@click.option("--lr", default=_pretrain_default("lr"), show_default=True, type=click.FloatRange(min=0, min_open=True))
+@click.option("--unmasked-weight", default=_pretrain_default("unmasked_weight"),
+              show_default=True, type=click.FloatRange(min=0),
               help="Loss weight of unmasked frames (fairseq's pred_nomask_weight; HuBERT: 0). A short CPU run "
                    "learns faster with some.")
-@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--seed", default=_pretrain_default("seed"), show_default=True, type=int)
 @click.option("--threads", type=click.IntRange(min=1), help="CPU threads (default: torch's choice).")
 @click.option("--purity/--no-purity", default=True, show_default=True,
               help="Score k-means purity/PNMI against the corpus phonemes (MFCC, random and trained encoder).")
@@ -186,7 +201,6 @@ def pretrain(data: str, run_dir: str, encoder_config: str, units: int, steps: in
     import torch
 
     from fitedge.distill.data.corpus import is_corpus
-    from fitedge.distill.train.pretraining import PretrainConfig
     from fitedge.distill.train.pretraining import pretrain as run_pretrain
 
     if threads:

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from fitedge.audio import SAMPLE_RATE
 from fitedge.bench.host.stats import summarize
 from fitedge.bench.report.schema import read_results
 from fitedge.cli import cli
@@ -195,7 +196,7 @@ def test_eager_only_scaling_run_prints_json(tmp_path):
     [row] = doc["scaling"]["length"]
     assert row["seconds"] == [0.5, 1.5] and row["exponent"] == pytest.approx(
         np.log(row["p50_ms"][1] / row["p50_ms"][0]) / np.log(3.0))
-    assert doc["scaling"]["attention_crossover_s"]["tiny"] == pytest.approx((2 * 64 + 128) * 320 / 16000)
+    assert doc["scaling"]["attention_crossover_s"]["tiny"] == pytest.approx((2 * 64 + 128) * 320 / SAMPLE_RATE)
     assert (tmp_path / "latency_vs_length.png").stat().st_size > 0
     assert read_results(tmp_path / "results.json") == doc
 

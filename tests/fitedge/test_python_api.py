@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import fitedge
-from fitedge.edge.bundle.manifest import read_manifest
+from fitedge.edge.bundle.manifest import read_bundle_manifest
 from fitedge.edge.export.verify import verify_bundle
 from tests.helpers.corpus import tiny_corpus
 
@@ -32,7 +32,7 @@ def test_import_fitedge_does_not_import_torch() -> None:
 
 def test_export_writes_a_bundle_whose_manifest_validates(bundle: tuple[Path, dict]) -> None:
     out, manifest = bundle
-    assert read_manifest(out) == manifest
+    assert read_bundle_manifest(out) == manifest
     assert [a["file"] for a in manifest["artifacts"]] == [f for f in (p.name for p in out.iterdir())
                                                           if f.endswith(".onnx")]
     checks = verify_bundle(out, threads=1)
@@ -59,3 +59,16 @@ def test_benchmark_returns_the_results_document(bundle: tuple[Path, dict]) -> No
     runs = [r for r in doc["runs"] if r["status"] == "ok"]
     assert runs and all(r["threads"] == 1 and len(r["process_p50_ms"]) == 1 for r in runs)
     assert doc["settings"]["processes"] == 1
+
+
+def test_benchmark_takes_its_defaults_from_the_matrix_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    import fitedge.bench.benchmark
+    from fitedge.bench.host.settings import MatrixSettings
+
+    seen = []
+    monkeypatch.setattr(fitedge.bench.benchmark, "run_benchmark", lambda config, exporter: seen.append(config) or {})
+    fitedge.benchmark("tiny", export_models=False)
+    fitedge.benchmark("tiny", seconds=[1.0, 2.0], iters=3, export_models=False)
+    assert [c.matrix for c in seen] == [MatrixSettings(), MatrixSettings(seconds=(1.0, 2.0), iters=3)]
+    with pytest.raises(TypeError):
+        fitedge.benchmark("tiny", warmups=1)

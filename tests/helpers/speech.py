@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fitedge.audio import SAMPLE_RATE
 from fitedge.distill.data.audio import read_audio, write_audio
 
 PHRASES = (
@@ -29,7 +30,7 @@ def write_speech(folder: Path, count: int = 8, seconds: float = 1.0, voices: tup
                  ) -> list[Path]:
     """``count`` espeak-ng utterances of :data:`PHRASES`, each cut or zero-padded to exactly ``seconds``."""
     folder.mkdir(parents=True, exist_ok=True)
-    n = int(seconds * 16000)
+    n = int(seconds * SAMPLE_RATE)
     paths = []
     for i in range(count):
         wav = espeak(PHRASES[i % len(PHRASES)], voices[i % len(voices)], speed=150 + 10 * (i % 3))[:n]

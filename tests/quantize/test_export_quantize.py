@@ -10,6 +10,7 @@ import pytest
 import torch
 from torch import nn
 
+from fitedge.audio import SAMPLE_RATE
 from fitedge.distill.checkpoints.folder import save_checkpoint
 from fitedge.distill.data.mfcc import mfcc_features
 from fitedge.distill.models.config import preset
@@ -29,9 +30,9 @@ def train_tiny_on_mfcc(folder: Path, steps: int = 40) -> list[float]:
     torch.manual_seed(0)
     encoder = build_encoder(preset("tiny").replace(**NO_DROPOUT))
     head = nn.Linear(encoder.config.dim, 39)
-    clips = windows(builtin_speech()[:6], 16000, 8, 1600)
+    clips = windows(builtin_speech()[:6], SAMPLE_RATE, 8, 1600)
     wav = torch.from_numpy(np.stack(clips))
-    frames = encoder.config.num_frames(16000)
+    frames = encoder.config.num_frames(SAMPLE_RATE)
     targets = torch.from_numpy(np.stack([mfcc_features(c)[:frames] for c in clips])).float()
     targets = (targets - targets.mean((0, 1))) / targets.std((0, 1))
     optimizer = torch.optim.Adam([*encoder.parameters(), *head.parameters()], lr=2e-3)

@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 import torch
 
+from fitedge.audio import SAMPLE_RATE
 from fitedge.bench.eval.features import artifact_features, eager_features
 from fitedge.bench.eval.gate import PerGate, gate_artifacts
 from fitedge.bench.eval.probe import ProbeConfig
 from fitedge.distill.checkpoints.folder import save_checkpoint
-from fitedge.edge.bundle.manifest import read_manifest
+from fitedge.edge.bundle.manifest import read_bundle_manifest
 from fitedge.edge.export.options import ExportOptions
 from fitedge.edge.export.pipeline import export_bundle
 from fitedge.errors import PerGateRefused
@@ -68,7 +69,7 @@ def test_static_artifact_sees_windows_and_padding_like_an_app(setup: dict[str, P
 
     source = artifact_features(setup["good"] / "model_fp32.onnx")
     window = source.framing.input_samples
-    assert window == int(SECONDS * 16000)
+    assert window == int(SECONDS * SAMPLE_RATE)
     eager = eager_features(fitedge.load(setup["model"]))
     frames = eager(np.zeros(window, dtype=np.float32)).shape[1]
     wav = np.random.default_rng(0).standard_normal(int(2.5 * window)).astype(np.float32) * 0.1
@@ -91,7 +92,7 @@ def test_export_gate_records_per_in_the_manifest_or_refuses_leaving_nothing(setu
             "--timing-runs", "0", "--calib-windows", "2", "--gate-per", str(setup["corpus"])]
     passed = run_cli(*args, "--out", str(tmp_path / "ok"), "--max-per-increase", "2")
     assert passed.exit_code == 0, passed.output
-    doc = read_manifest(tmp_path / "ok")
+    doc = read_bundle_manifest(tmp_path / "ok")
     per = doc["artifacts"][0]["per"]
     assert per["passed"] and 0.0 < per["per"] < 1.0 and abs(per["increase_points"]) < 1.0
     low, high = per["increase_ci_points"]

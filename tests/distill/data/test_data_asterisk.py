@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from fitedge.audio import SAMPLE_RATE
 from fitedge.distill.data.asterisk import (
     build_asterisk_corpus,
     find_sounds_dir,
@@ -71,7 +72,7 @@ def test_audio_is_16k_and_labels_come_from_cmudict(corpus: tuple[Path, dict]) ->
     thanks = by_name["auth-thankyou"]
     assert thanks.text == "thank you" and thanks.phonemes == "TH AE NG K Y UW".split()
     data, rate = sf.read(thanks.path)
-    assert rate == 16000 and data.shape[0] == thanks.num_samples
+    assert rate == SAMPLE_RATE and data.shape[0] == thanks.num_samples
     source, source_rate = sf.read(SOUNDS / "auth-thankyou.wav")
     assert source_rate == 8000 and abs(data.shape[0] - 2 * source.shape[0]) <= 1
     for u in by_name.values():
@@ -107,7 +108,7 @@ def test_builds_from_any_prompt_folder_and_transcript_file(tmp_path: Path) -> No
     assert len(utterances) == 31 and utterances["5"].phonemes == "F AY V".split()
     assert sorted(info["dropped"]["non_speech"]) == ["beep", "silence/1"]
     assert info["dropped"]["ambiguous_numbers"] == ["demo"] and info["dropped"]["no_audio"] == ["missing-audio"]
-    assert all(sf.info(u.path).samplerate == 16000 and u.num_samples == 8000 for u in utterances.values())
+    assert all(sf.info(u.path).samplerate == SAMPLE_RATE and u.num_samples == 8000 for u in utterances.values())
 
 
 def test_missing_prompts_are_one_line_errors(tmp_path: Path) -> None:

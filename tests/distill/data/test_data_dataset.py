@@ -9,6 +9,7 @@ import pytest
 import soundfile as sf
 import torch
 
+from fitedge.audio import SAMPLE_RATE
 from fitedge.distill.data.audio import read_audio
 from fitedge.distill.data.datasets import AudioDataset, AudioItem, BucketBatchSampler, collate_audio, list_audio
 from fitedge.errors import DataError
@@ -25,9 +26,9 @@ def test_read_audio_resamples_to_16k_and_keeps_the_tone(tmp_path: Path, rate: in
     sf.write(path, _tone(1.0, rate), rate)
     wav = read_audio(path)
     assert wav.dtype == np.float32 and wav.ndim == 1
-    assert abs(wav.shape[0] - 16000) <= 1
+    assert abs(wav.shape[0] - SAMPLE_RATE) <= 1
     spectrum = np.abs(np.fft.rfft(wav))
-    assert abs(np.argmax(spectrum) * 16000 / wav.shape[0] - 440) < 3  # the tone survives resampling
+    assert abs(np.argmax(spectrum) * SAMPLE_RATE / wav.shape[0] - 440) < 3  # the tone survives resampling
 
 
 def test_read_audio_mixes_stereo_to_mono(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
+from fitedge.audio import SAMPLE_RATE
 from fitedge.distill.data.corpus import SPLITS, load_split, phoneme_inventory, read_corpus_info
 from fitedge.distill.data.datasets import list_audio
 from fitedge.distill.data.phonemes import ARPABET, espeak_ipa, ipa_to_arpabet
@@ -53,7 +54,7 @@ def test_layout_audio_and_labels(corpus: Path) -> None:
         assert utterances, split
         for u in utterances:
             data, rate = sf.read(u.path)
-            assert rate == 16000 and data.ndim == 1 and data.shape[0] == u.num_samples
+            assert rate == SAMPLE_RATE and data.ndim == 1 and data.shape[0] == u.num_samples
             assert data.std() > 0.01  # speech, not silence
             assert u.text and len(u.phonemes) >= 5 and set(u.phonemes) <= set(ARPABET)
             assert u.path.parent.name in info["voices"][split]

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 import fitedge
+from fitedge.audio import SAMPLE_RATE
 from fitedge.distill.models.config import PRESETS
 from fitedge.distill.models.encoder import build_encoder
 from tests.helpers.foundation_models import HF_CONFIGS, hf_model
@@ -65,7 +66,7 @@ def test_time_reduction_halves_the_frames(kind):
     plain = PRESETS["tiny"]
     config = plain.replace(time_reduction=kind, time_reduction_factor=2)
     encoder = build_encoder(config).eval()
-    samples = 16000
+    samples = SAMPLE_RATE
     with torch.no_grad():
         out = encoder(torch.randn(1, samples), torch.tensor([samples]))
     extractor_frames = plain.num_frames(samples)

@@ -8,6 +8,7 @@ import pytest
 import torch
 from torch import nn
 
+from fitedge.audio import SAMPLE_RATE
 from fitedge.cli import cli
 from fitedge.distill.checkpoints.folder import save_checkpoint
 from fitedge.distill.models.attention import SelfAttention
@@ -53,12 +54,12 @@ def test_feature_extractor_macs_match_a_hand_count_and_meta_matches_real():
         frames = (frames - kernel) // stride + 1
         expected += frames * out_ch * in_ch * kernel
         in_ch = out_ch
-    meta = profile_config(config, samples / 16000)
+    meta = profile_config(config, samples / SAMPLE_RATE)
     blocks = {b.name: b for b in meta.blocks}
     assert blocks["feature extractor"].macs == expected
     t = frames // 2
     assert blocks["time reduction"].macs == t * config.dim * config.dim * 2
-    real = profile_encoder(build_encoder(config), samples / 16000)
+    real = profile_encoder(build_encoder(config), samples / SAMPLE_RATE)
     assert real.macs == meta.macs and real.params == meta.params and meta.frames == t
     assert meta.flops == 2 * meta.macs
 

@@ -8,12 +8,14 @@ import numpy as np
 import pytest
 import torch
 
+from fitedge.audio import SAMPLE_RATE
 from fitedge.distill.models.config import preset
 from fitedge.distill.models.encoder import build_encoder
 from fitedge.distill.models.heads import HintHeads, StudentWithHeads, build_heads
-from fitedge.distill.train.distillation import DistillConfig
+from fitedge.distill.train.config import AMP_MODES, OBJECTIVES
+from fitedge.distill.train.distillation import AMP_DTYPES, DistillConfig
 from fitedge.distill.train.layer_map import check_layer_map, distilhubert_layer_map, hint_layer_map, parse_layer_map
-from fitedge.distill.train.losses import distilhubert_loss, frame_mask, hint_loss
+from fitedge.distill.train.losses import OBJECTIVE_LOSSES, distilhubert_loss, frame_mask, hint_loss
 from fitedge.distill.train.schedule import build_optimizer, lr_at, warn_if_cut_short
 from fitedge.errors import ConfigError
 
@@ -69,11 +71,11 @@ def test_hint_heads_use_the_official_key_names_and_undo_time_reduction() -> None
     keys = {k for k in model.state_dict() if k.startswith("proj_head.")}
     assert keys == {f"proj_head.{i}.{part}.{w}" for i in (0, 1) for part in ("upsampler", "lin_proj")
                     for w in ("weight", "bias")}
-    wav = torch.randn(2, 16000)
-    preds, lengths = model(wav, torch.tensor([16000, 12000]))
-    teacher_frames = preset("tiny").num_frames(16000)  # 49 frames at 20 ms
+    wav = torch.randn(2, SAMPLE_RATE)
+    preds, lengths = model(wav, torch.tensor([SAMPLE_RATE, 12000]))
+    teacher_frames = preset("tiny").num_frames(SAMPLE_RATE)  # 49 frames at 20 ms
     assert [tuple(p.shape) for p in preds] == [(2, 2 * (teacher_frames // 2), 48)] * 2
-    assert lengths.tolist() == [2 * (preset("tiny").num_frames(n) // 2) for n in (16000, 12000)]
+    assert lengths.tolist() == [2 * (preset("tiny").num_frames(n) // 2) for n in (SAMPLE_RATE, 12000)]
     no_tr = HintHeads(((1, 1),), 32, 48, factor=1)
     assert {k.split(".", 1)[1] for k in no_tr.state_dict()} == {"lin_proj.weight", "lin_proj.bias"}
 
@@ -126,3 +128,7 @@ def test_config_defaults_are_the_papers_and_bad_values_are_refused() -> None:
     for bad in ({"objective": "cosine"}, {"amp": "fp8"}, {"accum_steps": 0}, {"lr": 0.0}):
         with pytest.raises(ConfigError):
             DistillConfig(**bad)
+
+
+def test_the_config_tables_name_exactly_what_the_loop_implements() -> None:
+    assert tuple(OBJECTIVE_LOSSES) == OBJECTIVES and tuple(AMP_DTYPES) == AMP_MODES

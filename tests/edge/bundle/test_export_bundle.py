@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from fitedge.edge import runtime
-from fitedge.edge.bundle.manifest import read_manifest, sha256_file
+from fitedge.edge.bundle.manifest import read_bundle_manifest, sha256_file
 from fitedge.edge.export.options import ExportOptions
 from fitedge.edge.export.pipeline import export_bundle
 from fitedge.errors import BundleError, ShapeMismatch
@@ -40,7 +40,7 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def manifest(bundle: Path) -> dict:
-    return read_manifest(bundle)
+    return read_bundle_manifest(bundle)
 
 
 def test_manifest_follows_the_contract(bundle: Path, manifest: dict) -> None:
