@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from fitedge.bench.host.stats import summarize
-from fitedge.bench.report.schema import read_results
+from fitedge.bench.report.results import read_results
 from fitedge.cli import cli
 from tests.helpers import REPO
 
