@@ -181,7 +181,7 @@ def test_compare_refuses_a_file_that_is_not_results(tmp_path):
     bogus.write_text('{"schema": "something"}')
     result = invoke("bench", "compare", str(bogus), str(bogus))
     assert result.exit_code == 1
-    assert result.output.startswith("Error: ") and "not a valid fitedge.bench v1 results file" in result.output
+    assert result.output.startswith("Error: ") and "bogus.json: not a fitedge.bench results file" in result.output
     assert len(result.output.strip().splitlines()) == 1
 
 
