@@ -20,7 +20,7 @@ from fitedge.bench.host.environment import describe_host, load_average
 from fitedge.bench.host.matrix import MatrixSettings, run_matrix
 from fitedge.bench.host.peak import best_peak, measure_peak
 from fitedge.bench.host.targets import EAGER, Artifact, Exporter, model_artifact, model_name, resolve_targets
-from fitedge.bench.report.schema import SCHEMA, SCHEMA_VERSION, validate_results
+from fitedge.bench.report.results import SCHEMA, SCHEMA_VERSION, validate_results
 from fitedge.version import __version__
 
 if TYPE_CHECKING:

@@ -1,20 +1,21 @@
 #!/usr/bin/env bash
 # Builds the plain-Java core and runs its JUnit 4 tests without Gradle or the Android SDK, using the Debian
 # packages junit4, libhamcrest-java and libgoogle-gson-java (`make system` installs them).
-# The tests also validate manifests against the repository's edge/bundle/manifest.schema.json with a JSON Schema
+# The tests also validate manifests and the results they write against the repository's
+# edge/bundle/manifest.schema.json and bench/device/device_results.schema.json with a JSON Schema
 # validator (com.networknt:json-schema-validator and Jackson, test classpath only; the core itself needs gson
 # alone). Maven fetches those jars from Maven Central once, into ~/.m2, and they are copied to
 # $FITEDGE_CORE_TEST_JARS (default ~/.cache/fitedge/core-test-jars); later runs need neither network nor mvn.
 # Usage: android_demo/core/run_tests.sh [BUILD_DIR]   (default: android_demo/core/build/plain)
 # Prints the JUnit report; exit status 0 only if every test passed. The classpath of the built core is
 # written to BUILD_DIR/classpath so that other tools (tests/android_demo/test_android_core.py) can run
-# org.fitedge.core.Cli, and the tests' classpath to BUILD_DIR/test-classpath (for org.fitedge.core.ManifestSchema FILE...).
+# org.fitedge.core.Cli, and the tests' classpath to BUILD_DIR/test-classpath (for org.fitedge.core.ContractSchema manifest|device-results FILE...).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 build="${1:-$here/build/plain}"
 jars=(/usr/share/java/gson.jar /usr/share/java/junit4.jar /usr/share/java/hamcrest-core.jar)
-schema="$(cd "$here/../.." && pwd)/edge/bundle/manifest.schema.json"
+repo="$(cd "$here/../.." && pwd)"
 test_jars="${FITEDGE_CORE_TEST_JARS:-$HOME/.cache/fitedge/core-test-jars}"
 
 for jar in "${jars[@]}"; do
@@ -57,4 +58,5 @@ javac --release 17 -Xlint:all,-serial,-classfile -Werror -d "$build/test" -cp "$
 echo "$build/test:$test_cp" > "$build/test-classpath"
 classes=$(cd "$here/src/test/java" && find . -name '*Test.java' | sed 's|^\./||; s|\.java$||; s|/|.|g' | sort)
 # shellcheck disable=SC2086  # one class name per word
-java -D"fitedge.manifest.schema=$schema" -cp "$build/test:$test_cp" org.junit.runner.JUnitCore $classes
+java -D"fitedge.manifest.schema=$repo/edge/bundle/manifest.schema.json" \
+  -D"fitedge.device_results.schema=$repo/bench/device/device_results.schema.json" -cp "$build/test:$test_cp" org.junit.runner.JUnitCore $classes

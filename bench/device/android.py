@@ -15,10 +15,9 @@ import subprocess
 import time
 from pathlib import Path
 
-from fitedge.bench.device.results import device_runs
+from fitedge.bench.device.results import device_runs, validate_device_results
 from fitedge.bench.host.matrix import MatrixSettings
 from fitedge.bench.host.targets import Artifact
-from fitedge.bench.report.schema import validate_device_results
 from fitedge.edge.backends import BACKENDS
 from fitedge.errors import DeviceError
 

@@ -1,4 +1,7 @@
-"""Device results (contract 3, written by the Android app's Java core) turned into bench RUN records.
+"""Device results (contract 3, written by the Android app's Java core), validated and turned into bench RUN records.
+
+The contract is the JSON Schema ``device_results.schema.json`` beside this module; the core's JUnit tests
+validate what the Java side writes against the same file.
 
 The phone's runs become a device column of the same report: same statistics definitions (the core computes
 p50/p90/p99 by linear interpolation and the population std, as :mod:`fitedge.bench.host.stats` does), sizes and
@@ -8,12 +11,29 @@ recipes taken from the host's view of the same bundle.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fitedge.bench.host.stats import device_stats_as_metric
 from fitedge.bench.host.targets import Artifact
-from fitedge.bench.report.schema import read_json, validate_device_results
+from fitedge.bench.report.results import read_json
+from fitedge.errors import DataError
+from fitedge.jsonschemas import SchemaFile
 
+SCHEMA = "fitedge.device_bench"
+SCHEMA_VERSION = 1
+SCHEMA_FILE = "device_results.schema.json"
 KIB_PER_MIB = 1024.0
+
+_SCHEMA = SchemaFile(__package__, SCHEMA_FILE)
+schema_path = _SCHEMA.path
+
+
+def validate_device_results(doc: Any, source: str = "device results") -> dict:
+    """Return ``doc`` if it is valid against ``device_results.schema.json``, else raise a one-line DataError."""
+    problem = _SCHEMA.problem(doc)
+    if problem is not None:
+        raise DataError(f"{source}: not a valid {SCHEMA} v{SCHEMA_VERSION} results file: {problem}")
+    return doc
 
 
 def read_device_results(path: str | Path) -> dict:
@@ -34,7 +54,7 @@ def device_record(doc: dict, serial: str | None) -> dict:
 
 
 def run_record(run: dict, model: str, device: str, host: Artifact | None) -> dict:
-    """One device run as a bench RUN record (see :mod:`fitedge.bench.report.schema`)."""
+    """One device run as a bench RUN record (see :mod:`fitedge.bench.report.results`)."""
     timings = [float(t) for t in run.get("timings_ms") or []]
     ok = run.get("error") is None and run.get("stats") is not None and len(timings) == run["iterations"]
     peak_kb = run.get("peak_memory_kb")

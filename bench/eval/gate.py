@@ -212,7 +212,7 @@ def apply_gate(bundle_dir: Path, manifest: Manifest, gate: PerGate, reference: A
         entry.extra["per"] = by_file[entry.file].to_dict()
     manifest.extra["per_gate"] = result.to_manifest()
     manifest.write(bundle_dir)
-    report = bd.write_report(bundle_dir, manifest)
+    report = bd.write_bundle_report(bundle_dir, manifest)
     report.write_text(report.read_text() + per_section(result))
     return result
 

@@ -50,7 +50,7 @@ def worker_spec(cell: Cell, settings: MatrixSettings) -> dict:
 
 
 def base_record(cell: Cell, settings: MatrixSettings) -> dict:
-    """The RUN record's identity and static facts (see :mod:`fitedge.bench.report.schema`), before any timing."""
+    """The RUN record's identity and static facts (see :mod:`fitedge.bench.report.results`), before any timing."""
     a = cell.artifact
     return {
         "model": a.model, "artifact": a.label, "runtime": a.runtime, "precision": a.precision, "recipe": a.recipe,

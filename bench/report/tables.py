@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from fitedge.bench.host import compare
-from fitedge.files import write_json, write_text
+from fitedge.bench.report.results import RESULTS_FILE, write_results
+from fitedge.files import write_text
 
 MB = 1e6
 RUN_COLUMNS = ("model", "artifact", "runtime", "prec", "device", "audio s", "thr", "size MB", "load ms",
@@ -172,7 +173,7 @@ def write_results_folder(doc: dict, out_dir: Path) -> list[Path]:
     from fitedge.bench.report.plots import write_plots
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    results = write_json(out_dir / "results.json", doc, indent=1)
+    results = write_results(out_dir / RESULTS_FILE, doc)
     plots = write_plots(doc, out_dir)
     markdown = write_text(out_dir / "results.md", results_markdown(doc, plots))
     return [results, markdown, *plots]

@@ -82,7 +82,7 @@ def read_golden(folder: Path, manifest: mf.Manifest) -> tuple[np.ndarray, dict[s
     return wav, arrays
 
 
-def write_report(folder: Path, manifest: mf.Manifest) -> Path:
+def write_bundle_report(folder: Path, manifest: mf.Manifest) -> Path:
     """``report.md``: one table a person can read."""
     return write_text(folder / REPORT_FILE, report_markdown(manifest.to_dict()))
 

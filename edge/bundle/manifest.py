@@ -11,18 +11,18 @@ a manifest changes nothing, not even the key order (a bundle's sha256 in device 
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar
 
 from fitedge.edge.bundle.thresholds import FP32_THRESHOLDS
 from fitedge.errors import BundleError
+from fitedge.jsonschemas import SchemaFile
 from fitedge.parity import Parity
+from fitedge.records import Section
 from fitedge.version import __version__
 
 SCHEMA = "fitedge.bundle"
@@ -48,20 +48,9 @@ def sha256_bytes(data: bytes) -> str:
 
 # --- the schema -----------------------------------------------------------------------------------------------
 
-def schema_path() -> Path:
-    """Where ``manifest.schema.json`` is installed (package data; in the source tree, ``edge/bundle/``)."""
-    return Path(str(resources.files(__package__) / SCHEMA_FILE))
-
-
 # Runtime name -> artifact suffix, as the registered backends declare them (fitedge.edge.backends registers each,
 # plugins included). The schema file lists the built-in ones for the Java core; Python validates with these.
 RUNTIMES: dict[str, str] = {}
-
-
-def register_runtime(name: str, suffix: str) -> None:
-    """Accept artifacts of runtime ``name`` with files ending in ``suffix`` (a backend registering itself)."""
-    RUNTIMES[name] = suffix
-    _validator.cache_clear()
 
 
 def with_runtimes(schema: dict[str, Any], runtimes: dict[str, str]) -> dict[str, Any]:
@@ -80,23 +69,19 @@ def with_runtimes(schema: dict[str, Any], runtimes: dict[str, str]) -> dict[str,
     return schema
 
 
-@functools.cache
-def _validator() -> Any:
-    import jsonschema
-
-    schema = json.loads(schema_path().read_text())
-    if RUNTIMES:
-        schema = with_runtimes(schema, RUNTIMES)
-    cls = jsonschema.validators.validator_for(schema)
-    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+def _registered_runtimes(schema: dict[str, Any]) -> dict[str, Any]:
+    return with_runtimes(schema, RUNTIMES) if RUNTIMES else schema
 
 
-def schema_problem(doc: Any) -> str | None:
-    """The most relevant violation of the schema as ``$.json.path: what``, or ``None`` when ``doc`` is valid."""
-    from jsonschema.exceptions import best_match
+_SCHEMA = SchemaFile(__package__, SCHEMA_FILE, adapt=_registered_runtimes)
+schema_path = _SCHEMA.path
+schema_problem = _SCHEMA.problem
 
-    error = best_match(_validator().iter_errors(doc))
-    return None if error is None else f"{error.json_path}: {error.message}"
+
+def register_runtime(name: str, suffix: str) -> None:
+    """Accept artifacts of runtime ``name`` with files ending in ``suffix`` (a backend registering itself)."""
+    RUNTIMES[name] = suffix
+    _SCHEMA.forget()
 
 
 def validate(doc: Any, source: str) -> None:
@@ -104,65 +89,6 @@ def validate(doc: Any, source: str) -> None:
     problem = schema_problem(doc)
     if problem is not None:
         raise BundleError(f"{source}: not a valid {SCHEMA} v{SCHEMA_VERSION} manifest: {problem}")
-
-
-# --- typed sections -----------------------------------------------------------------------------------------
-
-def _ordered(doc: dict[str, Any], order: tuple[str, ...]) -> dict[str, Any]:
-    """``doc`` with the keys of ``order`` first in that order, any other after them in their own order."""
-    rank = {k: i for i, k in enumerate(order)}
-    return dict(sorted(doc.items(), key=lambda kv: rank.get(kv[0], len(order))))
-
-
-@dataclass
-class Section:
-    """A manifest section: typed fields for the required keys, ``extra`` for the rest, in the writer's order.
-
-    ``NESTED`` names the fields that hold sections: a section class, or ``[cls]`` / ``{cls}`` for a list or a
-    name -> section mapping. ``ORDER`` is the key order the exporter writes (unknown keys follow).
-    """
-
-    NESTED: ClassVar[dict[str, Any]] = {}
-    ORDER: ClassVar[tuple[str, ...]] = ()
-    extra: dict[str, Any] = field(default_factory=dict, kw_only=True)
-
-    @classmethod
-    def keys(cls) -> list[str]:
-        """The JSON keys held as typed fields (the schema's required keys of this section)."""
-        return [f.name for f in fields(cls) if f.name != "extra"]
-
-    @classmethod
-    def from_dict(cls, doc: dict[str, Any]) -> Self:
-        """The section of a (schema-valid) JSON object."""
-        keys = cls.keys()
-        typed = {k: _load(cls.NESTED.get(k), doc[k]) for k in keys}
-        return cls(**typed, extra={k: v for k, v in doc.items() if k not in keys})
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON object: typed fields and ``extra`` merged, keys in the exporter's order."""
-        typed = {k: _dump(getattr(self, k)) for k in self.keys()}
-        return _ordered({**typed, **self.extra}, self.ORDER or tuple(typed))
-
-
-def _load(kind: Any, value: Any) -> Any:
-    if kind is None or value is None:
-        return value
-    if isinstance(kind, list):
-        return [kind[0].from_dict(v) for v in value]
-    if isinstance(kind, set):
-        (cls,) = kind
-        return {name: cls.from_dict(v) for name, v in value.items()}
-    return kind.from_dict(value)
-
-
-def _dump(value: Any) -> Any:
-    if isinstance(value, Section):
-        return value.to_dict()
-    if isinstance(value, list):
-        return [_dump(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _dump(v) for k, v in value.items()}
-    return value
 
 
 @dataclass

@@ -91,7 +91,7 @@ def export_bundle(source: str | Path, out: str | Path, options: ExportOptions,
         manifest.artifacts[[a.file for a in manifest.artifacts].index(file)] = build(job, wider)
         _rank_latencies(manifest.artifacts)
         manifest.write(tmp)
-        bd.write_report(tmp, manifest)
+        bd.write_bundle_report(tmp, manifest)
         return True
 
     with bd.BundleWriter(out, options.force) as tmp:
@@ -110,7 +110,7 @@ def export_bundle(source: str | Path, out: str | Path, options: ExportOptions,
             timing={"threads": options.threads, "runs": options.timing_runs},
             extra={} if plan is None else {"int8_policy": {**plan.to_dict(), "sensitivity": sensitivity_table(plan)}})
         manifest.write(tmp)
-        bd.write_report(tmp, manifest)
+        bd.write_bundle_report(tmp, manifest)
         if gate is not None:  # a refusal raises here, so no bundle is left
             gate.apply(tmp, manifest, reference=eager, threads=options.threads, progress=say, widen=widen)
     if options.android is not None:

@@ -118,7 +118,7 @@ def _judge(manifest: Manifest, entry: ArtifactEntry, result: dict[str, Any], mar
 def record_arm64(folder: str | Path, report: Arm64Report) -> None:
     """Write the results into the bundle: ``parity_arm64`` per artifact and an ``arm64`` section in the manifest,
     and the arm64 table in ``report.md``; both files are replaced atomically, the artifacts are untouched."""
-    from fitedge.edge.bundle.folder import write_report
+    from fitedge.edge.bundle.folder import write_bundle_report
 
     folder = Path(folder)
     manifest = Manifest.read(folder)
@@ -128,7 +128,7 @@ def record_arm64(folder: str | Path, report: Arm64Report) -> None:
                                "verified": datetime.now(UTC).isoformat(timespec="seconds"),
                                "cpus": report.cpus, "int8_over_fp32_instructions": report.int8_ratios()}
     manifest.write(folder)
-    write_report(folder, manifest)
+    write_bundle_report(folder, manifest)
 
 
 def format_table(report: Arm64Report) -> str:

@@ -198,7 +198,7 @@ def _profile(targets: tuple[str, ...], matrix: MatrixSettings, out_dir: Path, as
 def compare_cmd(a: Path, b: Path, as_json: bool) -> None:
     """Ratios B/A of two results.json files, run by run (below 1: B is smaller or faster)."""
     from fitedge.bench.host.compare import compare_runs, unmatched_runs
-    from fitedge.bench.report.schema import read_results
+    from fitedge.bench.report.results import read_results
     from fitedge.bench.report.tables import print_comparison
 
     doc_a, doc_b = read_results(a), read_results(b)

@@ -194,8 +194,8 @@ def test_java_and_python_validate_the_exported_manifest_against_one_schema(java_
     del doc["artifacts"][0]["sha256"]
     (broken / "manifest.json").write_text(json.dumps(doc))
 
-    java = subprocess.run(["java", "-cp", test_classpath, "org.fitedge.core.ManifestSchema",
-                           str(bundle / "manifest.json"), str(broken / "manifest.json")],
+    java = subprocess.run(["java", "-cp", test_classpath, "org.fitedge.core.ContractSchema",
+                           "manifest", str(bundle / "manifest.json"), str(broken / "manifest.json")],
                           capture_output=True, text=True, timeout=60)
     assert java.returncode == 1, java.stdout + java.stderr
     assert f"OK {bundle / 'manifest.json'}" in java.stdout
@@ -223,3 +223,31 @@ def test_java_quantizes_integer_io_input_as_the_python_runner_does(java_core, tm
     assert java == python.ravel().tolist()
     refused = run_cli(classpath, "quantize-input", str(tmp_path / "bundle"), "missing.tflite", check=False)
     assert refused.returncode == 1 and "not an artifact" in refused.stderr
+
+
+def test_java_and_python_validate_the_phone_results_against_one_schema(java_core, bundle, tmp_path):
+    """bench/device/device_results.schema.json, read in place by both: what the core writes passes, a broken
+    copy fails in both (Python with one line naming the JSON path)."""
+    from fitedge.bench.device.results import read_device_results
+    from fitedge.errors import DataError
+
+    _, classpath = java_core
+    test_classpath = (Path(classpath.split(":")[0]).parent / "test-classpath").read_text().strip()
+    out = tmp_path / "fitedge_bench"
+    run_cli(classpath, "bench-json", str(bundle), "tiny_fp32.onnx", "--timings", "12.5,11.0,13.25",
+            "--load-ms", "30", "--first-ms", "20", "--out", str(out))
+    written = out / "results.json"
+    doc = json.loads(written.read_text())
+    del doc["runs"][0]["peak_memory_kb"]
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps(doc))
+
+    java = subprocess.run(["java", "-cp", test_classpath, "org.fitedge.core.ContractSchema", "device-results",
+                           str(written), str(broken)], capture_output=True, text=True, timeout=60)
+    assert java.returncode == 1, java.stdout + java.stderr
+    assert f"OK {written}" in java.stdout
+    assert re.search(r"INVALID .*broken.json: \$\.runs\[0\].*peak_memory_kb", java.stdout), java.stdout
+    assert read_device_results(written)["runs"][0]["timings_ms"] == [12.5, 11.0, 13.25]
+    with pytest.raises(DataError, match=r"^\S+broken.json: not a valid fitedge.device_bench v1 results file: "
+                                        r"\$\.runs\[0\]: 'peak_memory_kb' is a required property$"):
+        read_device_results(broken)

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from fitedge.audio import SAMPLE_RATE
 from fitedge.bench.host.stats import summarize
-from fitedge.bench.report.schema import read_results
+from fitedge.bench.report.results import read_results
 from fitedge.cli import cli
 from tests.helpers import REPO
 
@@ -182,7 +182,7 @@ def test_compare_refuses_a_file_that_is_not_results(tmp_path):
     bogus.write_text('{"schema": "something"}')
     result = invoke("bench", "compare", str(bogus), str(bogus))
     assert result.exit_code == 1
-    assert result.output.startswith("Error: ") and "not a valid fitedge.bench v1 results file" in result.output
+    assert result.output.startswith("Error: ") and "bogus.json: not a fitedge.bench results file" in result.output
     assert len(result.output.strip().splitlines()) == 1
 
 

@@ -23,9 +23,9 @@ public class ManifestSchemaTest {
     public void testBundleManifestsAreValid() throws Exception {
         Path dir = TestBundles.write(tmp.getRoot().toPath());
         String written = new String(Files.readAllBytes(dir.resolve(Manifest.FILE_NAME)), StandardCharsets.UTF_8);
-        assertEquals(Collections.emptyList(), ManifestSchema.problems(written));
+        assertEquals(Collections.emptyList(), ContractSchema.MANIFEST.problems(written));
         assertEquals(Collections.emptyList(),
-                ManifestSchema.problems(TestBundles.manifestJson(SHA, SHA, SHA, "false")));
+                ContractSchema.MANIFEST.problems(TestBundles.manifestJson(SHA, SHA, SHA, "false")));
     }
 
     @Test
@@ -46,7 +46,7 @@ public class ManifestSchemaTest {
     }
 
     private static void assertNamed(String broken, String key) throws Exception {
-        List<String> found = ManifestSchema.problems(broken);
+        List<String> found = ContractSchema.MANIFEST.problems(broken);
         assertTrue("no violation found; expected one naming " + key, !found.isEmpty());
         assertTrue(found.toString(), found.stream().anyMatch(p -> p.contains(key)));
     }
