@@ -30,12 +30,25 @@ class StreamSettings:
 
     def geometry(self, hop: int, receptive: int, recorded: dict[str, int] | None = None) -> StreamGeometry:
         """The geometry for a model of ``(hop, receptive)``; ``recorded``: the manifest's ``streaming`` section."""
-        base = StreamGeometry.from_manifest(recorded) if recorded else None
-        ms = base.hop_ms if base else 0.0
-        defaults = ((base.chunk * ms, base.left * ms, base.right * ms) if base
-                    else (DEFAULT_CHUNK_MS, DEFAULT_LEFT_MS, DEFAULT_RIGHT_MS))
+        defaults = default_ms(recorded)
         chosen = [d if v is None else v for v, d in zip((self.chunk_ms, self.left_ms, self.right_ms), defaults)]
         return StreamGeometry.from_ms(hop, receptive, *chosen)
+
+
+def default_ms(recorded: dict[str, int] | None) -> tuple[float, float, float]:
+    """Chunk, left and right in ms: those of a manifest's ``streaming`` section, else 640/1280/320."""
+    if not recorded:
+        return DEFAULT_CHUNK_MS, DEFAULT_LEFT_MS, DEFAULT_RIGHT_MS
+    g = StreamGeometry.from_manifest(recorded)
+    return g.chunk * g.hop_ms, g.left * g.hop_ms, g.right * g.hop_ms
+
+
+def bundle_default_ms(source: str | Path) -> tuple[float, float, float]:
+    """:func:`default_ms` of a bundle folder's manifest; the plain defaults for anything else (a model)."""
+    folder = Path(source)
+    if not (folder / mf.MANIFEST_FILE).is_file():
+        return default_ms(None)
+    return default_ms(mf.Manifest.read(folder).streaming)
 
 
 def open_stream(target: Any, settings: StreamSettings = StreamSettings(), threads: int | None = None,
@@ -67,7 +80,7 @@ def artifact_geometry(path: Path) -> tuple[int, int, dict[str, int] | None]:
     if manifest.artifact(path.name) is None:
         raise BundleError(f"{path}: not listed in {path.parent / mf.MANIFEST_FILE}")
     hop, receptive = model_hop_and_receptive(manifest.model.config)
-    recorded = manifest.extra.get("streaming")
+    recorded = manifest.streaming
     if recorded and (recorded["frame_hop_samples"], recorded["receptive_field_samples"]) != (hop, receptive):
         raise ConfigError(f"{path}: the manifest's streaming section says hop {recorded['frame_hop_samples']} and "
                           f"receptive field {recorded['receptive_field_samples']}, the model has {hop} and {receptive}")
