@@ -289,8 +289,8 @@ class Manifest(Section):
     NESTED: ClassVar = {"model": ModelInfo, "audio": AudioSpec, "outputs": [OutputInfo], "thresholds": Thresholds,
                         "golden": Golden, "artifacts": [ArtifactEntry]}
     ORDER: ClassVar = ("schema", "schema_version", "fitedge_version", "created", "model", "audio", "streaming",
-                       "outputs", "time_reduction_factor", "thresholds", "golden", "calibration", "artifacts", "int8_policy",
-                       "timing", "per_gate", "arm64")
+                       "outputs", "time_reduction_factor", "thresholds", "golden", "calibration", "artifacts",
+                       "int8_policy", "timing", "per_gate", "arm64")
 
     @classmethod
     def read(cls, folder: str | Path) -> Manifest:
