@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from fitedge.bench.eval.per import PerReport
     from fitedge.distill.models.config import EncoderConfig
     from fitedge.distill.models.encoder import Encoder
+    from fitedge.edge.stream.stream import Stream
 
 
 def load(source: str | Path, format: str | None = None, seed: int = 0, *, heads: int | None = None,
@@ -66,6 +67,32 @@ def export(model: str | Path, out: str | Path, *, progress: Callable[[str], None
         if isinstance(options.get(name), str):
             options[name] = parse_list(options[name])
     return export_bundle(model, out, ExportOptions(**options), progress=progress)
+
+
+def stream(target: Any, *, chunk_ms: float | None = None, left_ms: float | None = None,
+           right_ms: float | None = None, threads: int | None = None, trim_edges: bool = False,
+           **options: Any) -> Stream:
+    """A live stream over a bundle, an artifact file or a model run eagerly, as ``fitedge stream`` measures it.
+
+    ``target`` is a bundle folder (its first artifact), a ``.pte``/``.tflite``/``.onnx`` file in a bundle, an
+    :class:`Encoder` or a model source (preset, checkpoint). The chunk and the left/right context are in ms,
+    rounded to whole frames; ``None`` takes a static artifact's own settings (``fitedge export --chunk-ms``) or
+    640/1280/320 ms. A static artifact streams only with the settings whose window is its input length.
+    Windows are zero-padded at the audio's edges, as on the phone; ``trim_edges`` cuts them to the audio
+    instead (eager and dynamic artifacts only). ``options`` go to :func:`fitedge.edge.runtime.load`
+    (``outputs=`` for eager).
+
+    Example::
+
+        s = fitedge.stream("bundle/tiny_fp32.onnx", chunk_ms=320, left_ms=1280, right_ms=320)
+        for piece in pieces:                 # 16 kHz float32 audio as it arrives
+            s.accept_waveform(piece)
+            frames = s.read()["last_hidden_state"]   # (new final frames, dim)
+        s.input_finished(); tail = s.read()
+    """
+    from fitedge.edge.stream.source import StreamSettings, open_stream
+
+    return open_stream(target, StreamSettings(chunk_ms, left_ms, right_ms), threads, trim_edges, **options)
 
 
 def benchmark(*targets: str | Path, reference: str | None = None, export_models: bool = True,
@@ -144,4 +171,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'fitedge' has no attribute {name!r}")
 
 
-__all__ = ["__version__", "Encoder", "benchmark", "evaluate", "export", "load"]
+__all__ = ["__version__", "Encoder", "benchmark", "evaluate", "export", "load", "stream"]

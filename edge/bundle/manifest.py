@@ -225,7 +225,7 @@ class ArtifactEntry(Section):
 
 @dataclass
 class Manifest(Section):
-    """A bundle's ``manifest.json``, typed. ``extra`` holds ``int8_policy``, ``per_gate``, ``arm64``."""
+    """A bundle's ``manifest.json``, typed. ``extra`` holds ``int8_policy``, ``per_gate``, ``arm64``, ``streaming``."""
 
     model: ModelInfo
     audio: AudioSpec
@@ -242,9 +242,9 @@ class Manifest(Section):
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     NESTED: ClassVar = {"model": ModelInfo, "audio": AudioSpec, "outputs": [OutputInfo], "thresholds": Thresholds,
                         "golden": Golden, "artifacts": [ArtifactEntry]}
-    ORDER: ClassVar = ("schema", "schema_version", "fitedge_version", "created", "model", "audio", "outputs",
-                       "time_reduction_factor", "thresholds", "golden", "calibration", "artifacts", "int8_policy",
-                       "timing", "per_gate", "arm64")
+    ORDER: ClassVar = ("schema", "schema_version", "fitedge_version", "created", "model", "audio", "streaming",
+                       "outputs", "time_reduction_factor", "thresholds", "golden", "calibration", "artifacts",
+                       "int8_policy", "timing", "per_gate", "arm64")
 
     @classmethod
     def read(cls, folder: str | Path) -> Manifest:
@@ -279,6 +279,11 @@ class Manifest(Section):
     def artifact(self, file_name: str) -> ArtifactEntry | None:
         """The entry of the artifact called ``file_name``, if any."""
         return next((a for a in self.artifacts if a.file == file_name), None)
+
+    @property
+    def streaming(self) -> dict[str, int] | None:
+        """The ``streaming`` section (``fitedge export --chunk-ms``: the static input is one window), or ``None``."""
+        return self.extra.get("streaming")
 
     def output_names(self) -> list[str]:
         """The outputs' names, in the order every artifact returns them."""

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from fitedge.audio import SAMPLE_RATE
 from fitedge.edge.backends import BACKENDS
 from fitedge.edge.bundle.thresholds import DEFAULT_INT8_MIN_COSINE
+from fitedge.edge.stream.geometry import StreamGeometry
 from fitedge.errors import ConfigError
 
 PRECISIONS = ("fp32", "int8")
@@ -47,6 +49,8 @@ class ExportOptions:
             manifest's ``input_quantization``); by default every artifact takes float32 audio and returns float32.
         etrecord: keep an ETRecord beside each ``.pte`` for ExecuTorch's Inspector (several times the program's
             size: 311 MB for fithubert's two, so off unless asked for).
+        chunk_ms, left_ms, right_ms: size the input as one streaming window of this chunk and context (replaces
+            ``seconds``) and record the ``streaming`` section in the manifest; ``None``: no streaming setting.
     """
 
     targets: tuple[str, ...] = field(default_factory=lambda: BACKENDS.targets)
@@ -69,6 +73,9 @@ class ExportOptions:
     seed: int = 0
     etrecord: bool = False
     integer_io: bool = False
+    chunk_ms: float | None = None
+    left_ms: float = 0.0
+    right_ms: float = 0.0
 
     def __post_init__(self) -> None:
         _check_subset("--targets", self.targets, BACKENDS.targets)
@@ -95,12 +102,20 @@ class ExportOptions:
             raise ConfigError(f"--int8 must be one of {', '.join(INT8_MODES)}, got {self.int8!r}")
         if self.litert_int8 not in LITERT_INT8_MODES or self.onnx_int8 not in ONNX_INT8_MODES:
             raise ConfigError(f"int8 modes: LiteRT {LITERT_INT8_MODES}, ONNX {ONNX_INT8_MODES}")
+        if self.chunk_ms is None and (self.left_ms or self.right_ms):
+            raise ConfigError("--left-ms/--right-ms need --chunk-ms")
         if self.threads < 1 or self.timing_runs < 0 or self.calib_windows < 1:
             raise ConfigError("--threads and --calib-windows must be >= 1, timing runs >= 0")
 
     @property
     def input_samples(self) -> int:
         return round(self.seconds * SAMPLE_RATE)
+
+    def stream_geometry(self, config: Any) -> StreamGeometry | None:
+        """The streaming window of ``--chunk-ms/--left-ms/--right-ms`` for a model of ``config`` (``None``: none)."""
+        if self.chunk_ms is None:
+            return None
+        return StreamGeometry.of_model(config, self.chunk_ms, self.left_ms, self.right_ms)
 
 
 def parse_dynamic(text: str | None) -> tuple[int, int] | None:

@@ -59,6 +59,9 @@ def export_bundle(source: str | Path, out: str | Path, options: ExportOptions,
         if backend.extra is not None:
             require(backend.extra, backend.title)
     model = load_export_model(source, options)
+    streaming = options.stream_geometry(model.config)
+    if streaming is not None:  # the static input is one streaming window
+        options = dataclasses.replace(options, seconds=streaming.window_samples / model.config.sample_rate)
     if options.dynamic is not None:
         # Put the golden/static length on the dynamic artifacts' length grid, so every artifact sees the same audio.
         samples = on_grid(options.input_samples, model.length_grid)
@@ -109,6 +112,8 @@ def export_bundle(source: str | Path, out: str | Path, options: ExportOptions,
             artifacts=artifacts,
             timing={"threads": options.threads, "runs": options.timing_runs},
             extra={} if plan is None else {"int8_policy": {**plan.to_dict(), "sensitivity": sensitivity_table(plan)}})
+        if streaming is not None:
+            manifest.extra["streaming"] = streaming.to_manifest()
         manifest.write(tmp)
         bd.write_bundle_report(tmp, manifest)
         if gate is not None:  # a refusal raises here, so no bundle is left

@@ -67,12 +67,18 @@ _default = functools.partial(field_default, ExportOptions)  # the option's defau
               help="PER gate: labelled corpus on which every artifact's phoneme error rate is checked against float.")
 @click.option("--max-per-increase", default=2.0, show_default=True,
               help="PER gate: most PER points an artifact may lose against the float model.")
+@click.option("--chunk-ms", type=float, default=None,
+              help="Streaming: the static input becomes one window of this chunk (replaces --seconds); the "
+                   "manifest records it (fitedge stream, fitedge.stream).")
+@click.option("--left-ms", type=float, default=0.0, show_default=True, help="Streaming: left context of the window.")
+@click.option("--right-ms", type=float, default=0.0, show_default=True,
+              help="Streaming: right context (lookahead) of the window.")
 def export(model: str, out: Path, targets: str, precision: str, seconds: float, dynamic: str | None, outputs: str,
            calib: str | None, calib_windows: int, keep_float: str, int8_mode: str, min_cosine: float,
            allow_degraded: bool, litert_int8: str, onnx_int8: str, threads: int, timing_runs: int,
            android: Path | None, force: bool, etrecord: bool, integer_io: bool, seed: int, as_json: bool,
-           gate_per: Path | None = None,
-           max_per_increase: float = 2.0) -> None:
+           gate_per: Path | None = None, max_per_increase: float = 2.0, chunk_ms: float | None = None,
+           left_ms: float = 0.0, right_ms: float = 0.0) -> None:
     """Export MODEL to a verified bundle: .pte, .tflite and .onnx in fp32 and int8, golden files, manifest, report.
 
     MODEL is a preset (random weights: the bundle says UNTRAINED), a fitedge checkpoint folder, or any
@@ -94,7 +100,7 @@ def export(model: str, out: Path, targets: str, precision: str, seconds: float, 
         outputs=outputs, calib=calib, calib_windows=calib_windows, keep_float=parse_list(keep_float), int8=int8_mode,
         min_cosine=min_cosine, allow_degraded=allow_degraded, litert_int8=litert_int8, onnx_int8=onnx_int8,
         threads=threads, timing_runs=timing_runs, force=force, android=android, seed=seed, etrecord=etrecord,
-        integer_io=integer_io)
+        integer_io=integer_io, chunk_ms=chunk_ms, left_ms=left_ms, right_ms=right_ms)
     gate = None
     if gate_per is not None:  # the PER gate pulls in the probe's stack: only when asked for
         from fitedge.bench.eval.gate import PerGate

@@ -1,0 +1,87 @@
+"""Open a :class:`~fitedge.edge.stream.stream.Stream` on a bundle, an artifact file or a model run eagerly.
+
+The geometry comes from the model's config (the bundle manifest's ``model.config`` for an artifact) and the
+chunk/context settings in milliseconds; a static artifact exported with ``--chunk-ms`` brings its own settings
+in the manifest's ``streaming`` section, and refuses any setting whose window is not its input length.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fitedge.edge.bundle import manifest as mf
+from fitedge.edge.stream.geometry import StreamGeometry, model_hop_and_receptive
+from fitedge.edge.stream.stream import Stream
+from fitedge.errors import BundleError, ConfigError
+
+DEFAULT_CHUNK_MS, DEFAULT_LEFT_MS, DEFAULT_RIGHT_MS = 640.0, 1280.0, 320.0
+ARTIFACT_SUFFIXES = (".pte", ".tflite", ".onnx")
+
+
+@dataclass(frozen=True)
+class StreamSettings:
+    """Chunk and context in milliseconds; ``None`` takes the artifact's own (manifest) or the defaults."""
+
+    chunk_ms: float | None = None
+    left_ms: float | None = None
+    right_ms: float | None = None
+
+    def geometry(self, hop: int, receptive: int, recorded: dict[str, int] | None = None) -> StreamGeometry:
+        """The geometry for a model of ``(hop, receptive)``; ``recorded``: the manifest's ``streaming`` section."""
+        defaults = default_ms(recorded)
+        chosen = [d if v is None else v for v, d in zip((self.chunk_ms, self.left_ms, self.right_ms), defaults)]
+        return StreamGeometry.from_ms(hop, receptive, *chosen)
+
+
+def default_ms(recorded: dict[str, int] | None) -> tuple[float, float, float]:
+    """Chunk, left and right in ms: those of a manifest's ``streaming`` section, else 640/1280/320."""
+    if not recorded:
+        return DEFAULT_CHUNK_MS, DEFAULT_LEFT_MS, DEFAULT_RIGHT_MS
+    g = StreamGeometry.from_manifest(recorded)
+    return g.chunk * g.hop_ms, g.left * g.hop_ms, g.right * g.hop_ms
+
+
+def bundle_default_ms(source: str | Path) -> tuple[float, float, float]:
+    """:func:`default_ms` of a bundle folder's manifest; the plain defaults for anything else (a model)."""
+    folder = Path(source)
+    if not (folder / mf.MANIFEST_FILE).is_file():
+        return default_ms(None)
+    return default_ms(mf.Manifest.read(folder).streaming)
+
+
+def open_stream(target: Any, settings: StreamSettings = StreamSettings(), threads: int | None = None,
+                trim_edges: bool = False, **options: Any) -> Stream:
+    """A stream over ``target``: a bundle folder (its first artifact), a ``.pte``/``.tflite``/``.onnx`` file of a
+    bundle, an :class:`Encoder`, or a model source run eagerly (preset name, checkpoint). ``trim_edges``: see
+    :class:`Stream`. ``options`` go to :func:`fitedge.edge.runtime.load`."""
+    from fitedge.edge import runtime
+
+    path = Path(target) if isinstance(target, str | Path) else None
+    if path is not None and path.is_dir() and (path / mf.MANIFEST_FILE).is_file():
+        manifest = mf.Manifest.read(path)
+        path = path / manifest.artifacts[0].file
+    if path is not None and path.suffix in ARTIFACT_SUFFIXES:
+        hop, receptive, recorded = artifact_geometry(path)
+        runner = runtime.load(path, threads=threads, **options)
+        return Stream(runner, settings.geometry(hop, receptive, recorded), trim_edges)
+    runner = runtime.load(target, threads=threads, **options)
+    hop, receptive = model_hop_and_receptive(runner.module.encoder.config)
+    return Stream(runner, settings.geometry(hop, receptive), trim_edges)
+
+
+def artifact_geometry(path: Path) -> tuple[int, int, dict[str, int] | None]:
+    """``(H, R, streaming section or None)`` of an artifact, from the manifest of the bundle that holds it."""
+    if not (path.parent / mf.MANIFEST_FILE).is_file():
+        raise BundleError(f"{path}: streaming needs the bundle's {mf.MANIFEST_FILE} beside the file (the model's "
+                          "hop and receptive field are there)")
+    manifest = mf.Manifest.read(path.parent)
+    if manifest.artifact(path.name) is None:
+        raise BundleError(f"{path}: not listed in {path.parent / mf.MANIFEST_FILE}")
+    hop, receptive = model_hop_and_receptive(manifest.model.config)
+    recorded = manifest.streaming
+    if recorded and (recorded["frame_hop_samples"], recorded["receptive_field_samples"]) != (hop, receptive):
+        raise ConfigError(f"{path}: the manifest's streaming section says hop {recorded['frame_hop_samples']} and "
+                          f"receptive field {recorded['receptive_field_samples']}, the model has {hop} and {receptive}")
+    return hop, receptive, recorded

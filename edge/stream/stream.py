@@ -1,0 +1,137 @@
+"""Sliding-window streaming over any runner: :class:`Stream`, with sherpa-onnx-like verbs.
+
+``accept_waveform(samples)`` as audio arrives, ``read()`` for the frames that became final since the last read,
+``input_finished()`` at the end of the input. Window ``k`` covers global frames ``[k*C - L, k*C + C + Q)`` and
+samples ``[(k*C - L) * H, ... + N)`` (zeros before the start and after the end of the audio); it runs as soon as
+its ``N`` samples have arrived and emits the frames ``k*C .. k*C + C - 1``, each exactly once and in order. At the
+end, the windows left run zero-padded and only the ``T`` frames the full utterance has are emitted.
+
+A runner of any input length (eager, dynamic artifacts) may instead run each window cut to the audio it holds
+(``trim_edges``): no silence is made up before the start or after the end, so a window that spans the whole
+utterance gives exactly the full-utterance frames. The contract (and a static artifact) pads with zeros.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+from fitedge.edge.stream.geometry import StreamGeometry
+from fitedge.errors import ConfigError, ShapeMismatch
+
+
+class WindowRunner(Protocol):
+    """What a stream runs: ``fitedge.edge.runtime.Runner`` or anything with the same two members."""
+
+    input_samples: int | None
+
+    def run(self, wav: np.ndarray) -> dict[str, np.ndarray]: ...
+
+
+class Stream:
+    """One utterance streamed through ``runner`` window by window, as ``geometry`` lays the windows out.
+
+    Attributes:
+        geometry: the stream's :class:`StreamGeometry`.
+        trim_edges: cut windows to the audio instead of zero-padding them (runners of any length only).
+        received: samples accepted so far.
+        emitted: frames emitted so far (read or not).
+        finished: whether :meth:`input_finished` was called.
+    """
+
+    def __init__(self, runner: WindowRunner, geometry: StreamGeometry, trim_edges: bool = False) -> None:
+        fixed = getattr(runner, "input_samples", None)
+        if trim_edges and fixed is not None:
+            raise ConfigError(f"trim_edges needs a runner of any input length; this one takes exactly {fixed} samples")
+        if fixed is not None and fixed != geometry.window_samples:
+            raise ConfigError(f"the artifact takes {fixed} samples, but {geometry.describe()} needs a window of "
+                              f"{geometry.window_samples}; export it with these --chunk-ms/--left-ms/--right-ms")
+        low, high = getattr(runner, "min_samples", None), getattr(runner, "max_samples", None)
+        if (low is not None and geometry.window_samples < low) or (high is not None and geometry.window_samples > high):
+            raise ConfigError(f"the artifact takes {low} to {high} samples, but {geometry.describe()} needs a window "
+                              f"of {geometry.window_samples}")
+        self.runner, self.geometry, self.trim_edges = runner, geometry, trim_edges
+        self.received = self.emitted = 0
+        self.finished = False
+        self._window = 0  # the next window to run
+        self._audio = np.zeros(0, dtype=np.float32)  # samples from global index self._origin on
+        self._origin = 0
+        self._pending: dict[str, list[np.ndarray]] = {}
+
+    def accept_waveform(self, samples: np.ndarray) -> None:
+        """Append 16 kHz float samples (1-D) and run every window whose samples have all arrived."""
+        if self.finished:
+            raise ConfigError("accept_waveform after input_finished: start a new stream for new audio")
+        x = np.asarray(samples, dtype=np.float32)
+        if x.ndim != 1:
+            raise ShapeMismatch(f"accept_waveform takes 1-D samples, got shape {x.shape}")
+        self._audio = np.concatenate([self._audio, x])
+        self.received += len(x)
+        while self.geometry.window_ready(self._window) <= self.received:
+            self._run_window(self.geometry.frames(self.received))
+
+    def input_finished(self) -> None:
+        """No more audio: run the remaining windows zero-padded, emitting only the frames the utterance has."""
+        if self.finished:
+            return
+        self.finished = True
+        total = self.geometry.frames(self.received)
+        while self._window * self.geometry.chunk < total:
+            self._run_window(total)
+
+    def read(self) -> dict[str, np.ndarray]:
+        """The frames emitted since the last read, ``(frames, dim)`` per output name; ``{}`` before any window ran."""
+        frames = {name: np.concatenate(parts) for name, parts in self._pending.items()}
+        self._pending = {name: [part[:0]] for name, part in frames.items()}  # empty, of the right width
+        return frames
+
+    def _run_window(self, limit: int) -> None:
+        """Run the next window and keep its frames below global frame ``limit``."""
+        g, k = self.geometry, self._window
+        start, end = g.window_start(k), g.window_start(k) + g.window_samples
+        if self.trim_edges:  # both cuts fall on the frame grid: the start is a multiple of H, or 0
+            start, end = max(start, 0), min(end, self.received) if self.finished else end
+        outputs = self.runner.run(self._samples(start, end - start))
+        first, last = k * g.chunk, min(k * g.chunk + g.chunk, limit)
+        skip = first - start // g.hop  # window-local index of global frame `first`
+        for name, value in outputs.items():
+            frames = value[0] if value.ndim == 3 else value
+            if frames.shape[0] < skip + (last - first):
+                raise ShapeMismatch(f"output {name}: a window of {end - start} samples gave {frames.shape[0]} "
+                                    f"frames, expected {g.frames(end - start)}")
+            self._pending.setdefault(name, []).append(frames[skip: skip + last - first])
+        self.emitted += last - first
+        self._window += 1
+        self._drop_before(g.window_start(self._window))
+
+    def _samples(self, start: int, count: int) -> np.ndarray:
+        """Global samples ``[start, start + count)``: zeros where nothing was received."""
+        out = np.zeros(count, dtype=np.float32)
+        lo, hi = max(start, self._origin), min(start + count, self.received)
+        if hi > lo:
+            out[lo - start: hi - start] = self._audio[lo - self._origin: hi - self._origin]
+        return out
+
+    def _drop_before(self, index: int) -> None:
+        """Forget the samples no later window needs."""
+        if index > self._origin:
+            cut = min(index, self.received) - self._origin
+            self._audio = self._audio[cut:]
+            self._origin += cut
+
+    def __repr__(self) -> str:
+        return f"<Stream {self.geometry.describe()}; {self.received} samples in, {self.emitted} frames out>"
+
+
+def stream_all(stream: Stream, wav: np.ndarray, feed: int) -> dict[str, np.ndarray]:
+    """Feed ``wav`` in pieces of ``feed`` samples, finish, and return every frame (a helper for offline checks)."""
+    parts: dict[str, list[np.ndarray]] = {}
+    for i in range(0, len(wav), feed):
+        stream.accept_waveform(wav[i: i + feed])
+        for name, frames in stream.read().items():
+            parts.setdefault(name, []).append(frames)
+    stream.input_finished()
+    for name, frames in stream.read().items():
+        parts.setdefault(name, []).append(frames)
+    return {name: np.concatenate(p) for name, p in parts.items()}

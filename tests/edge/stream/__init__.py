@@ -1,0 +1,1 @@
+"""Tests of ``fitedge.edge.stream``: window geometry, the streaming runner, parity, cross-language vectors."""
