@@ -134,6 +134,11 @@ public final class DemoSession implements AutoCloseable {
         return SelfTest.run(dir, manifest, a, runnerFor(a));
     }
 
+    /** A Live-mode stream over artifact {@code a} (the session's runner, reused like {@link #run}'s). */
+    public LiveSession live(Manifest.Artifact a) throws BundleException, ModelRunner.InferenceException {
+        return new LiveSession(manifest, a, dir, runnerFor(a));
+    }
+
     /** The recording length typed by the user, in seconds: a number in (0, 60]. */
     public static double parseSeconds(String text) throws BundleException {
         try {

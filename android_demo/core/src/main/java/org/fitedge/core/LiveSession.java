@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * What the app's Live mode does with microphone audio: streams it through a {@link FrameStream} over one
@@ -94,6 +95,13 @@ public final class LiveSession {
     /** Wall-clock ms from the first sample until frame 0 was emitted; NaN until then. */
     public double firstFrameMs() {
         return firstFrameMs;
+    }
+
+    /** What Live mode shows: the phonemes so far, then frames, RTF, first-frame and algorithmic latency. */
+    public String summary() {
+        String first = Double.isNaN(firstFrameMs) ? "-" : String.format(Locale.ROOT, "%.0f ms", firstFrameMs);
+        return String.format(Locale.ROOT, "%s%nframes %d, RTF %.3f, first frame %s, algorithmic latency %.0f ms",
+                transcript(), stream.emitted(), rtf(), first, algorithmicLatencyMs());
     }
 
     /** The latency the window geometry alone imposes, in ms. */

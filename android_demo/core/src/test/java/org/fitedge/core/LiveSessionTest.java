@@ -86,6 +86,8 @@ public class LiveSessionTest {
         // The first piece was 100 ms of audio: frame 0 cannot be emitted before it was recorded.
         assertTrue(String.valueOf(live.firstFrameMs()), live.firstFrameMs() >= 100);
         assertEquals(125.0, live.algorithmicLatencyMs(), 1e-9);
+        assertTrue(live.summary(), live.summary().startsWith("a a a\nframes " + frames.size() + ", RTF 0.")
+                && live.summary().endsWith(" ms, algorithmic latency 125 ms"));
     }
 
     @Test
