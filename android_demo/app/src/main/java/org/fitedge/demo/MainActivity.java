@@ -108,7 +108,7 @@ public final class MainActivity extends Activity {
             runOnUiThread(() -> {
                 status.setText(s.status());
                 artifacts.setAdapter(new ArrayAdapter<>(this, android.R.layout.simple_spinner_dropdown_item,
-                        s.artifactLabels()));
+                        s.artifactLabels(Runners::unavailable)));
                 setActionsEnabled(true);
             });
         } catch (BundleException | RuntimeException e) {
