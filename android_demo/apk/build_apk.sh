@@ -8,14 +8,15 @@
 #      desugaring lambdas for API 26;
 #   3. Debian's aapt packages manifest, res/, the bundle assets if exported into app/src/main/assets, the dex and
 #      TFLite's arm64-v8a and x86_64 JNI libraries; zipalign; apksigner signs with a debug keystore generated once.
-# Usage: build_apk.sh [BUILD_DIR]   (default: android_demo/apk/build); writes BUILD_DIR/fitedge-demo-debug.apk.
+# Usage: build_apk.sh [BUILD_DIR] [APP_DIR]   (defaults: android_demo/apk/build, android_demo/app); writes
+# BUILD_DIR/fitedge-demo-debug.apk.
 # Downloads are cached in ~/.m2, $FITEDGE_ANDROID_JARS (see compile_check.sh) and $FITEDGE_APK_TOOLS (default
 # ~/.cache/fitedge/apk-tools: d8 and the debug keystore).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-app="$here/../app"
 build="${1:-$here/build}"
+app="$(cd "${2:-$here/../app}" && pwd)"
 jars="${FITEDGE_ANDROID_JARS:-$HOME/.cache/fitedge/android-jars}"
 tools="${FITEDGE_APK_TOOLS:-$HOME/.cache/fitedge/apk-tools}"
 framework_res=/usr/share/android-framework-res/framework-res.apk
