@@ -16,6 +16,8 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 build="${1:-$here/build}"
+[ -f "${2:-$here/../app}/build.gradle.kts" ] || {
+  echo "build_apk.sh: ${2:-$here/../app} is not the demo app (no build.gradle.kts)" >&2; exit 2; }
 app="$(cd "${2:-$here/../app}" && pwd)"
 jars="${FITEDGE_ANDROID_JARS:-$HOME/.cache/fitedge/android-jars}"
 tools="${FITEDGE_APK_TOOLS:-$HOME/.cache/fitedge/apk-tools}"
@@ -39,7 +41,7 @@ rm -rf "$build/compile/classes/org/pytorch"
 d8="$tools/r8-$r8_version.jar"
 if [ ! -f "$d8" ]; then
   mkdir -p "$tools"
-  mvn -B -q org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
+  mvn -B -q -Dstyle.color=never org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
     -Dartifact="com.android.tools:r8:$r8_version" -DoutputDirectory="$tools" || {
     echo "build_apk.sh: could not fetch com.android.tools:r8:$r8_version (D8) from Maven Central (offline?)" >&2
     exit 3
