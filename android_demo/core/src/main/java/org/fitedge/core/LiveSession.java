@@ -1,7 +1,6 @@
 package org.fitedge.core;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
@@ -78,7 +77,7 @@ public final class LiveSession {
         for (String p : phonemes) {
             transcript.append(transcript.length() == 0 ? "" : " ").append(p);
         }
-        return new Update(new ArrayList<>(phonemes), stream.emitted());
+        return new Update(phonemes, stream.emitted());
     }
 
     /** The phonemes so far, space-separated, or why there are none. */
