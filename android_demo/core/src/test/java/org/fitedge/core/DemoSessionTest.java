@@ -42,6 +42,14 @@ public class DemoSessionTest {
     }
 
     @Test
+    public void liveModeOnABundleWithoutStreamingSaysWhy() throws Exception {
+        try (DemoSession s = session()) {
+            BundleException e = assertThrows(BundleException.class, () -> s.live(s.manifest().artifacts.get(0)));
+            assertTrue(e.getMessage(), e.getMessage().startsWith("this bundle has no streaming section"));
+        }
+    }
+
+    @Test
     public void aTamperedBundleDoesNotOpen() throws Exception {
         Path dir = TestBundles.write(tmp.getRoot().toPath());
         Files.write(dir.resolve("tiny_fp32.pte"), new byte[] {1, 2, 3});
