@@ -7,8 +7,9 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.fitedge-installed
 # Debian packages: espeak-ng/sox make speech, adb talks to phones, junit4/gson test the Android core,
 # qemu-user emulates an AVX2-only CPU for the int8 portability test; maven, aapt and android-framework-res
-# let the Android app compile against real API jars (android_demo/compile-check).
-APT_PACKAGES := openjdk-17-jdk-headless espeak-ng sox libsndfile1 adb junit4 libgoogle-gson-java asterisk-core-sounds-en-wav asterisk-core-sounds-en qemu-user maven aapt android-framework-res unzip
+# let the Android app compile against real API jars (android_demo/compile-check); zipalign and apksigner finish
+# its APK (android_demo/apk, `make apk`).
+APT_PACKAGES := openjdk-17-jdk-headless espeak-ng sox libsndfile1 adb junit4 libgoogle-gson-java asterisk-core-sounds-en-wav asterisk-core-sounds-en qemu-user maven aapt android-framework-res unzip zipalign apksigner
 
 # The lock tool, in a throwaway venv of its own (never in .venv): uv, pinned.
 LOCKTOOL := build/locktool
@@ -16,7 +17,7 @@ UV_VERSION := 0.13.9
 # Linux x86-64 with Python 3.11 is what the project's machines and CI run; the locks are resolved for it.
 LOCK_FLAGS := --generate-hashes --python-version 3.11 --python-platform x86_64-manylinux_2_28 --custom-compile-command "make lock"
 
-.PHONY: setup system demo test lint clean lock
+.PHONY: setup system demo test lint clean lock apk
 
 setup: $(STAMP)
 
@@ -59,6 +60,11 @@ demo: setup system
 test: setup system
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
+
+# The demo app as a debug-signed APK with LiteRT (no Gradle or SDK): android_demo/apk/build/fitedge-demo-debug.apk.
+# Export a bundle into it first (android_demo/README.md: fitedge export ... --android android_demo/app/src/main/assets/bundle).
+apk: system
+	android_demo/apk/build_apk.sh
 
 lint: setup
 	$(VENV)/bin/ruff check .

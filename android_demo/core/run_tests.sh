@@ -7,6 +7,8 @@
 # alone). Maven fetches those jars from Maven Central once, into ~/.m2, and they are copied to
 # $FITEDGE_CORE_TEST_JARS (default ~/.cache/fitedge/core-test-jars); later runs need neither network nor mvn.
 # Usage: android_demo/core/run_tests.sh [BUILD_DIR]   (default: android_demo/core/build/plain)
+# With FITEDGE_STREAM_VECTORS=FILE, StreamVectorsTest replays that cross-language streaming vectors file
+# (tests/android_demo/test_android_core.py writes it with the Python stream); without it, that test is skipped.
 # Prints the JUnit report; exit status 0 only if every test passed. The classpath of the built core is
 # written to BUILD_DIR/classpath so that other tools (tests/android_demo/test_android_core.py) can run
 # org.fitedge.core.Cli, and the tests' classpath to BUILD_DIR/test-classpath (for org.fitedge.core.ContractSchema manifest|device-results FILE...).
@@ -59,4 +61,5 @@ echo "$build/test:$test_cp" > "$build/test-classpath"
 classes=$(cd "$here/src/test/java" && find . -name '*Test.java' | sed 's|^\./||; s|\.java$||; s|/|.|g' | sort)
 # shellcheck disable=SC2086  # one class name per word
 java -D"fitedge.manifest.schema=$repo/edge/bundle/manifest.schema.json" \
-  -D"fitedge.device_results.schema=$repo/bench/device/device_results.schema.json" -cp "$build/test:$test_cp" org.junit.runner.JUnitCore $classes
+  -D"fitedge.device_results.schema=$repo/bench/device/device_results.schema.json" \
+  -D"fitedge.streamVectors=${FITEDGE_STREAM_VECTORS:-}" -cp "$build/test:$test_cp" org.junit.runner.JUnitCore $classes

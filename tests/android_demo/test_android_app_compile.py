@@ -8,11 +8,12 @@ No skips: a missing tool fails with the install line the script prints.
 """
 
 from __future__ import annotations
-from tests.helpers import REPO
 
 import shutil
 import subprocess
 from pathlib import Path
+
+from tests.helpers import REPO
 
 APP = REPO / "android_demo" / "app"
 SCRIPT = REPO / "android_demo" / "compile-check" / "compile_check.sh"

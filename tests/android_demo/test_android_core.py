@@ -6,14 +6,17 @@
    agree with NumPy's.
 3. The results JSON the Java core writes (contract 3) parses in Python with NumPy-identical statistics, and
    ``fitedge bench``'s reader for phone results accepts it.
+4. The core's FrameStream and CtcGreedy reproduce the Python stream on the same WAV: the streaming contract's
+   cross-language vectors, written here by :func:`tests.helpers.streaming.write_stream_vectors` (fitedge's own
+   ``Stream`` over the contract's fake model) and handed over as ``FITEDGE_STREAM_VECTORS``.
 No skips: without a JDK or the Debian jars the tests fail and say what to install.
 """
 
 from __future__ import annotations
-from tests.helpers import REPO
 
 import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -21,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests.helpers import REPO
 
 RUN_TESTS = REPO / "android_demo" / "core" / "run_tests.sh"
 TOL = 1e-5
@@ -33,13 +38,32 @@ def java_core(tmp_path_factory, request) -> tuple[subprocess.CompletedProcess, s
         pytest.fail("javac/java not found: install a JDK 17 (apt-get install openjdk-17-jdk-headless)")
     build = tmp_path_factory.mktemp("android_core_build")
     args = ["bash", str(RUN_TESTS), str(build)]
-    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as running:
+    env = {**os.environ, "FITEDGE_STREAM_VECTORS": str(request.getfixturevalue("stream_vectors"))}
+    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as running:
         request.getfixturevalue("bundle")  # export the bundle while javac works: each takes ~15 s
         stdout, stderr = running.communicate(timeout=120)
     classpath_file = build / "classpath"
     if not classpath_file.is_file():
         pytest.fail(f"android_demo/core failed to build (`make system` installs junit4 and gson):\n{stdout}{stderr}")
     return subprocess.CompletedProcess(args, running.returncode, stdout, stderr), classpath_file.read_text().strip()
+
+
+@pytest.fixture(scope="module")
+def stream_vectors(tmp_path_factory) -> Path:
+    """The Python stream's frames and phonemes on espeak-ng speech fed in uneven pieces (the contract's vectors)."""
+    from tests.helpers.streaming import write_stream_vectors
+
+    return write_stream_vectors(tmp_path_factory.mktemp("vectors") / "stream_vectors.json")
+
+
+def test_java_stream_reproduces_the_python_stream(java_core, stream_vectors):
+    proc, _ = java_core
+    vectors = json.loads(stream_vectors.read_text())
+    frames, phonemes = len(vectors["frames"]), len(vectors["phonemes"])
+    assert f"StreamVectorsTest: {frames} frames, {phonemes} phonemes match {stream_vectors}" in proc.stdout, \
+        proc.stdout[-2000:]
+    hop, receptive = vectors["frame_hop_samples"], vectors["receptive_field_samples"]
+    assert frames == (len(vectors["wav"]) - receptive) // hop + 1 and phonemes >= 1
 
 
 def run_cli(classpath: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:

@@ -20,6 +20,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.fitedge.core.BundleException;
 import org.fitedge.core.DemoSession;
+import org.fitedge.core.LiveSession;
 import org.fitedge.core.Manifest;
 import org.fitedge.core.ModelRunner;
 import org.fitedge.core.SelfTest;
@@ -33,6 +34,7 @@ import org.fitedge.core.SelfTest;
  */
 public final class MainActivity extends Activity {
     private static final int MIC_REQUEST = 1;
+    private static final int LIVE_MIC_REQUEST = 2;
     private static final String SAMPLE_ASSET = "sample.wav";
 
     // One worker: model runs, recordings and file work happen in order, never on the UI thread.
@@ -43,6 +45,9 @@ public final class MainActivity extends Activity {
     private EditText seconds;
     private HeatmapView heatmap;
     private List<Button> actions;
+    private Button live;
+    // True while Live mode records; Stop clears it and the recording loop then flushes the stream and ends.
+    private volatile boolean streaming;
 
     // Set once by the worker when the bundle has loaded; the buttons are enabled only after that.
     private volatile DemoSession session;
@@ -62,7 +67,8 @@ public final class MainActivity extends Activity {
         Button play = findViewById(R.id.play);
         Button run = findViewById(R.id.run);
         Button selfTest = findViewById(R.id.self_test);
-        actions = Arrays.asList(record, sample, play, run, selfTest);
+        live = findViewById(R.id.live);
+        actions = Arrays.asList(record, sample, play, run, selfTest, live);
         record.setOnClickListener(v -> onRecordTapped());
         sample.setOnClickListener(v -> submit(this::useSample));
         play.setOnClickListener(v -> onPlayTapped());
@@ -75,12 +81,14 @@ public final class MainActivity extends Activity {
             Manifest.Artifact a = selectedArtifact();
             submit(() -> selfTest(a));
         });
+        live.setOnClickListener(v -> onLiveTapped());
         setActionsEnabled(false);
         worker.execute(this::loadBundle);
     }
 
     @Override
     protected void onDestroy() {
+        streaming = false;
         worker.execute(() -> {
             if (session != null) {
                 session.close();
@@ -100,7 +108,7 @@ public final class MainActivity extends Activity {
             runOnUiThread(() -> {
                 status.setText(s.status());
                 artifacts.setAdapter(new ArrayAdapter<>(this, android.R.layout.simple_spinner_dropdown_item,
-                        s.artifactLabels()));
+                        s.artifactLabels(Runners::unavailable)));
                 setActionsEnabled(true);
             });
         } catch (BundleException | RuntimeException e) {
@@ -119,11 +127,15 @@ public final class MainActivity extends Activity {
     @Override
     public void onRequestPermissionsResult(int requestCode, String[] permissions, int[] grants) {
         super.onRequestPermissionsResult(requestCode, permissions, grants);
-        if (requestCode != MIC_REQUEST) {
+        if (requestCode != MIC_REQUEST && requestCode != LIVE_MIC_REQUEST) {
             return;
         }
         if (grants.length > 0 && grants[0] == PackageManager.PERMISSION_GRANTED) {
-            startRecording();
+            if (requestCode == MIC_REQUEST) {
+                startRecording();
+            } else {
+                startLive();
+            }
         } else {
             result.setText(R.string.mic_denied);
         }
@@ -140,6 +152,48 @@ public final class MainActivity extends Activity {
         } catch (BundleException e) {
             result.setText(e.getMessage());
         }
+    }
+
+    private void onLiveTapped() {
+        if (streaming) {
+            streaming = false;
+        } else if (checkSelfPermission(permission.RECORD_AUDIO) == PackageManager.PERMISSION_GRANTED) {
+            startLive();
+        } else {
+            requestPermissions(new String[] {permission.RECORD_AUDIO}, LIVE_MIC_REQUEST);
+        }
+    }
+
+    /**
+     * Live mode: the microphone streamed through the selected artifact's window (core's LiveSession), phonemes
+     * shown as soon as their frames are final, with the RTF and latencies, until Stop.
+     */
+    private void startLive() {
+        Manifest.Artifact a = selectedArtifact();
+        streaming = true;
+        setActionsEnabled(false);
+        live.setText(R.string.live_stop);
+        live.setEnabled(true);
+        worker.execute(() -> {
+            try {
+                LiveSession stream = session.live(a);
+                show(getString(R.string.live_listening, a.label()));
+                AudioCapture.stream(session.manifest().audio.sampleRate, () -> streaming, (pcm, n, readAt) -> {
+                    stream.accept(pcm, n, readAt);
+                    show(stream.summary());
+                });
+                stream.flush();
+                show(stream.summary());
+            } catch (Exception e) {
+                show(e.getMessage());
+            } finally {
+                streaming = false;
+                runOnUiThread(() -> {
+                    live.setText(R.string.live);
+                    setActionsEnabled(true);
+                });
+            }
+        });
     }
 
     /** The APK's sample.wav when there is one, else the bundle's golden input (real audio from the export). */

@@ -13,6 +13,24 @@ final class Runners {
     private Runners() {
     }
 
+    /**
+     * Why this APK cannot run artifact {@code a}, or null if it can. The script-built APK (android_demo/apk)
+     * carries LiteRT only, as the Maven repository it is built from serves no ExecuTorch AAR: there the runtime's
+     * classes are absent, and its {@code .pte} artifacts are listed as unavailable instead of failing to link.
+     */
+    static String unavailable(Manifest.Artifact a) {
+        if (!"executorch".equals(a.runtime)) {
+            return null;
+        }
+        try {
+            Class.forName("org.pytorch.executorch.Module", false, Runners.class.getClassLoader());
+            return null;
+        } catch (ClassNotFoundException e) {
+            return "this APK was built without the ExecuTorch runtime (org.pytorch:executorch-android); pick a"
+                    + " .tflite artifact or build with Gradle";
+        }
+    }
+
     /** An opener for artifacts of the bundle in {@code dir} (the benchmark times what it does as load time). */
     static ModelRunner.Opener in(Path dir) {
         return (artifact, threads) -> open(dir, artifact, threads);
@@ -21,6 +39,10 @@ final class Runners {
     static ModelRunner open(Path dir, Manifest.Artifact a, int threads)
             throws BundleException, ModelRunner.InferenceException {
         String path = dir.resolve(a.file).toString();
+        String reason = unavailable(a);
+        if (reason != null) {
+            throw new BundleException(a.file + ": " + reason);
+        }
         try {
             switch (a.runtime) {
                 case "executorch":

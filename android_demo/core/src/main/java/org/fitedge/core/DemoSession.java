@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Function;
 
 /**
  * What the demo screen does between the runtime and the widgets, in plain Java so it is tested off the phone:
@@ -89,11 +90,15 @@ public final class DemoSession implements AutoCloseable {
                 manifest.audio.inputSamples / (double) manifest.audio.sampleRate, manifest.audio.sampleRate);
     }
 
-    /** The artifact picker's entries, in manifest order. */
-    public List<String> artifactLabels() {
+    /**
+     * The artifact picker's entries, in manifest order; {@code unavailable} says why this build cannot run an
+     * artifact (null if it can), and such an entry carries the reason.
+     */
+    public List<String> artifactLabels(Function<Manifest.Artifact, String> unavailable) {
         List<String> labels = new ArrayList<>();
         for (Manifest.Artifact a : manifest.artifacts) {
-            labels.add(a.label());
+            String reason = unavailable.apply(a);
+            labels.add(reason == null ? a.label() : a.label() + " — unavailable: " + reason);
         }
         return labels;
     }
@@ -132,6 +137,11 @@ public final class DemoSession implements AutoCloseable {
     /** The golden input through {@code a}, checked against the golden outputs with the manifest's thresholds. */
     public SelfTest selfTest(Manifest.Artifact a) throws BundleException, ModelRunner.InferenceException {
         return SelfTest.run(dir, manifest, a, runnerFor(a));
+    }
+
+    /** A Live-mode stream over artifact {@code a} (the session's runner, reused like {@link #run}'s). */
+    public LiveSession live(Manifest.Artifact a) throws BundleException, ModelRunner.InferenceException {
+        return new LiveSession(manifest, a, dir, runnerFor(a));
     }
 
     /** The recording length typed by the user, in seconds: a number in (0, 60]. */

@@ -27,6 +27,10 @@ public final class Manifest {
     public Map<String, Thresholds> thresholds;
     public Golden golden;
     public List<Artifact> artifacts;
+    /** Optional: how the artifacts' window is streamed (Live mode); absent in a bundle that is not streamed. */
+    public Streaming streaming;
+    /** Optional: a phoneme (CTC) head on the encoder; absent when the artifacts output features only. */
+    public Head head;
 
     /** The encoder the artifacts were exported from. */
     public static final class Model {
@@ -114,5 +118,21 @@ public final class Manifest {
         public String label() {
             return runtime + " " + precision + " (" + file + ")";
         }
+    }
+
+    /** The streaming contract's numbers, in output frames and samples; see {@link StreamGeometry}. */
+    public static final class Streaming {
+        public Integer chunkFrames;
+        public Integer leftFrames;
+        public Integer rightFrames;
+        public Integer frameHopSamples;
+        public Integer receptiveFieldSamples;
+        public Integer windowSamples;
+    }
+
+    /** A CTC head: its vocabulary file in the bundle (blank first) and the output that holds its logits. */
+    public static final class Head {
+        public String tokens = "tokens.txt";
+        public String output = "logits";
     }
 }

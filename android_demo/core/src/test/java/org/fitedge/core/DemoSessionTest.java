@@ -35,7 +35,17 @@ public class DemoSessionTest {
     public void describesTheVerifiedBundle() throws Exception {
         try (DemoSession s = session()) {
             assertEquals("tiny (untrained weights) — 5 files verified, 0.00 s input at 16000 Hz", s.status());
-            assertEquals(Collections.singletonList("executorch fp32 (tiny_fp32.pte)"), s.artifactLabels());
+            assertEquals(Collections.singletonList("executorch fp32 (tiny_fp32.pte)"), s.artifactLabels(a -> null));
+            assertEquals(Collections.singletonList("executorch fp32 (tiny_fp32.pte) — unavailable: no runtime"),
+                    s.artifactLabels(a -> "executorch".equals(a.runtime) ? "no runtime" : null));
+        }
+    }
+
+    @Test
+    public void liveModeOnABundleWithoutStreamingSaysWhy() throws Exception {
+        try (DemoSession s = session()) {
+            BundleException e = assertThrows(BundleException.class, () -> s.live(s.manifest().artifacts.get(0)));
+            assertTrue(e.getMessage(), e.getMessage().startsWith("this bundle has no streaming section"));
         }
     }
 

@@ -1,0 +1,135 @@
+package org.fitedge.core;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Turns audio that arrives in pieces of any size into the encoder's output frames, each emitted once and in
+ * order, by running a window-sized model (a static artifact of {@link StreamGeometry#windowSamples()} samples)
+ * on overlapping windows: a window runs as soon as its last sample has arrived, and {@link #flush()} runs the
+ * rest with zero padding, emitting only the {@code T} frames the whole utterance has. Only the samples the next
+ * window still needs are kept, so memory stays bounded however long the stream runs. Not thread-safe.
+ */
+public final class FrameStream {
+    private final StreamGeometry geometry;
+    private final ModelRunner runner;
+    private final int output;
+    private float[] buffer = new float[0];
+    private long bufferStart;   // global index of buffer[0]; samples before it are no longer needed
+    private int buffered;
+    private long received;
+    private long nextWindow;
+    private long emitted;
+    private long computeNanos;
+    private boolean flushed;
+
+    /** Frames are the {@code output}-th tensor the runner returns, shaped {@code [1, F, D]} or {@code [F, D]}. */
+    public FrameStream(StreamGeometry geometry, ModelRunner runner, int output) {
+        this.geometry = geometry;
+        this.runner = runner;
+        this.output = output;
+    }
+
+    /** Adds {@code length} samples from {@code samples[offset]}; returns the frames this completes. */
+    public List<float[]> accept(float[] samples, int offset, int length) throws ModelRunner.InferenceException {
+        if (flushed) {
+            throw new IllegalStateException("the stream was flushed; start a new one");
+        }
+        append(samples, offset, length);
+        List<float[]> frames = new ArrayList<>();
+        while (geometry.windowStart(nextWindow) + geometry.windowSamples() <= received) {
+            runWindow(frames, Long.MAX_VALUE);
+        }
+        return frames;
+    }
+
+    /** Ends the input: runs the remaining windows on zero padding and returns the last frames. */
+    public List<float[]> flush() throws ModelRunner.InferenceException {
+        flushed = true;
+        long total = geometry.totalFrames(received);
+        List<float[]> frames = new ArrayList<>();
+        while (emitted < total) {
+            runWindow(frames, total);
+        }
+        return frames;
+    }
+
+    /** Frames emitted so far. */
+    public long emitted() {
+        return emitted;
+    }
+
+    /** Samples accepted so far. */
+    public long received() {
+        return received;
+    }
+
+    /** Time spent inside the model so far, in ns (for the real-time factor). */
+    public long computeNanos() {
+        return computeNanos;
+    }
+
+    private void append(float[] samples, int offset, int length) {
+        if (buffered + length > buffer.length) {
+            buffer = Arrays.copyOf(buffer, Math.max(buffered + length, 2 * buffer.length));
+        }
+        System.arraycopy(samples, offset, buffer, buffered, length);
+        buffered += length;
+        received += length;
+    }
+
+    /** Runs window {@link #nextWindow}, adds its frames below {@code limit} to {@code frames}, drops old samples. */
+    private void runWindow(List<float[]> frames, long limit) throws ModelRunner.InferenceException {
+        long start = geometry.windowStart(nextWindow);
+        float[] window = new float[geometry.windowSamples()];
+        long from = Math.max(start, bufferStart);
+        long to = Math.min(start + window.length, received);
+        if (to > from) {
+            System.arraycopy(buffer, (int) (from - bufferStart), window, (int) (from - start), (int) (to - from));
+        }
+        long began = System.nanoTime();
+        List<FloatTensor> outputs = runner.run(window);
+        computeNanos += System.nanoTime() - began;
+        float[][] local = frames(outputs);
+        for (int j = geometry.leftFrames; j < geometry.leftFrames + geometry.chunkFrames; j++) {
+            if (emitted >= limit) {
+                break;
+            }
+            frames.add(local[j]);
+            emitted++;
+        }
+        nextWindow++;
+        discardBefore(geometry.windowStart(nextWindow));
+    }
+
+    private float[][] frames(List<FloatTensor> outputs) throws ModelRunner.InferenceException {
+        if (output >= outputs.size()) {
+            throw new ModelRunner.InferenceException("the model returned " + outputs.size() + " outputs; the stream"
+                    + " reads output " + output, null);
+        }
+        FloatTensor t = outputs.get(output);
+        long[] shape = t.shape();
+        int count = geometry.windowFrames();
+        if (shape.length < 2 || shape[shape.length - 2] != count || (shape.length == 3 && shape[0] != 1)
+                || shape.length > 3) {
+            throw new ModelRunner.InferenceException("the model returned " + t.shapeText() + " for a window; the"
+                    + " manifest's streaming section means [1, " + count + ", D]", null);
+        }
+        int dim = (int) shape[shape.length - 1];
+        float[][] local = new float[count][];
+        for (int j = 0; j < count; j++) {
+            local[j] = Arrays.copyOfRange(t.data, j * dim, (j + 1) * dim);
+        }
+        return local;
+    }
+
+    private void discardBefore(long sample) {
+        int drop = (int) Math.min(Math.max(sample - bufferStart, 0), buffered);
+        if (drop > 0) {
+            System.arraycopy(buffer, drop, buffer, 0, buffered - drop);
+            buffered -= drop;
+            bufferStart += drop;
+        }
+    }
+}
