@@ -26,6 +26,7 @@ from fitedge.distill.models.encoder import Encoder
 from fitedge.distill.models.heads import StudentWithHeads, build_heads
 from fitedge.distill.train.batches import audio_loader
 from fitedge.distill.train.distributed import DistEnv, any_rank, gather_objects, mean_over_ranks, unwrap, wrap_ddp
+from fitedge.distill.train.int8_aware import Int8Aware
 from fitedge.distill.train.layer_map import LayerMap, check_layer_map, distilhubert_layer_map, hint_layer_map
 from fitedge.distill.train.losses import OBJECTIVES, LossOutput, frame_mask
 from fitedge.distill.train.run_log import RunLog, progress_bar
@@ -72,6 +73,7 @@ class DistillConfig:
     patience: int = 15  # validations without a better last-layer loss before stopping early
     seed: int = 0
     num_workers: int = 0  # DataLoader workers per rank
+    int8_aware_from: float | None = None  # fitedge's: fake int8 from this share of the schedule on (None: never)
 
     def __post_init__(self) -> None:
         if self.objective not in OBJECTIVES:
@@ -82,6 +84,8 @@ class DistillConfig:
             raise ConfigError("max_steps, accum_steps, save_every, log_every and valid_every must be >= 1")
         if self.lr <= 0 or self.batch_seconds <= 0 or self.patience < 1 or not 0 <= self.warmup_ratio < 1:
             raise ConfigError("lr and batch_seconds must be > 0, patience >= 1 and warmup_ratio in [0, 1)")
+        if self.int8_aware_from is not None and not 0 <= self.int8_aware_from < 1:
+            raise ConfigError(f"int8_aware_from must be in [0, 1), got {self.int8_aware_from}")
         if self.layer_map is not None:
             object.__setattr__(self, "layer_map", tuple(tuple(int(v) for v in p) for p in self.layer_map))
 
@@ -124,7 +128,9 @@ def distill(teacher: Encoder, student: Encoder, train: Sequence[AudioItem], vali
     run_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed + env.rank)  # dropout differs per rank, as in any DDP run
     layer_map = resolve_layer_map(cfg, student, teacher)
-    model = StudentWithHeads(student, build_heads(student, teacher.config.dim, layer_map)).to(env.device)
+    model = StudentWithHeads(student, build_heads(student, teacher.config.dim, layer_map))
+    int8_aware = None if cfg.int8_aware_from is None else Int8Aware(student, cfg.int8_aware_from)
+    model = model.to(env.device)
     teacher = teacher.to(env.device).eval().requires_grad_(False)
     optimizer = build_optimizer(model, cfg.lr, cfg.betas, cfg.eps, cfg.weight_decay)
     on_gpu = env.device.type == "cuda"
@@ -172,6 +178,8 @@ def distill(teacher: Encoder, student: Encoder, train: Sequence[AudioItem], vali
                 for micro in _groups(iter(loader), cfg.accum_steps):
                     pos.train_seconds = clock()
                     set_lr(optimizer, schedule.lr(pos.step, pos.train_seconds))
+                    if int8_aware:
+                        int8_aware.follow(schedule.progress(pos.step, pos.train_seconds))
                     for i, (wav, lengths) in enumerate(micro):
                         sync = i == len(micro) - 1 or not env.distributed
                         with nullcontext() if sync else ddp.no_sync():
@@ -215,10 +223,13 @@ def distill(teacher: Encoder, student: Encoder, train: Sequence[AudioItem], vali
         save_state(step_rng)
     finally:
         bar.close()
+        int8_record = int8_aware.remove() if int8_aware else None  # the student leaves with plain float weights
     final = None if stopped == "interrupted" else run_dir / "final"
     if final is not None and env.is_main:
         meta = {"distill": {**state_config, "teacher": teacher.meta.get("source"), "steps": pos.step,
                             "stopped": stopped, "best_valid_last_layer": pos.best_valid}}
+        if int8_record:
+            meta["int8_aware"] = int8_record
         student.meta = {"source": str(final), "trained": True}
         heads = {f"proj_head.{k}": v for k, v in model.proj_head.state_dict().items()}
         save_checkpoint(student, final, heads=heads, meta=meta)
