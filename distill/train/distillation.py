@@ -122,13 +122,18 @@ def resolve_layer_map(cfg: DistillConfig, student: Encoder, teacher: Encoder) ->
 
 def distill(teacher: Encoder, student: Encoder, train: Sequence[AudioItem], valid: Sequence[AudioItem],
             cfg: DistillConfig, run_dir: str | Path, env: DistEnv, resume: bool = False,
-            progress: bool = False) -> DistillResult:
-    """Train ``student`` (in place) on ``teacher``'s layer outputs; write checkpoints and logs to ``run_dir``."""
+            progress: bool = False, init_heads: dict[str, torch.Tensor] | None = None) -> DistillResult:
+    """Train ``student`` (in place) on ``teacher``'s layer outputs; write checkpoints and logs to ``run_dir``.
+
+    ``init_heads``: hint heads to start from (a finished run's ``heads.safetensors``), instead of fresh ones.
+    """
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed + env.rank)  # dropout differs per rank, as in any DDP run
     layer_map = resolve_layer_map(cfg, student, teacher)
     model = StudentWithHeads(student, build_heads(student, teacher.config.dim, layer_map))
+    if init_heads:
+        _load_heads(model, init_heads)
     int8_aware = None if cfg.int8_aware_from is None else Int8Aware(student, cfg.int8_aware_from)
     model = model.to(env.device)
     teacher = teacher.to(env.device).eval().requires_grad_(False)
@@ -235,6 +240,15 @@ def distill(teacher: Encoder, student: Encoder, train: Sequence[AudioItem], vali
         save_checkpoint(student, final, heads=heads, meta=meta)
         log.info("%s; %s", f"stopped ({stopped}) at step {pos.step}", dataset.report())
     return DistillResult(final, pos.step, stopped, pos.best_valid, dataset.skipped)
+
+
+def _load_heads(model: StudentWithHeads, heads: dict[str, torch.Tensor]) -> None:
+    state = {k.removeprefix("proj_head."): v for k, v in heads.items() if k.startswith("proj_head.")}
+    try:
+        model.proj_head.load_state_dict(state)
+    except RuntimeError:
+        raise ConfigError("the hint heads to start from do not fit this teacher and layer map: distil with the "
+                          "teacher, objective and layer map of the run they come from") from None
 
 
 def _objective_weights(cfg: DistillConfig) -> tuple[float]:
