@@ -18,7 +18,8 @@ from fitedge.errors import ConfigError, UnknownPreset
 ConvSpec = tuple[tuple[int, int, int], ...]
 """Conv feature extractor layers as ``(channels, kernel, stride)``; fairseq's ``conv_feature_layers``."""
 
-EXTRACTOR_MODES = ("group_norm", "layer_norm")
+EXTRACTOR_MODES = ("group_norm", "layer_norm", "frame_layer_norm")
+CONV_ACTIVATIONS = ("gelu", "relu")
 TIME_REDUCTIONS = (None, "conv1d", "avgpool", "concat")
 
 HUBERT_CONV: ConvSpec = ((512, 10, 5),) + ((512, 3, 2),) * 4 + ((512, 2, 2),) * 2
@@ -40,6 +41,11 @@ class EncoderConfig:
         conv_bias: bias in the feature extractor convs (fairseq ``conv_bias``).
         extractor_mode: ``group_norm`` (GroupNorm after the first conv only, HuBERT Base) or
             ``layer_norm`` (LayerNorm after every conv, "stable layer norm" models); fairseq ``extractor_mode``.
+            ``frame_layer_norm`` (fitedge's own, for deployment): a LayerNorm over channels after the first conv
+            only, in place of its GroupNorm, which normalises each channel over the whole input; per frame, it
+            needs no look at the rest of the audio (live speech) and keeps int8 ranges local.
+        conv_activation: ``gelu`` (the family's) or ``relu`` in the feature extractor; a ReLU right after a
+            conv fuses into it in the int8 recipes (XNNPACK's conv+relu pattern), a GELU does not.
         feature_layer_norm: LayerNorm on the extracted features before the projection.
         dim: transformer width (fairseq ``encoder_embed_dim``).
         layers: number of transformer layers.
@@ -65,6 +71,7 @@ class EncoderConfig:
     conv_layers: ConvSpec = HUBERT_CONV
     conv_bias: bool = False
     extractor_mode: str = "group_norm"
+    conv_activation: str = "gelu"
     feature_layer_norm: bool = True
     dim: int = 768
     layers: int = 12
@@ -91,6 +98,8 @@ class EncoderConfig:
                 f"conv_layers must be non-empty (channels, kernel, stride) triples, got {self.conv_layers}")
         if self.extractor_mode not in EXTRACTOR_MODES:
             raise ConfigError(f"extractor_mode must be one of {EXTRACTOR_MODES}, got {self.extractor_mode!r}")
+        if self.conv_activation not in CONV_ACTIVATIONS:
+            raise ConfigError(f"conv_activation must be one of {CONV_ACTIVATIONS}, got {self.conv_activation!r}")
         if self.time_reduction not in TIME_REDUCTIONS:
             raise ConfigError(f"time_reduction must be one of {TIME_REDUCTIONS}, got {self.time_reduction!r}")
         if self.time_reduction and self.time_reduction_factor < 2:
@@ -196,6 +205,10 @@ PRESETS: dict[str, EncoderConfig] = {
         dim=64, layers=2, heads=4, ffn_dim=128, pos_conv_kernel=16, pos_conv_groups=4,
     ),
 }
+# Deployment-friendly twins: a per-frame norm and ReLU in the front end (see extractor_mode, conv_activation).
+_EDGE_FRONT_END = {"extractor_mode": "frame_layer_norm", "conv_activation": "relu"}
+PRESETS["fithubert-edge"] = PRESETS["fithubert"].replace(**_EDGE_FRONT_END)
+PRESETS["tiny-edge"] = PRESETS["tiny"].replace(**_EDGE_FRONT_END)
 PRESET_NOTES: dict[str, str] = {
     "hubert-base": "HuBERT Base (Hsu et al. 2021): the FitHuBERT teacher, post-LN, 94.4M backbone",
     "hubert-large": "HuBERT Large: pre-LN ('stable layer norm'), 24 layers x 1024",
@@ -203,6 +216,8 @@ PRESET_NOTES: dict[str, str] = {
     "distilhubert": "DistilHuBERT: HuBERT's CNN and 2 transformer layers 768/3072",
     "fithubert": "FitHuBERT (Lee et al. 2022): 12 thin layers of 480, FFN 480, conv1d time reduction",
     "tiny": "2 layers of 64: for tests and quick demos",
+    "fithubert-edge": "fithubert with a per-frame LayerNorm and ReLU in the conv front end: int8- and stream-friendly",
+    "tiny-edge": "tiny with fithubert-edge's front end: for tests",
 }
 
 

@@ -13,26 +13,31 @@ class ChannelLayerNorm(nn.LayerNorm):
         return super().forward(x.transpose(1, 2)).transpose(1, 2)
 
 
+ACTIVATIONS = {"gelu": nn.GELU, "relu": nn.ReLU}
+
+
 class ConvLayerBlock(nn.Module):
-    """Conv1d, an optional norm, GELU: one layer of the feature extractor.
+    """Conv1d, an optional norm, an activation (GELU or ReLU): one layer of the feature extractor.
 
     Args:
         in_channels, out_channels, kernel, stride, bias: the Conv1d's.
         norm: ``None``, a GroupNorm or a :class:`ChannelLayerNorm` applied after the conv.
+        activation: a key of :data:`ACTIVATIONS`.
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel: int, stride: int, bias: bool,
-                 norm: nn.Module | None) -> None:
+                 norm: nn.Module | None, activation: str = "gelu") -> None:
         super().__init__()
         self.kernel, self.stride = kernel, stride
         self.conv = nn.Conv1d(in_channels, out_channels, kernel, stride=stride, bias=bias)
         self.layer_norm = norm
+        self.activation = ACTIVATIONS[activation]()
 
     def forward(self, x: Tensor) -> Tensor:
         x = self.conv(x)
         if self.layer_norm is not None:
             x = self.layer_norm(x)
-        return nn.functional.gelu(x)
+        return self.activation(x)
 
     def output_lengths(self, lengths: Tensor) -> Tensor:
         return torch.div(lengths - self.kernel, self.stride, rounding_mode="floor") + 1
@@ -54,20 +59,23 @@ class FeatureExtractor(nn.Module):
         return x.transpose(1, 2), lengths
 
 
-def build_feature_extractor(conv_layers: tuple[tuple[int, int, int], ...], mode: str, bias: bool) -> FeatureExtractor:
+def build_feature_extractor(conv_layers: tuple[tuple[int, int, int], ...], mode: str, bias: bool,
+                            activation: str = "gelu") -> FeatureExtractor:
     """Build the extractor from a ``(channels, kernel, stride)`` spec.
 
     ``mode="group_norm"`` puts a per-channel GroupNorm after the first conv only (HuBERT Base);
-    ``mode="layer_norm"`` puts a LayerNorm over channels after every conv ("stable layer norm" models).
+    ``mode="layer_norm"`` puts a LayerNorm over channels after every conv ("stable layer norm" models);
+    ``mode="frame_layer_norm"`` puts a LayerNorm over channels after the first conv only (per frame; the
+    parameters have the GroupNorm's names and shapes).
     """
     blocks, in_ch = [], 1
     for i, (out_ch, kernel, stride) in enumerate(conv_layers):
-        if mode == "layer_norm":
+        if mode == "layer_norm" or (mode == "frame_layer_norm" and i == 0):
             norm: nn.Module | None = ChannelLayerNorm(out_ch)
         elif mode == "group_norm" and i == 0:
             norm = nn.GroupNorm(out_ch, out_ch, affine=True)
         else:
             norm = None
-        blocks.append(ConvLayerBlock(in_ch, out_ch, kernel, stride, bias, norm))
+        blocks.append(ConvLayerBlock(in_ch, out_ch, kernel, stride, bias, norm, activation))
         in_ch = out_ch
     return FeatureExtractor(blocks)

@@ -16,6 +16,7 @@ from fitedge.errors import ConfigError
 OBJECTIVES = ("fithubert", "distilhubert")  # FitHuBERT's hints on every layer; DistilHuBERT's 3 last-layer heads
 AMP_MODES = ("fp16", "bf16", "none")  # mixed precision on GPU
 
+INT8_AWARE_FROM = 0.5  # the share of the schedule after which `--int8-aware` turns fake int8 on
 
 @dataclass(frozen=True)
 class DistillConfig:
@@ -44,6 +45,7 @@ class DistillConfig:
     patience: int = 15  # validations without a better last-layer loss before stopping early
     seed: int = 0
     num_workers: int = 0  # DataLoader workers per rank
+    int8_aware_from: float | None = None  # fitedge's: fake int8 from this share of the schedule on (None: never)
 
     def __post_init__(self) -> None:
         if self.objective not in OBJECTIVES:
@@ -54,6 +56,8 @@ class DistillConfig:
             raise ConfigError("max_steps, accum_steps, save_every, log_every and valid_every must be >= 1")
         if self.lr <= 0 or self.batch_seconds <= 0 or self.patience < 1 or not 0 <= self.warmup_ratio < 1:
             raise ConfigError("lr and batch_seconds must be > 0, patience >= 1 and warmup_ratio in [0, 1)")
+        if self.int8_aware_from is not None and not 0 <= self.int8_aware_from < 1:
+            raise ConfigError(f"int8_aware_from must be in [0, 1), got {self.int8_aware_from}")
         if self.layer_map is not None:
             object.__setattr__(self, "layer_map", tuple(tuple(int(v) for v in p) for p in self.layer_map))
 

@@ -26,6 +26,7 @@ from fitedge.distill.models.heads import StudentWithHeads, build_heads
 from fitedge.distill.train.batches import audio_loader
 from fitedge.distill.train.config import DistillConfig
 from fitedge.distill.train.distributed import DistEnv, any_rank, gather_objects, mean_over_ranks, unwrap, wrap_ddp
+from fitedge.distill.train.int8_aware import Int8Aware
 from fitedge.distill.train.layer_map import LayerMap, check_layer_map, distilhubert_layer_map, hint_layer_map
 from fitedge.distill.train.losses import OBJECTIVE_LOSSES, LossOutput, frame_mask
 from fitedge.distill.train.run_log import RunLog, progress_bar
@@ -39,6 +40,7 @@ from fitedge.distill.train.train_state import (
     save_train_state,
 )
 from fitedge.distill.train.validation import validate_and_decide
+from fitedge.errors import ConfigError
 
 log = logging.getLogger(__name__)
 AMP_DTYPES = {"fp16": torch.float16, "bf16": torch.bfloat16, "none": None}  # by config.AMP_MODES
@@ -63,13 +65,20 @@ def resolve_layer_map(cfg: DistillConfig, student: Encoder, teacher: Encoder) ->
 
 def distill(teacher: Encoder, student: Encoder, train: Sequence[AudioItem], valid: Sequence[AudioItem],
             cfg: DistillConfig, run_dir: str | Path, env: DistEnv, resume: bool = False,
-            progress: bool = False) -> DistillResult:
-    """Train ``student`` (in place) on ``teacher``'s layer outputs; write checkpoints and logs to ``run_dir``."""
+            progress: bool = False, init_heads: dict[str, torch.Tensor] | None = None) -> DistillResult:
+    """Train ``student`` (in place) on ``teacher``'s layer outputs; write checkpoints and logs to ``run_dir``.
+
+    ``init_heads``: hint heads to start from (a finished run's ``heads.safetensors``), instead of fresh ones.
+    """
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed + env.rank)  # dropout differs per rank, as in any DDP run
     layer_map = resolve_layer_map(cfg, student, teacher)
-    model = StudentWithHeads(student, build_heads(student, teacher.config.dim, layer_map)).to(env.device)
+    model = StudentWithHeads(student, build_heads(student, teacher.config.dim, layer_map))
+    if init_heads:
+        _load_heads(model, init_heads)
+    int8_aware = None if cfg.int8_aware_from is None else Int8Aware(student, cfg.int8_aware_from)
+    model = model.to(env.device)
     teacher = teacher.to(env.device).eval().requires_grad_(False)
     optimizer = build_optimizer(model, cfg.lr, cfg.betas, cfg.eps, cfg.weight_decay)
     on_gpu = env.device.type == "cuda"
@@ -117,6 +126,8 @@ def distill(teacher: Encoder, student: Encoder, train: Sequence[AudioItem], vali
                 for micro in _groups(iter(loader), cfg.accum_steps):
                     pos.train_seconds = clock()
                     set_lr(optimizer, schedule.lr(pos.step, pos.train_seconds))
+                    if int8_aware:
+                        int8_aware.follow(schedule.progress(pos.step, pos.train_seconds))
                     for i, (wav, lengths) in enumerate(micro):
                         sync = i == len(micro) - 1 or not env.distributed
                         with nullcontext() if sync else ddp.no_sync():
@@ -160,15 +171,27 @@ def distill(teacher: Encoder, student: Encoder, train: Sequence[AudioItem], vali
         save_state(step_rng)
     finally:
         bar.close()
+        int8_record = int8_aware.remove() if int8_aware else None  # the student leaves with plain float weights
     final = None if stopped == "interrupted" else run_dir / "final"
     if final is not None and env.is_main:
         meta = {"distill": {**state_config, "teacher": teacher.meta.get("source"), "steps": pos.step,
                             "stopped": stopped, "best_valid_last_layer": pos.best_valid}}
+        if int8_record:
+            meta["int8_aware"] = int8_record
         student.meta = {"source": str(final), "trained": True}
         heads = {f"proj_head.{k}": v for k, v in model.proj_head.state_dict().items()}
         save_checkpoint(student, final, heads=heads, meta=meta)
         log.info("%s; %s", f"stopped ({stopped}) at step {pos.step}", dataset.report())
     return DistillResult(final, pos.step, stopped, pos.best_valid, dataset.skipped)
+
+
+def _load_heads(model: StudentWithHeads, heads: dict[str, torch.Tensor]) -> None:
+    state = {k.removeprefix("proj_head."): v for k, v in heads.items() if k.startswith("proj_head.")}
+    try:
+        model.proj_head.load_state_dict(state)
+    except RuntimeError:
+        raise ConfigError("the hint heads to start from do not fit this teacher and layer map: distil with the "
+                          "teacher, objective and layer map of the run they come from") from None
 
 
 def _objective_weights(cfg: DistillConfig) -> tuple[float]:

@@ -54,6 +54,10 @@ class Schedule:
             return self.cfg.lr * progress / warmup
         return self.cfg.lr * max(0.0, (1.0 - progress) / (1.0 - warmup))
 
+    def progress(self, step: int, elapsed_s: float) -> float:
+        """The share of the schedule done, 0 to 1: of its steps or (by time) of its minutes."""
+        return min(elapsed_s / self.seconds if self.by_time else step / self.cfg.max_steps, 1.0)
+
     def finished(self, step: int, elapsed_s: float) -> bool:
         """The schedule has ended: its steps are done, or (by time) its minutes have passed."""
         return elapsed_s >= self.seconds if self.by_time else step >= self.cfg.max_steps

@@ -27,6 +27,7 @@ class ExportModel:
     spec: OutputSpec
     head: nn.Module | None
     seed: int | None = None  # of a preset's random weights
+    int8_aware: dict[str, Any] | None = None  # the checkpoint's record of int8-aware training, if any
 
     @property
     def config(self) -> EncoderConfig:
@@ -63,7 +64,14 @@ class ExportModel:
 
     def manifest_section(self) -> dict[str, Any]:
         return {"name": self.name, "source": self.source, "trained": self.trained, "seed": self.seed,
-                "config": self.config.to_dict(), "weights_sha256": self.weights_sha256(), "parameters": self.parameters}
+                "config": self.config.to_dict(), "weights_sha256": self.weights_sha256(), "parameters": self.parameters,
+                "int8_aware": self.int8_aware_summary()}
+
+    def int8_aware_summary(self) -> dict[str, Any] | None:
+        """The checkpoint's int8-aware record without its per-module activation ranges (they stay in config.json)."""
+        if self.int8_aware is None:
+            return None
+        return {k: v for k, v in self.int8_aware.items() if k != "activation_ranges"}
 
     def output_descriptions(self) -> list[dict[str, Any]]:
         """Name, layer and frame hop of each output, in order (the manifest adds shapes; files carry these)."""
@@ -99,4 +107,5 @@ def load_export_model(source: str | Path, options: ExportOptions) -> ExportModel
     spec = OutputSpec.parse(options.outputs, encoder.config.layers)
     head = build_final_proj(heads, encoder.config, str(source)) if spec.kind == FINAL_PROJ else None
     seed = options.seed if checkpoint is None else None
-    return ExportModel(name, origin, trained, encoder, spec, head, seed)
+    int8_aware = None if checkpoint is None else checkpoint.meta.get("int8_aware")
+    return ExportModel(name, origin, trained, encoder, spec, head, seed, int8_aware)

@@ -13,7 +13,8 @@ from pathlib import Path
 import click
 
 from fitedge.cli.params import Steps, config_option, field_default, write_params
-from fitedge.distill.train.config import AMP_MODES, OBJECTIVES, DistillConfig, PretrainConfig
+from fitedge.distill.train.config import AMP_MODES, INT8_AWARE_FROM, OBJECTIVES, DistillConfig, PretrainConfig
+from fitedge.errors import ConfigError
 
 log = logging.getLogger(__name__)
 _distill_default = functools.partial(field_default, DistillConfig)  # an option's default is the library's
@@ -43,7 +44,9 @@ def _split_items(data: str, split: str):
 @click.command("distill")
 @config_option
 @click.option("--teacher", required=True, help="Teacher: a checkpoint (any format `fitedge import` reads) or preset.")
-@click.option("--student", required=True, help="Student architecture: a preset (e.g. fithubert) or a config JSON.")
+@click.option("--student", help="Student architecture: a preset (e.g. fithubert) or a config JSON.")
+@click.option("--init-from", type=click.Path(exists=True, file_okay=False),
+              help="Start from a fitedge checkpoint (e.g. RUN_DIR/final, hint heads included) instead of --student.")
 @click.option("--data", required=True, type=click.Path(exists=True), help="Training audio: corpus, .tsv or folder.")
 @click.option("--valid", "valid_data", type=click.Path(exists=True),
               help="Validation audio (.tsv or folder); default: the corpus folder's valid split, if any.")
@@ -84,13 +87,18 @@ def _split_items(data: str, split: str):
 @click.option("--workers", default=_distill_default("num_workers"), show_default=True, type=click.IntRange(min=0),
               help="DataLoader workers.")
 @click.option("--threads", type=click.IntRange(min=1), help="CPU threads per process (default: torch's choice).")
+@click.option("--int8-aware", is_flag=True,
+              help="Train the last part of the schedule with fake int8, as the export's int8 recipes round.")
+@click.option("--int8-aware-from", "int8_aware_start", default=INT8_AWARE_FROM, show_default=True, type=click.FloatRange(0, 1, max_open=True),
+              help="Share of the schedule after which --int8-aware training begins.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
-def distill(ctx: click.Context, teacher: str, student: str, data: str, valid_data: str | None, run_dir: str,
+def distill(ctx: click.Context, teacher: str, student: str | None, init_from: str | None, data: str,
+            valid_data: str | None, run_dir: str,
             objective: str, layer_map: str | None, steps: int, minutes: float | None, batch_seconds: float,
             crop_seconds: float, accum: int, lr: float, amp: str, nproc: int, device: str, resume: bool,
             save_every: int, log_every: int, valid_every: int, patience: int, mask_padding: bool, seed: int,
-            workers: int, threads: int | None, as_json: bool) -> None:
+            workers: int, threads: int | None, int8_aware: bool, int8_aware_start: float, as_json: bool) -> None:
     """Distil TEACHER into a fresh STUDENT on DATA, writing RUN_DIR/{log.jsonl, train_state.pt, final/}.
 
     RUN_DIR/final is a fitedge checkpoint (student backbone; hint heads in heads.safetensors) that
@@ -101,12 +109,17 @@ def distill(ctx: click.Context, teacher: str, student: str, data: str, valid_dat
       fitedge distill --teacher hubert_base_ls960.pt --student fithubert --data LibriSpeech/train-clean-100 \\
           --out runs/fit --steps 200000 --nproc 2 --accum 4 --amp fp16
       fitedge distill --teacher runs/pre/teacher --student student.json --data corpus/ --out runs/d --minutes 15
+      fitedge distill --teacher runs/pre/teacher --init-from runs/d/final --data corpus/ --out runs/d8 \\
+          --minutes 5 --steps auto --int8-aware --int8-aware-from 0
     """
+    if (student is None) == (init_from is None):
+        raise ConfigError("give either --student (a fresh student) or --init-from (a checkpoint to continue)")
     if nproc > 1 and "LOCAL_RANK" not in os.environ:
         sys.exit(_relaunch_under_torchrun(ctx, nproc))
     import torch
 
     import fitedge
+    from fitedge.distill.checkpoints.folder import read_checkpoint
     from fitedge.distill.models.encoder import build_encoder
     from fitedge.distill.train.distillation import distill as run_distill
     from fitedge.distill.train.distributed import setup_distributed, teardown_distributed
@@ -116,7 +129,7 @@ def distill(ctx: click.Context, teacher: str, student: str, data: str, valid_dat
                         mask_padding=mask_padding, lr=lr, max_steps=steps or None, max_minutes=minutes,
                         batch_seconds=batch_seconds, crop_seconds=crop_seconds or None, accum_steps=accum, amp=amp,
                         save_every=save_every, log_every=log_every, valid_every=valid_every, patience=patience,
-                        seed=seed, num_workers=workers)
+                        seed=seed, num_workers=workers, int8_aware_from=int8_aware_start if int8_aware else None)
     train = _split_items(data, "train")
     valid = _split_items(valid_data, "train") if valid_data else _split_items(data, "valid")
     teacher_model = fitedge.load(teacher)
@@ -126,9 +139,14 @@ def distill(ctx: click.Context, teacher: str, student: str, data: str, valid_dat
         torch.set_num_threads(threads)
     env = setup_distributed(device)
     torch.manual_seed(seed)  # the same --seed gives the same initial student (on every rank)
+    if init_from:
+        start = read_checkpoint(init_from)
+        student_model, init_heads = start.build(), start.heads
+    else:
+        student_model, init_heads = build_encoder(_encoder_config(student)), None
     try:
-        result = run_distill(teacher_model, build_encoder(_encoder_config(student)), train, valid, cfg, run_dir, env,
-                             resume=resume, progress=env.is_main)
+        result = run_distill(teacher_model, student_model, train, valid, cfg, run_dir, env, resume=resume,
+                             progress=env.is_main, init_heads=init_heads)
     finally:
         teardown_distributed(env)
     if not env.is_main:
