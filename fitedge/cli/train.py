@@ -89,7 +89,8 @@ def _split_items(data: str, split: str):
 @click.option("--threads", type=click.IntRange(min=1), help="CPU threads per process (default: torch's choice).")
 @click.option("--int8-aware", is_flag=True,
               help="Train the last part of the schedule with fake int8, as the export's int8 recipes round.")
-@click.option("--int8-aware-from", "int8_aware_start", default=INT8_AWARE_FROM, show_default=True, type=click.FloatRange(0, 1, max_open=True),
+@click.option("--int8-aware-from", "int8_aware_start", default=INT8_AWARE_FROM, show_default=True,
+              type=click.FloatRange(0, 1, max_open=True),
               help="Share of the schedule after which --int8-aware training begins.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
