@@ -11,6 +11,7 @@ import contextlib
 import io
 import logging
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -20,6 +21,7 @@ from fitedge.errors import ExportError, one_line
 
 log = logging.getLogger(__name__)
 OPSET = 18
+STACK_TRACE_KEY = "pkg.torch.onnx.stack_trace"
 
 
 def lower_to_onnx(module: nn.Module, samples: int, out_path: Path, output_names: list[str],
@@ -63,10 +65,21 @@ def fuse_for_onnxruntime(path: Path) -> None:
     try:
         with contextlib.redirect_stdout(io.StringIO()):
             fused = optimize_model(str(path), model_type="bert", optimization_options=options, opt_level=0)
+            _drop_source_traces(fused.model)
             fused.save_model_to_file(str(path), use_external_data_format=False)
     except Exception as e:  # the optimizer raises assorted types; one line names the step
         raise ExportError(f"ONNX Runtime graph fusion failed: {type(e).__name__}: {one_line(e)}") from e
     log.info("fused for onnxruntime: %s", {k: v for k, v in fused.get_fused_operator_statistics().items() if v})
+
+
+def _drop_source_traces(model: Any) -> None:
+    """Remove the exporter's per-node Python stack traces: they hold the exporting machine's absolute source paths,
+    so the same model exported from two checkouts gave two files (and leaked the user's folder names)."""
+    for node in model.graph.node:
+        kept = [p for p in node.metadata_props if p.key != STACK_TRACE_KEY]
+        if len(kept) != len(node.metadata_props):
+            del node.metadata_props[:]
+            node.metadata_props.extend(kept)
 
 
 def write_onnx_metadata(path: Path, metadata: dict[str, str]) -> None:
