@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fitedge.edge.backends import BACKENDS
 from fitedge.edge.bundle import manifest as mf
 from fitedge.edge.stream.geometry import StreamGeometry, model_hop_and_receptive
 from fitedge.edge.stream.stream import Stream
 from fitedge.errors import BundleError, ConfigError
 
 DEFAULT_CHUNK_MS, DEFAULT_LEFT_MS, DEFAULT_RIGHT_MS = 640.0, 1280.0, 320.0
-ARTIFACT_SUFFIXES = (".pte", ".tflite", ".onnx")
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def open_stream(target: Any, settings: StreamSettings = StreamSettings(), thread
     if path is not None and path.is_dir() and (path / mf.MANIFEST_FILE).is_file():
         manifest = mf.Manifest.read(path)
         path = path / manifest.artifacts[0].file
-    if path is not None and path.suffix in ARTIFACT_SUFFIXES:
+    if path is not None and BACKENDS.find_file(path) is not None:
         hop, receptive, recorded = artifact_geometry(path)
         runner = runtime.load(path, threads=threads, **options)
         return Stream(runner, settings.geometry(hop, receptive, recorded), trim_edges)
