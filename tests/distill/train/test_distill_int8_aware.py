@@ -8,34 +8,20 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pytest
 import torch
 from click.testing import CliRunner
 
 import fitedge
 from fitedge.cli import cli
-from fitedge.distill.checkpoints.folder import read_checkpoint, save_checkpoint
+from fitedge.distill.checkpoints.folder import read_checkpoint
 from fitedge.distill.data.datasets import list_audio
 from fitedge.distill.models.encoder import build_encoder
 from fitedge.distill.train.distillation import DistillConfig, distill
 from fitedge.distill.train.distributed import DistEnv
 from fitedge.distill.train.int8_aware import Int8Aware
 from fitedge.distill.train.run_log import read_log
-from tests.helpers.models import NO_DROPOUT, tiny_student, tiny_teacher
-from tests.helpers.speech import espeak, write_speech
-
-
-@pytest.fixture(scope="module")
-def speech(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("speech")
-    write_speech(folder, count=8, seconds=1.0)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def teacher_dir(tmp_path_factory) -> Path:
-    torch.manual_seed(0)
-    return save_checkpoint(build_encoder(tiny_teacher()), tmp_path_factory.mktemp("teacher") / "teacher")
+from tests.helpers.models import NO_DROPOUT, tiny_student
+from tests.helpers.speech import espeak
 
 
 def read_speech_sample() -> np.ndarray:

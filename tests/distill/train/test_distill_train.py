@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 import fitedge
 from fitedge.cli import cli
-from fitedge.distill.checkpoints.folder import read_checkpoint, save_checkpoint
+from fitedge.distill.checkpoints.folder import read_checkpoint
 from fitedge.distill.data.datasets import list_audio
 from fitedge.distill.models.encoder import build_encoder
 from fitedge.distill.models.heads import StudentWithHeads, build_heads
@@ -26,22 +26,7 @@ from fitedge.distill.train.run_log import RunLog, read_log
 from fitedge.distill.train.train_state import STATE_FILE, Position
 from fitedge.distill.train.validation import validate_and_decide
 from tests.helpers import FITEDGE
-from tests.helpers.models import tiny_student, tiny_teacher
-from tests.helpers.speech import write_speech
-
-
-@pytest.fixture(scope="module")
-def speech(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("speech")
-    write_speech(folder, count=8, seconds=1.0)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def teacher_dir(tmp_path_factory) -> Path:
-    torch.manual_seed(0)
-    teacher = build_encoder(tiny_teacher())
-    return save_checkpoint(teacher, tmp_path_factory.mktemp("teacher") / "teacher")
+from tests.helpers.models import tiny_student
 
 
 def _run(teacher_dir: Path, speech: Path, out: Path, **cfg) -> tuple:
