@@ -271,7 +271,7 @@ class ArtifactEntry(Section):
 
 @dataclass
 class Manifest(Section):
-    """A bundle's ``manifest.json``, typed. ``extra`` holds ``int8_policy``, ``per_gate``, ``arm64``."""
+    """A bundle's ``manifest.json``, typed. ``extra`` holds ``head``, ``int8_policy``, ``per_gate``, ``arm64``."""
 
     model: ModelInfo
     audio: AudioSpec
@@ -288,7 +288,7 @@ class Manifest(Section):
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     NESTED: ClassVar = {"model": ModelInfo, "audio": AudioSpec, "outputs": [OutputInfo], "thresholds": Thresholds,
                         "golden": Golden, "artifacts": [ArtifactEntry]}
-    ORDER: ClassVar = ("schema", "schema_version", "fitedge_version", "created", "model", "audio", "outputs",
+    ORDER: ClassVar = ("schema", "schema_version", "fitedge_version", "created", "model", "audio", "outputs", "head",
                        "time_reduction_factor", "thresholds", "golden", "calibration", "artifacts", "int8_policy",
                        "timing", "per_gate", "arm64")
 

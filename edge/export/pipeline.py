@@ -108,6 +108,7 @@ def export_bundle(source: str | Path, out: str | Path, options: ExportOptions,
             artifacts=artifacts,
             timing={"threads": options.threads, "runs": options.timing_runs},
             extra={} if plan is None else {"int8_policy": {**plan.to_dict(), "sensitivity": sensitivity_table(plan)}})
+        manifest.extra.update(model.write_head(tmp))  # --head: tokens.txt and the manifest's head section
         manifest.write(tmp)
         bd.write_report(tmp, manifest)
         if gate is not None:  # a refusal raises here, so no bundle is left

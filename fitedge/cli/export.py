@@ -22,6 +22,9 @@ from fitedge.errors import BundleError
 @click.option("--dynamic", default=None, metavar="MIN:MAX",
               help="Bounded dynamic length in samples (16000:160000) or seconds (1s:10s); .pte/.onnx only.")
 @click.option("--outputs", default="last", show_default=True, help="last, all, final_proj, or layers like 4,8,12.")
+@click.option("--head", default=None, type=click.Path(dir_okay=False),
+              help="CTC head (fitedge eval per --save-probe): the artifacts also return its `logits`; the bundle "
+                   "gets tokens.txt (for fitedge transcribe).")
 @click.option("--calib", default=None, help="Calibration speech: audio folder, TSV manifest or corpus folder "
                                             "(default: built-in espeak-ng speech).")
 @click.option("--calib-windows", default=16, show_default=True, help="Most calibration windows used.")
@@ -55,7 +58,7 @@ def export(model: str, out: Path, targets: str, precision: str, seconds: float, 
            calib: str | None, calib_windows: int, keep_float: str, int8_mode: str, min_cosine: float,
            allow_degraded: bool, litert_int8: str, onnx_int8: str, threads: int, timing_runs: int,
            android: Path | None, force: bool, etrecord: bool, seed: int, as_json: bool, gate_per: Path | None = None,
-           max_per_increase: float = 2.0) -> None:
+           max_per_increase: float = 2.0, head: str | None = None) -> None:
     """Export MODEL to a verified bundle: .pte, .tflite and .onnx in fp32 and int8, golden files, manifest, report.
 
     MODEL is a preset (random weights: the bundle says UNTRAINED), a fitedge checkpoint folder, or any
@@ -67,6 +70,7 @@ def export(model: str, out: Path, targets: str, precision: str, seconds: float, 
       fitedge export fithubert --out bundle/
       fitedge export student/ --out b/ --precision int8 --keep-float feature_extractor.conv_layers.0
       fitedge export student/ --out b/ --dynamic 1s:10s --outputs 4,8,12 --android app/src/main/assets/bundle
+      fitedge export student/ --out b/ --head head.safetensors   # + CTC logits and tokens.txt
     """
     from fitedge.edge.bundle.folder import report_markdown
     from fitedge.edge.export.options import ExportOptions, parse_dynamic, parse_list
@@ -76,7 +80,7 @@ def export(model: str, out: Path, targets: str, precision: str, seconds: float, 
         targets=parse_list(targets), precisions=parse_list(precision), seconds=seconds, dynamic=parse_dynamic(dynamic),
         outputs=outputs, calib=calib, calib_windows=calib_windows, keep_float=parse_list(keep_float), int8=int8_mode,
         min_cosine=min_cosine, allow_degraded=allow_degraded, litert_int8=litert_int8, onnx_int8=onnx_int8,
-        threads=threads, timing_runs=timing_runs, force=force, android=android, seed=seed, etrecord=etrecord)
+        threads=threads, timing_runs=timing_runs, force=force, android=android, seed=seed, etrecord=etrecord, head=head)
     gate = None
     if gate_per is not None:  # the PER gate pulls in the probe's stack: only when asked for
         from fitedge.bench.eval.gate import PerGate
