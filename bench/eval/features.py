@@ -19,26 +19,27 @@ from pathlib import Path
 
 import numpy as np
 
+from fitedge.distill.models.ctc_head import Layer, parse_head_layer
 from fitedge.edge.backends import BACKENDS
 from fitedge.errors import ConfigError
 
 log = logging.getLogger(__name__)
-
-Layer = str | int  # "last", "weighted" or a hidden-state index
 RunFn = Callable[[np.ndarray], dict[str, np.ndarray]]
 
 
 def parse_layer(value: str | int) -> Layer:
     """``"last"``, ``"weighted"`` or a non-negative hidden-state index (given as int or digit string)."""
-    if isinstance(value, int) or str(value).isdigit():
-        return int(value)
-    if value in ("last", "weighted"):
-        return value
-    raise ConfigError(f"--layer must be 'last', 'weighted' or a layer index, got {value!r}")
+    try:
+        return parse_head_layer(value)
+    except ValueError:
+        raise ConfigError(f"--layer must be 'last', 'weighted' or a layer index, got {value!r}") from None
 
 
 def select_layers(outputs: dict[str, np.ndarray], layer: Layer) -> np.ndarray:
-    """Pick the probe's input from named model outputs (batch 1) as ``(layers, frames, dim)``."""
+    """Pick the probe's input from named model outputs (batch 1) as ``(layers, frames, dim)``.
+
+    Besides ``last``, ``weighted`` and an index, ``layer`` may name any output (``logits`` of a CTC head).
+    """
     hidden = sorted((int(k.rsplit("_", 1)[1]), k) for k in outputs if k.startswith("hidden_state_"))
     if layer == "weighted":
         if not hidden:
@@ -47,8 +48,10 @@ def select_layers(outputs: dict[str, np.ndarray], layer: Layer) -> np.ndarray:
         return np.stack([outputs[k][0] for _, k in hidden]).astype(np.float32)
     if layer == "last":
         name = next((n for n in ("last_hidden_state", "final_proj") if n in outputs), hidden[-1][1] if hidden else None)
-    else:
+    elif isinstance(layer, int):
         name = f"hidden_state_{layer}"
+    else:
+        name = layer
     if name not in outputs:
         raise ConfigError(f"layer {layer} is not among this model's outputs {sorted(outputs)}")
     return outputs[name][0][None].astype(np.float32)

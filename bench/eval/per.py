@@ -19,8 +19,9 @@ import numpy as np
 
 from fitedge.bench.eval.bootstrap import bootstrap_error_rate
 from fitedge.bench.eval.edit_distance import edit_counts, error_rate
-from fitedge.bench.eval.probe import PhonemeProbe, ProbeConfig, train_probe
-from fitedge.errors import DataError
+from fitedge.bench.eval.probe import PhonemeProbe, ProbeConfig, probe_head, train_probe
+from fitedge.distill.models.ctc_head import save_ctc_head
+from fitedge.errors import ConfigError, DataError
 from fitedge.threads import torch_threads
 
 log = logging.getLogger(__name__)
@@ -152,7 +153,7 @@ def score_per(probe: PhonemeProbe, source: FeatureSource, corpus_dir: str | Path
 
 def evaluate_per(model_or_artifact: str | Path, corpus_dir: str | Path, layer: str | int = "last",
                  probe: ProbeConfig = DEFAULT_PROBE, settings: EvalSettings = EvalSettings(),
-                 threads: int | None = None, progress: bool = False) -> PerReport:
+                 threads: int | None = None, progress: bool = False, save_probe: str | Path | None = None) -> PerReport:
     """Train a probe on the model's (or artifact's, or MFCC's) own features and report its test PER.
 
     Args:
@@ -163,12 +164,19 @@ def evaluate_per(model_or_artifact: str | Path, corpus_dir: str | Path, layer: s
         settings: corpus subsets, seed and interval.
         threads: threads of the artifact's runtime and of PyTorch (eager model, probe); ``None``: defaults.
         progress: show progress bars.
+        save_probe: also write the trained probe here as a CTC head (:mod:`fitedge.distill.models.ctc_head`),
+            what ``fitedge export --head`` ships.
     """
     from fitedge.bench.eval.features import feature_source
 
+    if save_probe is not None and str(model_or_artifact) == "mfcc":
+        raise ConfigError("--save-probe needs a model's features: a probe on MFCC cannot be a head of the model")
     with torch_threads(threads):
         source = feature_source(str(model_or_artifact), layer, threads)
         trained = train_corpus_probe(source, corpus_dir, probe, settings, progress)
+        if save_probe is not None:
+            info = {"trained_on": str(model_or_artifact), "corpus": str(corpus_dir)}
+            save_ctc_head(probe_head(trained, source.layer, info), save_probe)
         source.stats.padded = source.stats.chunked = 0  # the report counts the test split only
         return score_per(trained, source, corpus_dir, str(model_or_artifact), settings, progress,
                          {"layer": str(layer), "threads": threads})

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from fitedge.distill.models.ctc_head import BLANK_TOKEN, CtcHead, Layer
 from fitedge.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,27 @@ class PhonemeProbe(nn.Module):
         return hypotheses
 
 
+def probe_head(probe: PhonemeProbe, layer: Layer, info: dict | None = None) -> CtcHead:
+    """The deployable head of ``probe``: standardisation and layer weights folded into its first linear layer.
+
+    ``sum_l w_l (h_l - m_l) / s_l`` followed by ``W x + b`` is ``W' [h_0 .. h_L] + b'`` with the column block
+    ``l`` of ``W'`` equal to ``W * w_l / s_l`` and ``b' = b - sum_l W (w_l m_l / s_l)``. The head returns
+    logits: the probe's log-softmax changes no frame's best class.
+    """
+    layers = list(probe.head) if isinstance(probe.head, nn.Sequential) else [probe.head]
+    first = layers[0]
+    with torch.no_grad():
+        scale = probe.layer_weights[:, None] / probe.std  # (layers, dim)
+        weight = (first.weight[:, None, :] * scale[None]).reshape(first.out_features, -1)
+        bias = first.bias - (first.weight @ (scale * probe.mean).sum(0))
+        folded = nn.Linear(weight.shape[1], weight.shape[0])
+        folded.load_state_dict({"weight": weight, "bias": bias})
+    net = nn.Sequential(folded, *copy.deepcopy(layers[1:])).eval()
+    record = {"probe": probe.config.to_dict(),
+              "layer_weights": [round(float(w), 6) for w in probe.layer_weights.detach()], **(info or {})}
+    return CtcHead([BLANK_TOKEN, *probe.vocab], layer, net, record)
+
+
 def collapse_ctc(frame_classes: Sequence[int], vocab: Sequence[str]) -> list[str]:
     """Merge runs of the same class, then drop blanks (class 0); class ``k`` is ``vocab[k - 1]``."""
     out, previous = [], None
@@ -111,6 +133,13 @@ def collapse_ctc(frame_classes: Sequence[int], vocab: Sequence[str]) -> list[str
             out.append(vocab[c - 1])
         previous = c
     return out
+
+
+def greedy_ctc(logits: np.ndarray, tokens: Sequence[str]) -> list[str]:
+    """``(frames, classes)`` logits (or log-probabilities) of a head whose ``tokens`` start with the blank, decoded
+    greedily. Frames may come from a whole utterance or from one chunk of a stream (a stream keeps the last
+    frame's class across chunks to collapse a repeat that straddles them)."""
+    return collapse_ctc(np.asarray(logits).argmax(-1).tolist(), tokens[1:])
 
 
 def encode_labels(phonemes: Sequence[str], vocab: Sequence[str]) -> list[int]:

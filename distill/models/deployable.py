@@ -19,6 +19,7 @@ from fitedge.errors import ConfigError, ExportError, one_line
 INPUT_NAME = "wav"
 LAST = "last_hidden_state"
 FINAL_PROJ = "final_proj"
+LOGITS = "logits"
 
 
 @dataclass(frozen=True)
@@ -29,10 +30,12 @@ class OutputSpec:
         kind: ``last`` (the last hidden state), ``layers`` (hidden states by index; ``all`` is every one) or
             ``final_proj`` (a FitHuBERT checkpoint's 768-d prediction head).
         layers: hidden-state indices for ``layers`` (0 = input of the first transformer layer).
+        logits: also return a CTC head's per-frame token logits, last, as ``logits``.
     """
 
     kind: str = "last"
     layers: tuple[int, ...] = ()
+    logits: bool = False
 
     @classmethod
     def parse(cls, text: str, num_layers: int) -> OutputSpec:
@@ -55,11 +58,13 @@ class OutputSpec:
     @property
     def names(self) -> list[str]:
         if self.kind == "layers":
-            return [f"hidden_state_{i}" for i in self.layers]
-        return [LAST if self.kind == "last" else FINAL_PROJ]
+            names = [f"hidden_state_{i}" for i in self.layers]
+        else:
+            names = [LAST if self.kind == "last" else FINAL_PROJ]
+        return names + [LOGITS] if self.logits else names
 
     def layer_of(self, name: str, num_layers: int) -> int | None:
-        """The hidden-state index an output name comes from (``None`` for ``final_proj``)."""
+        """The hidden-state index an output name comes from (``None`` for ``final_proj`` and ``logits``)."""
         if name == LAST:
             return num_layers
         if name.startswith("hidden_state_"):
@@ -68,25 +73,33 @@ class OutputSpec:
 
 
 class DeployableEncoder(nn.Module):
-    """``wav (1, samples)`` to the tuple of tensors named by ``spec.names``; the graph every runtime runs."""
+    """``wav (1, samples)`` to the tuple of tensors named by ``spec.names``; the graph every runtime runs.
+
+    ``head``: the module of the spec's head output, which is either ``final_proj`` (on the last hidden state)
+    or ``logits`` (a :class:`~fitedge.distill.models.ctc_head.CtcHead`, on the whole encoder output).
+    """
 
     def __init__(self, encoder: Encoder, spec: OutputSpec, head: nn.Module | None = None) -> None:
         super().__init__()
         if encoder.training or encoder.weight_normed:
             raise ExportError("call encoder.for_inference() before export (eval mode, weight norm folded)")
+        if spec.kind == FINAL_PROJ and spec.logits:
+            raise ConfigError("--outputs final_proj and a CTC head cannot go together: choose one head")
         if spec.kind == FINAL_PROJ and head is None:
             raise ConfigError("--outputs final_proj needs a checkpoint with a final_proj head")
+        if spec.logits and head is None:
+            raise ConfigError("logits need a CTC head (fitedge export --head)")
         self.encoder = encoder
         self.spec = spec
         self.head = head
 
     def forward(self, wav: Tensor) -> tuple[Tensor, ...]:
         out = self.encoder(wav)
-        if self.spec.kind == "last":
-            return (out.last_hidden_state,)
         if self.spec.kind == FINAL_PROJ:
             return (self.head(out.last_hidden_state),)
-        return tuple(out.hidden_states[i] for i in self.spec.layers)
+        features = (out.last_hidden_state,) if self.spec.kind == "last" else \
+            tuple(out.hidden_states[i] for i in self.spec.layers)
+        return (*features, self.head(out)) if self.spec.logits else features
 
 
 def on_grid(samples: int, grid: tuple[int, int]) -> int:

@@ -225,7 +225,8 @@ class ArtifactEntry(Section):
 
 @dataclass
 class Manifest(Section):
-    """A bundle's ``manifest.json``, typed. ``extra`` holds ``int8_policy``, ``per_gate``, ``arm64``, ``streaming``."""
+    """A bundle's ``manifest.json``, typed. ``extra`` holds ``head``, ``streaming``, ``int8_policy``, ``per_gate``,
+    ``arm64``."""
 
     model: ModelInfo
     audio: AudioSpec
@@ -243,7 +244,7 @@ class Manifest(Section):
     NESTED: ClassVar = {"model": ModelInfo, "audio": AudioSpec, "outputs": [OutputInfo], "thresholds": Thresholds,
                         "golden": Golden, "artifacts": [ArtifactEntry]}
     ORDER: ClassVar = ("schema", "schema_version", "fitedge_version", "created", "model", "audio", "streaming",
-                       "outputs", "time_reduction_factor", "thresholds", "golden", "calibration", "artifacts",
+                       "outputs", "head", "time_reduction_factor", "thresholds", "golden", "calibration", "artifacts",
                        "int8_policy", "timing", "per_gate", "arm64")
 
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,14 +12,20 @@ import numpy as np
 from torch import nn
 
 from fitedge.distill.models.config import EncoderConfig
-from fitedge.distill.models.deployable import FINAL_PROJ, DeployableEncoder, OutputSpec
+from fitedge.distill.models.ctc_head import BLANK, CtcHead
+from fitedge.distill.models.deployable import FINAL_PROJ, LOGITS, DeployableEncoder, OutputSpec
 from fitedge.distill.models.encoder import Encoder
+from fitedge.edge.bundle.manifest import sha256_bytes, sha256_file
 from fitedge.edge.export.options import ExportOptions
+from fitedge.files import write_text
+
+TOKENS_FILE = "tokens.txt"
 
 
 @dataclass
 class ExportModel:
-    """An inference-ready encoder, the chosen outputs, an optional prediction head, and what the manifest says."""
+    """An inference-ready encoder, the chosen outputs, an optional head (final_proj or CTC), and what the manifest
+    says. ``head_file``: the CTC head's file (``--head``)."""
 
     name: str
     source: str
@@ -28,6 +35,7 @@ class ExportModel:
     head: nn.Module | None
     seed: int | None = None  # of a preset's random weights
     int8_aware: dict[str, Any] | None = None  # the checkpoint's record of int8-aware training, if any
+    head_file: str | None = None
 
     @property
     def config(self) -> EncoderConfig:
@@ -73,6 +81,18 @@ class ExportModel:
             return None
         return {k: v for k, v in self.int8_aware.items() if k != "activation_ranges"}
 
+    def write_head(self, folder: Path) -> dict[str, Any]:
+        """With a CTC head: write ``tokens.txt`` (one token per line, the blank first) into the bundle ``folder`` and
+        return the manifest's ``head`` section as ``{"head": ...}``; without one, ``{}``."""
+        if not isinstance(self.head, CtcHead):
+            return {}
+        text = "".join(f"{t}\n" for t in self.head.tokens)
+        write_text(folder / TOKENS_FILE, text)
+        return {"head": {"kind": "ctc", "output": LOGITS, "tokens": TOKENS_FILE,
+                         "tokens_sha256": sha256_bytes(text.encode()), "blank": BLANK,
+                         "vocab_size": len(self.head.tokens), "layer": self.head.layer,
+                         "probe_source": Path(str(self.head_file)).name, "probe_sha256": sha256_file(self.head_file)}}
+
     def output_descriptions(self) -> list[dict[str, Any]]:
         """Name, layer and frame hop of each output, in order (the manifest adds shapes; files carry these)."""
         hop = self.config.frame_hop_ms
@@ -92,6 +112,7 @@ class ExportModel:
 def load_export_model(source: str | Path, options: ExportOptions) -> ExportModel:
     """Resolve ``source`` (preset, fitedge folder, importable checkpoint) and the chosen outputs."""
     from fitedge.distill.checkpoints.source import build_preset, read_source
+    from fitedge.distill.models.ctc_head import load_ctc_head
     from fitedge.distill.models.heads import build_final_proj
 
     checkpoint = read_source(source)
@@ -106,6 +127,10 @@ def load_export_model(source: str | Path, options: ExportOptions) -> ExportModel
     encoder.for_inference()
     spec = OutputSpec.parse(options.outputs, encoder.config.layers)
     head = build_final_proj(heads, encoder.config, str(source)) if spec.kind == FINAL_PROJ else None
+    if options.head is not None:
+        head = load_ctc_head(options.head)
+        head.check_fits(encoder.config, options.head)
+        spec = dataclasses.replace(spec, logits=True)
     seed = options.seed if checkpoint is None else None
     int8_aware = None if checkpoint is None else checkpoint.meta.get("int8_aware")
-    return ExportModel(name, origin, trained, encoder, spec, head, seed, int8_aware)
+    return ExportModel(name, origin, trained, encoder, spec, head, seed, int8_aware, options.head)

@@ -31,6 +31,8 @@ class ExportOptions:
         dynamic: ``(min, max)`` samples for a bounded dynamic length (``.pte``, ``.onnx``; ``.tflite`` stays
             static), or ``None``.
         outputs: ``last``, ``all``, ``final_proj`` or layer indices ``4,8,12``.
+        head: a CTC head file (``fitedge eval per --save-probe``): the artifacts also return its ``logits``,
+            and the bundle gets its ``tokens.txt``; ``None``: no head.
         calib: calibration audio (folder, TSV, corpus) or ``None`` for the built-in espeak-ng set.
         calib_windows: most calibration windows used.
         keep_float: module-name globs left float in every int8 recipe (overrides ``int8``).
@@ -58,6 +60,7 @@ class ExportOptions:
     seconds: float = 4.0
     dynamic: tuple[int, int] | None = None
     outputs: str = "last"
+    head: str | None = None
     calib: str | None = None
     calib_windows: int = 16
     keep_float: tuple[str, ...] = ()
@@ -94,6 +97,8 @@ class ExportOptions:
             if not low <= self.input_samples <= high:
                 raise ConfigError(f"--seconds {self.seconds} ({self.input_samples} samples) lies outside --dynamic "
                                   f"{low}:{high}")
+        if self.head is not None and self.outputs.strip() == "final_proj":
+            raise ConfigError("--head and --outputs final_proj cannot go together: choose one head")
         if self.keep_float and "int8" not in self.precisions:
             raise ConfigError("--keep-float applies to int8 only; add int8 to --precision")
         if not 0.0 < self.min_cosine <= 1.0:

@@ -114,6 +114,7 @@ def export_bundle(source: str | Path, out: str | Path, options: ExportOptions,
             extra={} if plan is None else {"int8_policy": {**plan.to_dict(), "sensitivity": sensitivity_table(plan)}})
         if streaming is not None:
             manifest.extra["streaming"] = streaming.to_manifest()
+        manifest.extra.update(model.write_head(tmp))  # --head: tokens.txt and the manifest's head section
         manifest.write(tmp)
         bd.write_bundle_report(tmp, manifest)
         if gate is not None:  # a refusal raises here, so no bundle is left

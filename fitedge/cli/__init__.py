@@ -88,13 +88,13 @@ def cli() -> None:
 
 def _register() -> None:
     # In the order of the workflow: inspect, get data, train, ship, measure.
-    from fitedge.cli import bench, data, evaluate, export, model, stream, train
+    from fitedge.cli import bench, data, evaluate, export, model, stream, train, transcribe
 
     for command in (
         model.env, model.info, model.import_,
         data.data, train.pretrain, train.distill, train.curves,
         export.export, export.verify, export.quantize,
-        bench.bench, evaluate.eval_, stream.stream,
+        bench.bench, evaluate.eval_, stream.stream, transcribe.transcribe,
     ):
         _add_verbosity(command)
         cli.add_command(command)

@@ -30,9 +30,12 @@ def eval_() -> None:
               help="Threads of the artifact's runtime and of PyTorch (eager model, probe).")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Also write per_report.json here.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--save-probe", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Also save the trained probe as a CTC head (.safetensors: weights, tokens, layer) for "
+                   "fitedge export --head.")
 def per(model_or_artifact: str, corpus: Path, layer: str, kind: str, hidden: int, epochs: int, lr: float,
         max_train: int | None, max_test: int | None, seed: int, threads: int | None, out: Path | None,
-        as_json: bool) -> None:
+        as_json: bool, save_probe: Path | None = None) -> None:
     """Phoneme error rate of MODEL_OR_ARTIFACT with a CTC probe on its frozen features.
 
     MODEL_OR_ARTIFACT is `mfcc` (the floor every model must beat), an exported .pte/.tflite/.onnx (run in
@@ -46,6 +49,7 @@ def per(model_or_artifact: str, corpus: Path, layer: str, kind: str, hidden: int
       fitedge eval per mfcc --data corpus/synth
       fitedge eval per runs/teacher --data corpus/synth --layer weighted
       fitedge eval per bundle/student_int8.tflite --data corpus/asterisk --json
+      fitedge eval per student/ --data corpus/synth --save-probe head.safetensors
     """
     from fitedge.bench.eval.features import parse_layer
     from fitedge.bench.eval.per import EvalSettings, evaluate_per
@@ -53,7 +57,8 @@ def per(model_or_artifact: str, corpus: Path, layer: str, kind: str, hidden: int
 
     probe = ProbeConfig(kind=kind, hidden=hidden, epochs=epochs, lr=lr, seed=seed)
     settings = EvalSettings(max_train=max_train, max_test=max_test, seed=seed)
-    report = evaluate_per(model_or_artifact, corpus, parse_layer(layer), probe, settings, threads, progress=True)
+    report = evaluate_per(model_or_artifact, corpus, parse_layer(layer), probe, settings, threads, progress=True,
+                          save_probe=save_probe)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         tmp = out / ".per_report.json.tmp"

@@ -30,6 +30,9 @@ _default = functools.partial(field_default, ExportOptions)  # the option's defau
               help="Bounded dynamic length in samples (16000:160000) or seconds (1s:10s); .pte/.onnx only.")
 @click.option("--outputs", default=_default("outputs"), show_default=True,
               help="last, all, final_proj, or layers like 4,8,12.")
+@click.option("--head", default=None, type=click.Path(dir_okay=False),
+              help="CTC head (fitedge eval per --save-probe): the artifacts also return its `logits`; the bundle "
+                   "gets tokens.txt (for fitedge transcribe).")
 @click.option("--calib", default=None, help="Calibration speech: audio folder, TSV manifest or corpus folder "
                                             "(default: built-in espeak-ng speech).")
 @click.option("--calib-windows", default=_default("calib_windows"), show_default=True,
@@ -78,7 +81,7 @@ def export(model: str, out: Path, targets: str, precision: str, seconds: float, 
            allow_degraded: bool, litert_int8: str, onnx_int8: str, threads: int, timing_runs: int,
            android: Path | None, force: bool, etrecord: bool, integer_io: bool, seed: int, as_json: bool,
            gate_per: Path | None = None, max_per_increase: float = 2.0, chunk_ms: float | None = None,
-           left_ms: float = 0.0, right_ms: float = 0.0) -> None:
+           left_ms: float = 0.0, right_ms: float = 0.0, head: str | None = None) -> None:
     """Export MODEL to a verified bundle: .pte, .tflite and .onnx in fp32 and int8, golden files, manifest, report.
 
     MODEL is a preset (random weights: the bundle says UNTRAINED), a fitedge checkpoint folder, or any
@@ -90,6 +93,7 @@ def export(model: str, out: Path, targets: str, precision: str, seconds: float, 
       fitedge export fithubert --out bundle/
       fitedge export student/ --out b/ --precision int8 --keep-float feature_extractor.conv_layers.0
       fitedge export student/ --out b/ --dynamic 1s:10s --outputs 4,8,12 --android app/src/main/assets/bundle
+      fitedge export student/ --out b/ --head head.safetensors   # + CTC logits and tokens.txt
     """
     from fitedge.edge.bundle.folder import report_markdown
     from fitedge.edge.export.options import parse_dynamic, parse_list
@@ -100,7 +104,7 @@ def export(model: str, out: Path, targets: str, precision: str, seconds: float, 
         outputs=outputs, calib=calib, calib_windows=calib_windows, keep_float=parse_list(keep_float), int8=int8_mode,
         min_cosine=min_cosine, allow_degraded=allow_degraded, litert_int8=litert_int8, onnx_int8=onnx_int8,
         threads=threads, timing_runs=timing_runs, force=force, android=android, seed=seed, etrecord=etrecord,
-        integer_io=integer_io, chunk_ms=chunk_ms, left_ms=left_ms, right_ms=right_ms)
+        integer_io=integer_io, chunk_ms=chunk_ms, left_ms=left_ms, right_ms=right_ms, head=head)
     gate = None
     if gate_per is not None:  # the PER gate pulls in the probe's stack: only when asked for
         from fitedge.bench.eval.gate import PerGate

@@ -1,0 +1,116 @@
+"""``fitedge transcribe``: phonemes of a WAV file from every artifact of a bundle with a CTC head.
+
+Each artifact runs in its own runtime and sees the audio as the PER evaluation feeds it (a static artifact
+gets long audio in windows of its length, the last zero-padded, frames over padding dropped:
+:class:`fitedge.bench.eval.features.ModelFeatures`). Its ``logits`` are decoded greedily
+(:func:`fitedge.bench.eval.probe.greedy_ctc`, which also takes the frames of one chunk of a stream). Each int8
+artifact is compared with its fp32 sibling (same runtime) token by token: agreement = 1 - edit distance /
+the fp32 transcript's length (below 0 when the int8 one is mostly insertions).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from fitedge.bench.eval.edit_distance import edit_distance
+from fitedge.bench.eval.features import artifact_features
+from fitedge.bench.eval.probe import greedy_ctc
+from fitedge.edge.bundle.manifest import ArtifactEntry, Manifest, sha256_bytes
+from fitedge.errors import BundleError, ConfigError
+
+
+@dataclass(frozen=True)
+class BundleHead:
+    """A bundle's CTC head as an app reads it: the output holding the logits and the tokens, blank first."""
+
+    output: str
+    tokens: list[str]
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """One artifact's phonemes; for int8, its agreement with the fp32 sibling."""
+
+    file: str
+    runtime: str
+    precision: str
+    frames: int
+    phonemes: list[str]
+    sibling: str | None = None
+    agreement: float | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def read_bundle_head(bundle: str | Path, manifest: Manifest) -> BundleHead:
+    """The ``head`` section and ``tokens.txt`` of a bundle, checked (sha256, count, blank first)."""
+    head = manifest.extra.get("head")
+    if head is None:
+        raise BundleError(f"{bundle}: the bundle has no CTC head (export it with --head HEAD.safetensors)")
+    path = Path(bundle) / head["tokens"]
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        raise BundleError(f"{path}: tokens file missing") from None
+    if sha256_bytes(raw) != head["tokens_sha256"]:
+        raise BundleError(f"{path}: sha256 differs from the manifest (file changed or corrupted)")
+    tokens = raw.decode().splitlines()
+    if len(tokens) != head["vocab_size"] or head["blank"] != 0:
+        raise BundleError(f"{path}: {len(tokens)} tokens with blank {head['blank']}; the manifest says "
+                          f"{head['vocab_size']} with blank 0")
+    return BundleHead(head["output"], tokens)
+
+
+def fp32_sibling(entry: ArtifactEntry, entries: Sequence[ArtifactEntry]) -> ArtifactEntry | None:
+    """The fp32 artifact of the same runtime and file type as an int8 ``entry``."""
+    suffix = Path(entry.file).suffix
+    return next((e for e in entries if e.precision == "fp32" and e.runtime == entry.runtime
+                 and Path(e.file).suffix == suffix), None)
+
+
+def agreement(reference: Sequence[str], hypothesis: Sequence[str]) -> float:
+    """1 - edit distance / reference length (1.0 for two empty transcripts, 0.0 against an empty reference)."""
+    if not reference:
+        return 1.0 if not hypothesis else 0.0
+    return 1.0 - edit_distance(reference, hypothesis) / len(reference)
+
+
+def transcribe_artifact(path: str | Path, wav: np.ndarray, head: BundleHead, threads: int | None = None) -> tuple[
+        int, list[str]]:
+    """The number of logit frames and the greedy phonemes of one artifact on ``wav`` (16 kHz float32)."""
+    logits = artifact_features(path, head.output, threads)(wav)[0]
+    return logits.shape[0], greedy_ctc(logits, head.tokens)
+
+
+def transcribe_bundle(bundle: str | Path, audio: str | Path, artifacts: Sequence[str] = (),
+                      threads: int | None = None) -> list[Transcript]:
+    """Phonemes of ``audio`` from every artifact of ``bundle`` (or those named, each int8 with its fp32 sibling)."""
+    from fitedge.distill.data.audio import read_audio
+
+    manifest = Manifest.read(bundle)
+    head = read_bundle_head(bundle, manifest)
+    unknown = [a for a in artifacts if manifest.artifact(a) is None]
+    if unknown:
+        names = ", ".join(a.file for a in manifest.artifacts)
+        raise ConfigError(f"{bundle}: no artifact {', '.join(unknown)} (it has {names})")
+    chosen = [a for a in manifest.artifacts if not artifacts or a.file in artifacts]
+    siblings = {a.file: fp32_sibling(a, manifest.artifacts) for a in chosen if a.precision == "int8"}
+    needed = {a.file for a in chosen} | {s.file for s in siblings.values() if s is not None}
+    wav = read_audio(audio)
+    decoded = {a.file: transcribe_artifact(Path(bundle) / a.file, wav, head, threads)
+               for a in manifest.artifacts if a.file in needed}
+    results = []
+    for a in manifest.artifacts:
+        if a.file not in needed:
+            continue
+        frames, phonemes = decoded[a.file]
+        sibling = siblings.get(a.file)
+        score = None if sibling is None else round(agreement(decoded[sibling.file][1], phonemes), 4)
+        results.append(Transcript(a.file, a.runtime, a.precision, frames, phonemes,
+                                  None if sibling is None else sibling.file, score))
+    return results

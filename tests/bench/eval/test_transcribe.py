@@ -1,0 +1,144 @@
+"""The phoneme head end to end: saved by ``fitedge eval per --save-probe``, exported with ``--head`` (ONNX and
+LiteRT, fp32 and int8), and decoded from every artifact by ``fitedge transcribe``."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fitedge.bench.eval.transcribe import agreement, transcribe_bundle
+from fitedge.distill.checkpoints.folder import save_checkpoint
+from fitedge.distill.data.corpus import phoneme_inventory
+from fitedge.distill.models.ctc_head import BLANK_TOKEN, load_ctc_head
+from fitedge.distill.models.deployable import OutputSpec
+from fitedge.edge import runtime
+from fitedge.edge.bundle.manifest import Manifest, schema_problem
+from fitedge.edge.export.options import ExportOptions
+from fitedge.edge.export.pipeline import export_bundle
+from fitedge.errors import ConfigError
+from fitedge.parity import parity
+from tests.helpers.cli import assert_one_line_error, no_leftovers, run_cli
+from tests.helpers.corpus import phonetic_tiny_encoder
+from tests.helpers.speech import espeak
+
+SECONDS = 1.0
+TEXT = "please leave a message after the tone"
+MIN_COSINE = 0.9
+
+
+@pytest.fixture(scope="module")
+def setup(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("head")
+    save_checkpoint(phonetic_tiny_encoder(corpus, steps=30), root / "model")
+    head = root / "head.safetensors"
+    result = run_cli("eval", "per", str(root / "model"), "--data", str(corpus), "--layer", "weighted",
+                     "--epochs", "20", "--save-probe", str(head))
+    assert result.exit_code == 0, result.output
+    # The logits of a barely trained tiny model and head lose more to int8 than the hidden states do (ONNX static
+    # int8: cosine 0.96), so the floor is lowered; the decoded phonemes are what the test checks.
+    options = ExportOptions(targets=("onnx", "tflite"), seconds=SECONDS, timing_runs=0, calib_windows=4,
+                            min_cosine=MIN_COSINE, head=str(head))
+    export_bundle(root / "model", root / "bundle", options)
+    wav = root / "speech.wav"
+    from fitedge.distill.data.audio import write_audio
+
+    write_audio(wav, espeak(TEXT, "en-us"))  # about 2.5 s: windows of the 1 s static artifacts, the last padded
+    return {"root": root, "model": root / "model", "head": head, "bundle": root / "bundle", "wav": wav,
+            "corpus": corpus}
+
+
+def test_artifacts_return_the_eager_head_s_logits(setup: dict[str, Path]) -> None:
+    head = load_ctc_head(setup["head"])
+    assert head.layer == "weighted" and head.tokens[0] == BLANK_TOKEN
+    eager = runtime.load(str(setup["model"]), outputs=OutputSpec("last", logits=True), head=head)
+    wav = espeak(TEXT, "en-gb")[: int(SECONDS * 16000)][None]
+    reference = eager.run(wav)["logits"]
+    assert reference.shape[-1] == len(head.tokens)
+    manifest = Manifest.read(setup["bundle"])
+    assert [a.file for a in manifest.artifacts] == ["model_fp32.onnx", "model_int8.onnx", "model_fp32.tflite",
+                                                    "model_int8.tflite"]
+    for entry in manifest.artifacts:
+        runner = runtime.load(setup["bundle"] / entry.file)
+        assert runner.output_names == ["last_hidden_state", "logits"]
+        logits = runner.run(wav)["logits"]
+        match = parity(reference, logits)
+        same_best = float(np.mean(logits.argmax(-1) == reference.argmax(-1)))
+        if entry.precision == "fp32":
+            assert match.cosine > 0.99999 and match.max_abs_diff < 1e-3, (entry.file, match)
+            assert same_best == 1.0
+        else:
+            # Most frames keep their best token (chance is 1 in ~40); the report gives real-speech numbers.
+            assert match.cosine > MIN_COSINE and same_best > 0.5, (entry.file, match, same_best)
+
+
+def test_bundle_has_tokens_and_a_valid_head_section(setup: dict[str, Path]) -> None:
+    doc = json.loads((setup["bundle"] / "manifest.json").read_text())
+    assert schema_problem(doc) is None
+    head = doc["head"]
+    tokens = (setup["bundle"] / head["tokens"]).read_text().splitlines()
+    assert tokens == load_ctc_head(setup["head"]).tokens and tokens[head["blank"]] == BLANK_TOKEN
+    assert head["kind"] == "ctc" and head["output"] == "logits" and head["vocab_size"] == len(tokens)
+    assert head["layer"] == "weighted" and head["probe_source"] == "head.safetensors"
+    assert tokens[1:] == phoneme_inventory(setup["corpus"])
+    assert [o["name"] for o in doc["outputs"]] == ["last_hidden_state", "logits"]
+    assert doc["outputs"][1]["layer"] is None and doc["outputs"][1]["shape"][-1] == len(tokens)
+    assert schema_problem({**doc, "head": {**head, "kind": "beam"}}) is not None  # the schema does check it
+
+
+def test_transcribe_prints_phonemes_for_every_artifact(setup: dict[str, Path]) -> None:
+    result = run_cli("transcribe", str(setup["bundle"]), str(setup["wav"]))
+    assert result.exit_code == 0, result.output
+    tokens = set(load_ctc_head(setup["head"]).tokens[1:])
+    lines = result.output.splitlines()
+    for file in ("model_fp32.onnx", "model_int8.onnx", "model_fp32.tflite", "model_int8.tflite"):
+        (line,) = [x for x in lines if x.startswith(file + " ")]
+        phonemes = line.split()[1:]
+        assert len(phonemes) >= 3 and set(phonemes) <= tokens, line
+    agreements = [x for x in lines if "agreement with" in x]
+    assert len(agreements) == 2 and "model_int8.onnx: agreement with model_fp32.onnx" in result.output
+
+    results = transcribe_bundle(setup["bundle"], setup["wav"], ["model_int8.tflite"])
+    assert [r.file for r in results] == ["model_fp32.tflite", "model_int8.tflite"]
+    fp32, int8 = results
+    assert int8.agreement == pytest.approx(agreement(fp32.phonemes, int8.phonemes), abs=1e-4)
+    assert fp32.frames == int8.frames > 0 and fp32.agreement is None
+
+    as_json = run_cli("transcribe", str(setup["bundle"]), str(setup["wav"]), "--artifact", "model_fp32.onnx",
+                      "--json")
+    assert as_json.exit_code == 0, as_json.output
+    (only,) = json.loads(as_json.output)["artifacts"]
+    assert only["file"] == "model_fp32.onnx" and only["phonemes"]
+
+
+def test_agreement_is_one_minus_token_edit_rate() -> None:
+    assert agreement("K AE T".split(), "K AE T".split()) == 1.0
+    assert agreement("K AE T S".split(), "K AH T".split()) == pytest.approx(0.5)
+    assert agreement([], []) == 1.0 and agreement([], ["K"]) == 0.0
+
+
+def test_bad_input_gives_one_line_errors(setup: dict[str, Path], tmp_path: Path) -> None:
+    bundle, wav = str(setup["bundle"]), str(setup["wav"])
+    assert_one_line_error(run_cli("transcribe", bundle, wav, "--artifact", "nope.onnx"), "no artifact nope.onnx")
+    plain = tmp_path / "plain"
+    shutil.copytree(setup["bundle"], plain)
+    doc = json.loads((plain / "manifest.json").read_text())
+    del doc["head"]
+    (plain / "manifest.json").write_text(json.dumps(doc))
+    assert_one_line_error(run_cli("transcribe", str(plain), wav), "has no CTC head")
+    shutil.copytree(setup["bundle"], tmp_path / "tampered")
+    (tmp_path / "tampered" / "tokens.txt").write_text("x\ny\n")
+    assert_one_line_error(run_cli("transcribe", str(tmp_path / "tampered"), wav), "tokens.txt: sha256 differs")
+
+    assert_one_line_error(run_cli("eval", "per", "mfcc", "--data", str(setup["corpus"]), "--save-probe",
+                                  str(tmp_path / "h.safetensors")), "--save-probe needs a model's features")
+    (tmp_path / "junk.safetensors").write_bytes(b"\x00" * 64)
+    result = run_cli("export", str(setup["model"]), "--out", str(tmp_path / "b"), "--targets", "onnx",
+                     "--head", str(tmp_path / "junk.safetensors"))
+    assert_one_line_error(result, "junk.safetensors: not a safetensors file")
+    assert no_leftovers(tmp_path, "b")
+    with pytest.raises(ConfigError, match="--head and --outputs final_proj"):
+        ExportOptions(outputs="final_proj", head=str(setup["head"]))
