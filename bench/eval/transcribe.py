@@ -6,6 +6,10 @@ gets long audio in windows of its length, the last zero-padded, frames over padd
 (:func:`fitedge.bench.eval.probe.greedy_ctc`, which also takes the frames of one chunk of a stream). Each int8
 artifact is compared with its fp32 sibling (same runtime) token by token: agreement = 1 - edit distance /
 the fp32 transcript's length (below 0 when the int8 one is mostly insertions).
+
+With a stream (``--stream``), each artifact instead hears the audio as a live microphone delivers it, in 20 ms
+pieces through :func:`fitedge.stream`, and the frames it emits as they become final are decoded: what the demo
+app's Live mode shows. A static artifact streams only with the chunk and context it was exported for.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -21,6 +26,8 @@ from fitedge.bench.eval.features import artifact_features
 from fitedge.bench.eval.probe import greedy_ctc
 from fitedge.edge.bundle.manifest import ArtifactEntry, Manifest, sha256_bytes
 from fitedge.errors import BundleError, ConfigError
+
+PIECE_SAMPLES = 320  # 20 ms at 16 kHz: what a microphone callback typically delivers
 
 
 @dataclass(frozen=True)
@@ -80,16 +87,36 @@ def agreement(reference: Sequence[str], hypothesis: Sequence[str]) -> float:
     return 1.0 - edit_distance(reference, hypothesis) / len(reference)
 
 
-def transcribe_artifact(path: str | Path, wav: np.ndarray, head: BundleHead, threads: int | None = None) -> tuple[
-        int, list[str]]:
-    """The number of logit frames and the greedy phonemes of one artifact on ``wav`` (16 kHz float32)."""
-    logits = artifact_features(path, head.output, threads)(wav)[0]
+def transcribe_artifact(path: str | Path, wav: np.ndarray, head: BundleHead, threads: int | None = None,
+                        stream: Any = None) -> tuple[int, list[str]]:
+    """The number of logit frames and the greedy phonemes of one artifact on ``wav`` (16 kHz float32).
+
+    ``stream``: a :class:`~fitedge.edge.stream.source.StreamSettings` to hear the audio live instead of whole.
+    """
+    logits = (artifact_features(path, head.output, threads)(wav)[0] if stream is None
+              else streamed_logits(path, wav, head.output, stream, threads))
     return logits.shape[0], greedy_ctc(logits, head.tokens)
 
 
+def streamed_logits(path: str | Path, wav: np.ndarray, output: str, settings: Any,
+                    threads: int | None = None) -> np.ndarray:
+    """``output``'s frames of the artifact at ``path`` as a stream emits them, fed ``wav`` in 20 ms pieces."""
+    from fitedge.edge.stream.source import open_stream
+
+    stream = open_stream(Path(path), settings, threads)
+    frames = []
+    for start in range(0, len(wav), PIECE_SAMPLES):
+        stream.accept_waveform(wav[start:start + PIECE_SAMPLES])
+        frames.append(stream.read().get(output))
+    stream.input_finished()
+    frames.append(stream.read().get(output))
+    return np.concatenate([f for f in frames if f is not None])
+
+
 def transcribe_bundle(bundle: str | Path, audio: str | Path, artifacts: Sequence[str] = (),
-                      threads: int | None = None) -> list[Transcript]:
-    """Phonemes of ``audio`` from every artifact of ``bundle`` (or those named, each int8 with its fp32 sibling)."""
+                      threads: int | None = None, stream: Any = None) -> list[Transcript]:
+    """Phonemes of ``audio`` from every artifact of ``bundle`` (or those named, each int8 with its fp32 sibling);
+    ``stream`` (:class:`~fitedge.edge.stream.source.StreamSettings`): heard live, chunk by chunk."""
     from fitedge.distill.data.audio import read_audio
 
     manifest = Manifest.read(bundle)
@@ -102,7 +129,7 @@ def transcribe_bundle(bundle: str | Path, audio: str | Path, artifacts: Sequence
     siblings = {a.file: fp32_sibling(a, manifest.artifacts) for a in chosen if a.precision == "int8"}
     needed = {a.file for a in chosen} | {s.file for s in siblings.values() if s is not None}
     wav = read_audio(audio)
-    decoded = {a.file: transcribe_artifact(Path(bundle) / a.file, wav, head, threads)
+    decoded = {a.file: transcribe_artifact(Path(bundle) / a.file, wav, head, threads, stream)
                for a in manifest.artifacts if a.file in needed}
     results = []
     for a in manifest.artifacts:

@@ -142,3 +142,23 @@ def test_bad_input_gives_one_line_errors(setup: dict[str, Path], tmp_path: Path)
     assert no_leftovers(tmp_path, "b")
     with pytest.raises(ConfigError, match="--head and --outputs final_proj"):
         ExportOptions(outputs="final_proj", head=str(setup["head"]))
+
+
+def test_transcribe_stream_decodes_the_frames_a_live_stream_emits(setup: dict[str, Path]) -> None:
+    """``--stream``: the audio arrives in 20 ms pieces; an artifact exported for the chunk emits every frame once."""
+    from fitedge.distill.data.audio import read_audio
+    from fitedge.edge.stream.geometry import StreamGeometry
+
+    options = ExportOptions(targets=("onnx",), precisions=("fp32",), timing_runs=0, head=str(setup["head"]),
+                            chunk_ms=320, left_ms=640, right_ms=160)
+    bundle = setup["root"] / "streaming_bundle"
+    doc = export_bundle(setup["model"], bundle, options)
+    result = run_cli("transcribe", str(bundle), str(setup["wav"]), "--stream", "--json")
+    assert result.exit_code == 0, result.output
+    (streamed,) = json.loads(result.output)["artifacts"]
+    section = doc["streaming"]
+    geometry = StreamGeometry(section["frame_hop_samples"], section["receptive_field_samples"],
+                              section["chunk_frames"], section["left_frames"], section["right_frames"])
+    assert streamed["frames"] == geometry.frames(len(read_audio(setup["wav"])))
+    tokens = set(load_ctc_head(setup["head"]).tokens[1:])
+    assert streamed["phonemes"] and set(streamed["phonemes"]) <= tokens
