@@ -135,8 +135,9 @@ class Backend:
         name: the runtime's name in manifests and results (``executorch``).
         target: its ``--targets`` name (``pte``); ``suffix``: its artifact files' suffix (``.pte``).
         title: the export step as a person knows it (``ExecuTorch export (.pte)``).
-        extra: the pip extra that brings it (a key of :data:`fitedge.extras.EXTRAS`), or ``None`` when fitedge's
-            own requirements bring it.
+        extra: the pip extra that exports to it (a key of :data:`fitedge.extras.EXTRAS`; it brings torch), or
+            ``None`` when fitedge's own requirements bring it.
+        run_extra: the pip extra that only runs its files (a torch-free device-side install), or ``None``.
         packages: distributions whose versions ``fitedge env`` reports; the first is the runtime the manifest records.
         preload: modules to import before a benchmark's clock starts (load time is the model's, not the library's).
         precisions: what it can build (``fp32``, ``int8``).
@@ -150,6 +151,7 @@ class Backend:
     suffix: str = ""
     title: str = ""
     extra: str | None = None
+    run_extra: str | None = None
     packages: tuple[str, ...] = ()
     preload: tuple[str, ...] = ()
     precisions: tuple[str, ...] = ("fp32", "int8")

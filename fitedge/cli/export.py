@@ -93,7 +93,6 @@ def export(model: str, out: Path, targets: str, precision: str, seconds: float, 
     """
     from fitedge.edge.bundle.folder import report_markdown
     from fitedge.edge.export.options import parse_dynamic, parse_list
-    from fitedge.edge.export.pipeline import export_bundle
 
     options = ExportOptions(
         targets=parse_list(targets), precisions=parse_list(precision), seconds=seconds, dynamic=parse_dynamic(dynamic),
@@ -101,6 +100,9 @@ def export(model: str, out: Path, targets: str, precision: str, seconds: float, 
         min_cosine=min_cosine, allow_degraded=allow_degraded, litert_int8=litert_int8, onnx_int8=onnx_int8,
         threads=threads, timing_runs=timing_runs, force=force, android=android, seed=seed, etrecord=etrecord,
         integer_io=integer_io, chunk_ms=chunk_ms, left_ms=left_ms, right_ms=right_ms)
+    options.require_installed()
+    from fitedge.edge.export.pipeline import export_bundle
+
     gate = None
     if gate_per is not None:  # the PER gate pulls in the probe's stack: only when asked for
         from fitedge.bench.eval.gate import PerGate
