@@ -3,9 +3,9 @@
 ``pip install fitedge`` brings what running a bundle needs besides its runtime (``fitedge verify``, ``bench run``,
 ``fitedge.edge.runtime.load`` of an ``.onnx``/``.tflite`` file): no torch. Running an artifact and exporting it are
 separate extras (``onnx`` runs ``.onnx`` files; ``onnx-export`` writes them and brings torch), so a device-side
-install stays a few hundred MB. Each optional part is a pip extra (``setup.cfg``'s ``extras_require``, mirrored in :data:`EXTRAS`):
-``pip install "fitedge[onnx]"``. A command that reaches a part whose packages are not installed stops with
-:class:`fitedge.errors.MissingDependency`, one line naming the extra to install, never a traceback:
+install stays a few hundred MB. Each optional part is a pip extra (``setup.cfg``'s ``extras_require``, mirrored
+in :data:`EXTRAS`): ``pip install "fitedge[onnx]"``. A command that reaches a part whose packages are not
+installed stops with :class:`fitedge.errors.MissingDependency`, one line naming the extra to install, never a traceback:
 explicitly through :func:`require` where a step knows what it needs up front (``fitedge export``'s targets: each
 backend of :mod:`fitedge.edge.backends` names its extra),
 and through :func:`missing_dependency` at the command line's edge for any other lazy import.

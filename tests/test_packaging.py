@@ -168,9 +168,12 @@ def test_requirements_in_is_setup_cfg_and_the_locks_keep_the_pinned_stack():
     assert "--hash=sha256:" in (REPO / "requirements.lock").read_text()
 
 
+# Installed as sitecustomize in every Python process of the test (the bench worker's children too): the modules
+# named in FITEDGE_TEST_HIDDEN cannot be imported, as in an install without them.
 HIDE = """
+import os
 import sys
-HIDDEN = set(sys.argv.pop(1).split(","))
+HIDDEN = set(os.environ["FITEDGE_TEST_HIDDEN"].split(","))
 class Hide:
     def __init__(self, inner):
         self.inner = inner
@@ -179,19 +182,19 @@ class Hide:
     def __getattr__(self, attribute):
         return getattr(self.inner, attribute)
 sys.meta_path[:] = [Hide(f) if hasattr(f, "find_spec") else f for f in sys.meta_path]
-from fitedge.cli import main
-sys.argv[0] = "fitedge"
-main()
 """
 
 
 def fitedge_without(hidden: list[str], *args: str, cwd: Path) -> subprocess.CompletedProcess:
-    """``fitedge ARGS`` in a child process where the modules ``hidden`` cannot be imported."""
-    script = cwd / "hide.py"
-    script.write_text(textwrap.dedent(HIDE))
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    return subprocess.run([sys.executable, str(script), ",".join(hidden), *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=600)
+    """``fitedge ARGS`` in a child process, and every process it starts, where the modules ``hidden`` cannot be
+    imported."""
+    site = cwd / "hide"
+    site.mkdir(exist_ok=True)
+    (site / "sitecustomize.py").write_text(textwrap.dedent(HIDE))
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", "FITEDGE_TEST_HIDDEN": ",".join(hidden),
+           "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.run([sys.executable, "-m", "fitedge.cli", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=600)
 
 
 def one_error_line(result: subprocess.CompletedProcess) -> str:

@@ -22,6 +22,7 @@ import numpy as np
 
 from fitedge.edge.bundle import manifest as mf
 from fitedge.errors import BundleError, ExportError, ShapeMismatch
+from fitedge.extras import absent, install_hint
 
 
 class Runner:
@@ -190,6 +191,18 @@ class Backend:
     def profile(self, path: Path, wav: np.ndarray, threads: int, warmup: int, iters: int, out_dir: Path) -> OpProfile:
         """Per-op times of ``iters`` runs after ``warmup``; by default none, and the note says so."""
         return OpProfile(note=f"no per-op profile: fitedge has no profiler for {self.name}")
+
+    def runtime_missing(self) -> str | None:
+        """Why this install cannot run its files, as one line naming the extra to install; ``None`` when it can.
+
+        ``fitedge verify`` and ``bench run`` skip such an artifact with this line and run the rest of the bundle
+        (a torch-free install has no ExecuTorch runtime and no eager model).
+        """
+        extra = self.run_extra or self.extra
+        missing = absent(extra) if extra else []
+        if not missing:
+            return None
+        return f"the {self.name} runtime is not installed (no {', '.join(missing)}): {install_hint(extra)}"
 
     def version(self) -> str:
         """The installed version of the runtime's package, as the manifest records it."""

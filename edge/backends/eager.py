@@ -33,6 +33,7 @@ class EagerRunner(Runner):
 class EagerBackend(Backend):
     name = "eager"
     title = "eager PyTorch"
+    extra = run_extra = "torch"
     packages = ("torch",)
     preload = ("fitedge.distill.models.deployable",)
 

@@ -20,7 +20,6 @@ import numpy as np
 
 from fitedge.distill.models.deployable import on_grid
 from fitedge.edge import runtime
-from fitedge.edge.backends import BACKENDS
 from fitedge.edge.bundle import folder as bd
 from fitedge.edge.bundle import manifest as mf
 from fitedge.edge.export.model import ExportModel, load_export_model

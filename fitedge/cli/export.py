@@ -145,13 +145,16 @@ def verify(bundle: Path, threads: int | None, as_json: bool, arch: str, cpus: st
     cpu = describe_cpu()
     if as_json:
         click.echo(json.dumps({"cpu": cpu, "artifacts": [
-            {"file": c.file, "precision": c.precision, "ok": c.ok, "problem": c.problem,
+            {"file": c.file, "precision": c.precision, "ok": c.ok, "skipped": c.skipped, "problem": c.problem,
              "parity": c.parity.to_dict() if c.parity else None} for c in checks]}, indent=2))
     else:
         click.echo(f"on {cpu['class']} ({cpu['model']}; {', '.join(cpu['isa']) or 'no SIMD extension of note'})")
         for c in checks:
-            click.echo(f"{'ok  ' if c.ok else 'FAIL'} {c.file:32s} {c.parity.describe() if c.parity else c.problem}")
-    failed = [c.file for c in checks if not c.ok]
+            verdict = "ok  " if c.ok else "skip" if c.skipped else "FAIL"
+            click.echo(f"{verdict} {c.file:32s} {c.parity.describe() if c.parity else c.problem}")
+    failed = [c.file for c in checks if not (c.ok or c.skipped)]
+    if all(c.skipped for c in checks):
+        raise BundleError(f"{bundle}: no artifact's runtime is installed here, nothing was checked")
     if failed:
         raise BundleError(f"{bundle}: {len(failed)} of {len(checks)} artifacts failed: {', '.join(failed)}")
 
