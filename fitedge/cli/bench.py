@@ -160,9 +160,13 @@ def run(targets: tuple[str, ...], reference: str | None, seconds: tuple[float, .
         if export_models:
             export = BundleExporter(bundles_dir or Path(tmp), seconds=seconds, threads=max(threads),
                                     say=lambda line: step(f"export {line}"), reuse=bundles_dir is not None)
-        doc = run_benchmark(config, export,
-                            on_cell=lambda r: step(f"timed {r['model']} {r['artifact']}: {r['status']} "
-                                                   f"({len(r['process_p50_ms'])}/{processes})"))
+        def cell_done(r: dict) -> None:
+            if r["status"] == "skipped":  # the reason says what to install or which length it takes
+                step(f"skipped {r['model']} {r['artifact']}: {r['error']}")
+            else:
+                step(f"timed {r['model']} {r['artifact']}: {r['status']} ({len(r['process_p50_ms'])}/{processes})")
+
+        doc = run_benchmark(config, export, on_cell=cell_done)
     written = write_results_folder(doc, out_dir)
     if as_json:
         click.echo(json.dumps(doc, indent=1))
