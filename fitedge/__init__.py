@@ -37,6 +37,9 @@ def load(source: str | Path, format: str | None = None, seed: int = 0, *, heads:
 
         enc = fitedge.load("wav2vec2_small.pth", heads=4)   # a torchaudio state dict
     """
+    from fitedge.extras import require
+
+    require("torch", "fitedge.load (the eager model)")
     from fitedge.distill.checkpoints.infer_config import ConfigFacts, read_config_file
     from fitedge.distill.checkpoints.source import load_encoder
 

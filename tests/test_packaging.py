@@ -226,7 +226,7 @@ def test_other_commands_name_their_own_extra(tmp_path):
 
 @pytest.mark.slow
 def test_onnx_only_export_screens_int8_with_the_onnx_recipe(tmp_path):
-    """Only fitedge[onnx]: the default export (int8 auto) works, screened with ONNX Runtime's own recipe."""
+    """Only fitedge[onnx-export]: the default export (int8 auto) works, screened with ONNX Runtime's own recipe."""
     hidden = ["executorch", "torchao", "litert_torch", "ai_edge_litert", "tflite_runtime"]
     result = fitedge_without(hidden, "export", "tiny", "--targets", "onnx", "--precision", "int8", "--timing-runs",
                              "0", "--out", str(tmp_path / "b"), cwd=tmp_path)
@@ -248,7 +248,7 @@ def test_auto_without_any_screening_recipe_says_so(monkeypatch):
     options = SimpleNamespace(int8="auto", keep_float=(), threads=1)
     plan = pipeline._int8_plan(SimpleNamespace(name="tiny"), None, options, lambda line: None)
     assert (plan.mode, plan.keep_float) == ("auto", ())
-    assert plan.reason.startswith("not screened") and 'fitedge[onnx]' in plan.reason
+    assert plan.reason.startswith("not screened") and 'fitedge[onnx-export]' in plan.reason
 
 
 TORCH_STACK = ["torch", "executorch", "torchao", "litert_torch", "onnxscript"]

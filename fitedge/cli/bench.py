@@ -20,6 +20,7 @@ import click
 from fitedge.bench.host.settings import MatrixSettings
 from fitedge.cli.params import field_default
 from fitedge.errors import ConfigError
+from fitedge.extras import require
 
 log = logging.getLogger(__name__)
 _default = functools.partial(field_default, MatrixSettings)  # the option's default is the library's
@@ -132,6 +133,7 @@ def run(targets: tuple[str, ...], reference: str | None, seconds: tuple[float, .
     memory, GFLOP/s against this machine's measured GEMM peak. With no TARGET: the fithubert and hubert-base
     presets, fp32 eager plus every exported artifact, 4 s of audio, 2 threads.
     """
+    require("bench", "fitedge bench run")  # before minutes of timing, not at the tables
     from tqdm import tqdm
 
     from fitedge.bench.benchmark import DEFAULT_TARGETS, BenchConfig, run_benchmark
