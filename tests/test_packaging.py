@@ -28,26 +28,25 @@ from fitedge.extras import EXTRAS
 REPO = Path(__file__).resolve().parents[1]
 FOLDERS = ("fitedge", "distill", "quantize", "edge", "bench")
 # Which extras a module may need besides the core, by path prefix (the longest matching prefix wins).
-RUNTIMES = ("onnx", "executorch", "litert")
+RUNTIMES = ("torch", "onnx", "onnx-export", "executorch", "litert", "litert-export")
 PARTS = {
     "fitedge/": (),
     "fitedge/cli/": (),
     "fitedge/cli/data.py": ("data",),
     "fitedge/cli/train.py": ("train",),
     "fitedge/cli/bench.py": ("bench",),
-    "distill/": (),
-    "distill/models/": (),
-    "distill/checkpoints/": (),
+    "fitedge/threads.py": ("torch",),  # PyTorch's thread count, set only where torch already runs
+    "distill/": ("torch",),
     "distill/data/": ("data", "train", "bench"),  # mfcc.py: pre-training targets (train), the PER floor (bench)
     "distill/train/": ("train",),
-    "quantize/": (),
-    "quantize/pt2e.py": ("executorch", "litert"),
-    "quantize/onnx_recipe.py": ("onnx",),
+    "quantize/": ("torch",),
+    "quantize/pt2e.py": ("executorch", "litert-export"),
+    "quantize/onnx_recipe.py": ("onnx-export",),
     "edge/": (),
-    "edge/lower/": (),
-    "edge/lower/onnx.py": ("onnx",),
+    "edge/lower/": ("torch",),
+    "edge/lower/onnx.py": ("onnx-export",),
     "edge/lower/executorch.py": ("executorch",),
-    "edge/lower/litert.py": ("litert",),
+    "edge/lower/litert.py": ("litert-export",),
     "edge/runtime/": RUNTIMES,
     "edge/backends/": RUNTIMES,
     "edge/export/": RUNTIMES,
@@ -135,14 +134,17 @@ def test_every_import_is_in_the_core_or_in_an_extra_of_its_part():
 
 
 def test_core_imports_nothing_optional():
-    """``fitedge info``/``import``/``load`` and the model: only install_requires."""
+    """``import fitedge``, the manifest and the records: only install_requires (no torch). The modules that PARTS
+    gives extras (the model, the exporters, the commands) are checked against those by the test above."""
     core, _ = setup_cfg()
     provided = module_distributions()
-    for folder in ("fitedge", "distill/models", "distill/checkpoints"):
-        # fitedge/cli's command modules are checked against their own extras (PARTS)
-        for path in (p for p in (REPO / folder).rglob("*.py") if "cli" not in p.relative_to(REPO).parts):
+    for folder in ("fitedge", "edge/bundle"):
+        for path in (REPO / folder).rglob("*.py"):
+            relative = path.relative_to(REPO).as_posix()
+            if part_of(relative):
+                continue
             for module in third_party_imports(path):
-                assert provided.get(module, set()) & core, f"{path.relative_to(REPO)}: {module} is not core"
+                assert provided.get(module, set()) & core, f"{relative}: {module} is not core"
 
 
 def lock(path: Path) -> dict[str, str]:
@@ -168,9 +170,12 @@ def test_requirements_in_is_setup_cfg_and_the_locks_keep_the_pinned_stack():
     assert "--hash=sha256:" in (REPO / "requirements.lock").read_text()
 
 
+# Installed as sitecustomize in every Python process of the test (the bench worker's children too): the modules
+# named in FITEDGE_TEST_HIDDEN cannot be imported, as in an install without them.
 HIDE = """
+import os
 import sys
-HIDDEN = set(sys.argv.pop(1).split(","))
+HIDDEN = set(os.environ["FITEDGE_TEST_HIDDEN"].split(","))
 class Hide:
     def __init__(self, inner):
         self.inner = inner
@@ -179,19 +184,19 @@ class Hide:
     def __getattr__(self, attribute):
         return getattr(self.inner, attribute)
 sys.meta_path[:] = [Hide(f) if hasattr(f, "find_spec") else f for f in sys.meta_path]
-from fitedge.cli import main
-sys.argv[0] = "fitedge"
-main()
 """
 
 
 def fitedge_without(hidden: list[str], *args: str, cwd: Path) -> subprocess.CompletedProcess:
-    """``fitedge ARGS`` in a child process where the modules ``hidden`` cannot be imported."""
-    script = cwd / "hide.py"
-    script.write_text(textwrap.dedent(HIDE))
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    return subprocess.run([sys.executable, str(script), ",".join(hidden), *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=600)
+    """``fitedge ARGS`` in a child process, and every process it starts, where the modules ``hidden`` cannot be
+    imported."""
+    site = cwd / "hide"
+    site.mkdir(exist_ok=True)
+    (site / "sitecustomize.py").write_text(textwrap.dedent(HIDE))
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", "FITEDGE_TEST_HIDDEN": ",".join(hidden),
+           "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.run([sys.executable, "-m", "fitedge.cli", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=600)
 
 
 def one_error_line(result: subprocess.CompletedProcess) -> str:
@@ -221,7 +226,7 @@ def test_other_commands_name_their_own_extra(tmp_path):
 
 @pytest.mark.slow
 def test_onnx_only_export_screens_int8_with_the_onnx_recipe(tmp_path):
-    """Only fitedge[onnx]: the default export (int8 auto) works, screened with ONNX Runtime's own recipe."""
+    """Only fitedge[onnx-export]: the default export (int8 auto) works, screened with ONNX Runtime's own recipe."""
     hidden = ["executorch", "torchao", "litert_torch", "ai_edge_litert", "tflite_runtime"]
     result = fitedge_without(hidden, "export", "tiny", "--targets", "onnx", "--precision", "int8", "--timing-runs",
                              "0", "--out", str(tmp_path / "b"), cwd=tmp_path)
@@ -243,4 +248,50 @@ def test_auto_without_any_screening_recipe_says_so(monkeypatch):
     options = SimpleNamespace(int8="auto", keep_float=(), threads=1)
     plan = pipeline._int8_plan(SimpleNamespace(name="tiny"), None, options, lambda line: None)
     assert (plan.mode, plan.keep_float) == ("auto", ())
-    assert plan.reason.startswith("not screened") and 'fitedge[onnx]' in plan.reason
+    assert plan.reason.startswith("not screened") and 'fitedge[onnx-export]' in plan.reason
+
+
+TORCH_STACK = ["torch", "executorch", "torchao", "litert_torch", "onnxscript"]
+
+
+@pytest.fixture(scope="module")
+def three_runtime_bundle(tmp_path_factory) -> Path:
+    """A tiny bundle with a .pte, a .tflite and an .onnx, exported here (with torch) for the torch-free runs."""
+    import fitedge
+
+    out = tmp_path_factory.mktemp("torchfree") / "bundle"
+    fitedge.export("tiny", out, targets=("pte", "tflite", "onnx"), precisions=("fp32",), seconds=0.5,
+                   timing_runs=0)
+    return out
+
+
+def test_verify_runs_a_bundle_without_torch_and_skips_its_pte(tmp_path, three_runtime_bundle):
+    result = fitedge_without(TORCH_STACK, "verify", str(three_runtime_bundle), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split()[:2] for line in lines[1:]] == [
+        ["skip", "tiny_fp32.pte"], ["ok", "tiny_fp32.tflite"], ["ok", "tiny_fp32.onnx"]]
+    assert lines[1].endswith('pip install "fitedge[executorch]"')
+    assert "Traceback" not in result.stderr
+
+
+def test_bench_run_times_a_bundle_without_torch_and_skips_pte_and_eager(tmp_path, three_runtime_bundle):
+    """The bench workers are child processes: the modules are hidden there too (sitecustomize)."""
+    result = fitedge_without(TORCH_STACK, "bench", "run", str(three_runtime_bundle), "--iters", "2", "--warmup",
+                             "0", "--processes", "1", "--seconds", "0.5", "--threads", "1", "--json", "--out",
+                             str(tmp_path / "results"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    runs = {run["artifact"]: run for run in json.loads(result.stdout)["runs"]}
+    assert {name: run["status"] for name, run in runs.items()} == {
+        "eager": "skipped", "tiny_fp32.pte": "skipped", "tiny_fp32.tflite": "ok", "tiny_fp32.onnx": "ok"}
+    assert runs["tiny_fp32.pte"]["error"].endswith('pip install "fitedge[executorch]"')
+    assert runs["eager"]["error"].endswith('pip install "fitedge[torch]"')
+    assert len(runs["tiny_fp32.onnx"]["timings_ms"]) == 2
+
+
+def test_export_without_torch_names_the_export_extra(tmp_path):
+    result = fitedge_without(["torch"], "export", "tiny", "--targets", "onnx", "--out", str(tmp_path / "b"),
+                             cwd=tmp_path)
+    assert one_error_line(result) == 'Error: ONNX export (.onnx) needs torch: pip install "fitedge[onnx-export]"'
+    result = fitedge_without(["torch"], "info", "tiny", cwd=tmp_path)
+    assert one_error_line(result) == 'Error: fitedge info: torch is not installed: pip install "fitedge[torch]"'

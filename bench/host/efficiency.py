@@ -44,7 +44,7 @@ def macs_note() -> str | None:
         from fitedge.distill.models.profile import profile_config  # noqa: F401
     except ImportError:
         return ("MACs, GFLOP/s and % of peak are empty: fitedge.distill.models.profile (the MAC counter) "
-                "is not available")
+                "is not available (it needs torch: pip install \"fitedge[torch]\")")
     return None
 
 

@@ -21,6 +21,7 @@ from fitedge.bench.host.isolate import run_isolated
 from fitedge.bench.host.settings import MatrixSettings
 from fitedge.bench.host.stats import summarize
 from fitedge.bench.host.targets import EAGER, Artifact
+from fitedge.edge.backends import BACKENDS
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +117,11 @@ def run_matrix(artifacts: Iterable[Artifact], settings: MatrixSettings,
 
 
 def _skipped_or_base(cell: Cell, settings: MatrixSettings) -> dict:
-    """The cell's record before timing; with its ``error`` set when it cannot run at this length."""
+    """The cell's record before timing; with its ``error`` set when it cannot run at this length, or here at all
+    (its runtime is not installed: the error names the extra)."""
     record = base_record(cell, settings)
+    missing = BACKENDS.for_runtime(cell.artifact.runtime).runtime_missing()
+    if missing:
+        return {**record, "error": missing}
     problem = cell.artifact.length_problem(record["input_samples"])
     return {**record, "error": f"{problem}; asked for {record['input_samples']}"} if problem else record

@@ -1,7 +1,8 @@
 """This machine's measured compute peak, so every latency can be read as "x% of what this CPU can do".
 
-float32: a square GEMM with torch (MKL/oneDNN underneath). int8: ONNX Runtime's ``MatMulInteger`` kernel
-(uint8 x int8 -> int32), the integer GEMM that its quantized models run. Both are best-of-N over a few runs
+float32: a square GEMM with torch (MKL/oneDNN underneath); in a torch-free install (a bundle run on a device)
+ONNX Runtime's float ``MatMul``, else numpy's. int8: ONNX Runtime's ``MatMulInteger`` kernel (uint8 x int8 ->
+int32), the integer GEMM that its quantized models run. Both are best-of-N over a few runs
 at each thread count, since a peak is the most the machine gave, not its average.
 """
 
@@ -13,6 +14,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from fitedge.extras import installed
 from fitedge.threads import torch_threads
 
 log = logging.getLogger(__name__)
@@ -45,36 +47,47 @@ def _best_rate(fn, ops: float, repeats: int) -> float:
 
 
 def fp32_gemm_gflops(threads: int, size: int = GEMM_SIZE, repeats: int = REPEATS) -> float:
-    """Peak float32 GEMM throughput of torch at ``threads`` threads."""
-    import torch
+    """Peak float32 GEMM throughput at ``threads`` threads: torch's, else ONNX Runtime's, else numpy's."""
+    if installed("torch"):
+        import torch
 
-    with torch_threads(threads):
-        a, b = torch.randn(size, size), torch.randn(size, size)
-        return _best_rate(lambda: torch.mm(a, b), 2.0 * size**3, repeats)
-
-
-def _matmul_integer_model(size: int) -> bytes:
-    from onnx import TensorProto, helper
-
-    graph = helper.make_graph(
-        [helper.make_node("MatMulInteger", ["a", "b"], ["y"])], "int8_gemm",
-        [helper.make_tensor_value_info("a", TensorProto.UINT8, [size, size]),
-         helper.make_tensor_value_info("b", TensorProto.INT8, [size, size])],
-        [helper.make_tensor_value_info("y", TensorProto.INT32, [size, size])])
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]).SerializeToString()
+        with torch_threads(threads):
+            a, b = torch.randn(size, size), torch.randn(size, size)
+            return _best_rate(lambda: torch.mm(a, b), 2.0 * size**3, repeats)
+    rng = np.random.default_rng(0)
+    feeds = {"a": rng.standard_normal((size, size), dtype=np.float32),
+             "b": rng.standard_normal((size, size), dtype=np.float32)}
+    if installed("onnxruntime") and installed("onnx"):
+        return _onnxruntime_rate("MatMul", "FLOAT", feeds, threads, repeats)
+    log.warning("neither torch nor onnxruntime is installed: the fp32 peak is numpy's matmul at its BLAS's own "
+                "thread count, not %d", threads)
+    return _best_rate(lambda: feeds["a"] @ feeds["b"], 2.0 * size**3, repeats)
 
 
 def int8_gemm_gops(threads: int, size: int = GEMM_SIZE, repeats: int = REPEATS) -> float:
     """Peak int8 GEMM throughput of ONNX Runtime's MatMulInteger at ``threads`` threads."""
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    session = ort.InferenceSession(_matmul_integer_model(size), options, providers=["CPUExecutionProvider"])
     rng = np.random.default_rng(0)
     feeds = {"a": rng.integers(0, 255, (size, size), dtype=np.uint8),
              "b": rng.integers(-127, 127, (size, size), dtype=np.int8)}
+    return _onnxruntime_rate("MatMulInteger", "INT32", feeds, threads, repeats)
+
+
+def _onnxruntime_rate(op: str, output_type: str, feeds: dict[str, np.ndarray], threads: int, repeats: int) -> float:
+    """Best rate of ONNX Runtime's one-node GEMM ``op`` (``a @ b`` of the square ``feeds``) at ``threads``."""
+    import onnxruntime as ort
+    from onnx import TensorProto, helper
+
+    size = feeds["a"].shape[0]
+    graph = helper.make_graph(
+        [helper.make_node(op, ["a", "b"], ["y"])], "gemm",
+        [helper.make_tensor_value_info(name, helper.np_dtype_to_tensor_dtype(x.dtype), [size, size])
+         for name, x in feeds.items()],
+        [helper.make_tensor_value_info("y", getattr(TensorProto, output_type), [size, size])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]).SerializeToString()
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
     return _best_rate(lambda: session.run(None, feeds), 2.0 * size**3, repeats)
 
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from fitedge.edge.bundle import manifest as mf
 from fitedge.errors import BundleError, ExportError, ShapeMismatch
+from fitedge.extras import absent, install_hint
 
 
 class Runner:
@@ -135,8 +136,9 @@ class Backend:
         name: the runtime's name in manifests and results (``executorch``).
         target: its ``--targets`` name (``pte``); ``suffix``: its artifact files' suffix (``.pte``).
         title: the export step as a person knows it (``ExecuTorch export (.pte)``).
-        extra: the pip extra that brings it (a key of :data:`fitedge.extras.EXTRAS`), or ``None`` when fitedge's
-            own requirements bring it.
+        extra: the pip extra that exports to it (a key of :data:`fitedge.extras.EXTRAS`; it brings torch), or
+            ``None`` when fitedge's own requirements bring it.
+        run_extra: the pip extra that only runs its files (a torch-free device-side install), or ``None``.
         packages: distributions whose versions ``fitedge env`` reports; the first is the runtime the manifest records.
         preload: modules to import before a benchmark's clock starts (load time is the model's, not the library's).
         precisions: what it can build (``fp32``, ``int8``).
@@ -150,6 +152,7 @@ class Backend:
     suffix: str = ""
     title: str = ""
     extra: str | None = None
+    run_extra: str | None = None
     packages: tuple[str, ...] = ()
     preload: tuple[str, ...] = ()
     precisions: tuple[str, ...] = ("fp32", "int8")
@@ -188,6 +191,18 @@ class Backend:
     def profile(self, path: Path, wav: np.ndarray, threads: int, warmup: int, iters: int, out_dir: Path) -> OpProfile:
         """Per-op times of ``iters`` runs after ``warmup``; by default none, and the note says so."""
         return OpProfile(note=f"no per-op profile: fitedge has no profiler for {self.name}")
+
+    def runtime_missing(self) -> str | None:
+        """Why this install cannot run its files, as one line naming the extra to install; ``None`` when it can.
+
+        ``fitedge verify`` and ``bench run`` skip such an artifact with this line and run the rest of the bundle
+        (a torch-free install has no ExecuTorch runtime and no eager model).
+        """
+        extra = self.run_extra or self.extra
+        missing = absent(extra) if extra else []
+        if not missing:
+            return None
+        return f"the {self.name} runtime is not installed (no {', '.join(missing)}): {install_hint(extra)}"
 
     def version(self) -> str:
         """The installed version of the runtime's package, as the manifest records it."""

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from fitedge.edge.backends.base import Backend, Runner
+from fitedge.extras import require
 from fitedge.threads import torch_threads
 
 EAGER_OPTIONS = {"outputs", "input_samples", "head"}
@@ -33,12 +34,14 @@ class EagerRunner(Runner):
 class EagerBackend(Backend):
     name = "eager"
     title = "eager PyTorch"
+    extra = run_extra = "torch"
     packages = ("torch",)
     preload = ("fitedge.distill.models.deployable",)
 
     def load_model(self, target: Any, threads: int | None, outputs: Any = "last", input_samples: int | None = None,
                    head: Any = None) -> EagerRunner:
         """``target`` (an :class:`Encoder`, a preset name or a checkpoint path) wrapped for inference."""
+        require(self.run_extra, "eager PyTorch")  # a torch-free install runs files only: one line, not a traceback
         from fitedge.distill.checkpoints.source import load_encoder
         from fitedge.distill.models.deployable import DeployableEncoder, OutputSpec
         from fitedge.distill.models.encoder import Encoder

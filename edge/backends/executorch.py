@@ -45,7 +45,7 @@ class ExecuTorchRunner(Runner):
 class ExecuTorchBackend(Backend):
     name, target, suffix = "executorch", "pte", ".pte"
     title = "ExecuTorch export (.pte)"
-    extra = "executorch"
+    extra = run_extra = "executorch"
     packages = ("executorch", "torchao")
     preload = ("executorch.runtime",)
     on_android = True

@@ -71,7 +71,7 @@ def _dequantize_like(y: np.ndarray, details: dict[str, Any]) -> np.ndarray:
 class LiteRTBackend(Backend):
     name, target, suffix = "litert", "tflite", ".tflite"
     title = "LiteRT export (.tflite)"
-    extra = "litert"
+    extra, run_extra = "litert-export", "litert"
     packages = ("ai-edge-litert", "litert-torch")
     preload = ("ai_edge_litert.interpreter",)
     int8_modes = ("dynamic", "static")

@@ -44,7 +44,7 @@ class OnnxRunner(Runner):
 class OnnxRuntimeBackend(Backend):
     name, target, suffix = "onnxruntime", "onnx", ".onnx"
     title = "ONNX export (.onnx)"
-    extra = "onnx"
+    extra, run_extra = "onnx-export", "onnx"
     packages = ("onnxruntime", "onnx")
     preload = ("onnxruntime",)
     int8_modes = ("static", "dynamic")

@@ -11,6 +11,7 @@ from fitedge.edge.backends import BACKENDS
 from fitedge.edge.bundle.thresholds import DEFAULT_INT8_MIN_COSINE
 from fitedge.edge.stream.geometry import StreamGeometry
 from fitedge.errors import ConfigError
+from fitedge.extras import require
 
 PRECISIONS = ("fp32", "int8")
 INT8_MODES = ("auto", "plain")
@@ -111,6 +112,13 @@ class ExportOptions:
             raise ConfigError("--left-ms/--right-ms need --chunk-ms")
         if self.threads < 1 or self.timing_runs < 0 or self.calib_windows < 1:
             raise ConfigError("--threads and --calib-windows must be >= 1, timing runs >= 0")
+
+    def require_installed(self) -> None:
+        """Raise the one-line :class:`MissingDependency` naming the extra of any target whose export packages
+        (torch among them) are not installed; called before the exporter is imported, since it imports torch."""
+        for backend in map(BACKENDS.for_target, self.targets):
+            if backend.extra is not None:
+                require(backend.extra, backend.title)
 
     @property
     def input_samples(self) -> int:

@@ -20,7 +20,6 @@ import numpy as np
 
 from fitedge.distill.models.deployable import on_grid
 from fitedge.edge import runtime
-from fitedge.edge.backends import BACKENDS
 from fitedge.edge.bundle import folder as bd
 from fitedge.edge.bundle import manifest as mf
 from fitedge.edge.export.model import ExportModel, load_export_model
@@ -29,7 +28,6 @@ from fitedge.edge.export.plan import ArtifactJob, build_artifact, plan_jobs
 from fitedge.edge.export.screening import NOT_SCREENED, ONNXRUNTIME, measure_blocks_onnx, screening_recipe
 from fitedge.edge.export.verify import check_fp32, check_int8
 from fitedge.edge.runtime.timing import side_by_side_ms, time_runner
-from fitedge.extras import require
 from fitedge.host import describe_cpu
 from fitedge.parity import Parity, compare_outputs, worst
 from fitedge.quantize.calibration import CalibrationSet
@@ -55,9 +53,7 @@ def export_bundle(source: str | Path, out: str | Path, options: ExportOptions,
     say = progress or log.info
     out = Path(out)
     bd.check_destination(out, options.force)  # fail before any heavy work
-    for backend in map(BACKENDS.for_target, options.targets):
-        if backend.extra is not None:
-            require(backend.extra, backend.title)
+    options.require_installed()
     model = load_export_model(source, options)
     streaming = options.stream_geometry(model.config)
     if streaming is not None:  # the static input is one streaming window

@@ -2,7 +2,7 @@
 
 The screening quantizes one block at a time and measures the whole model's output against float. With
 ExecuTorch installed it uses the ExecuTorch recipe simulated in PyTorch (:func:`fitedge.quantize.sensitivity.
-measure_blocks`), as it always has. An install with only ``fitedge[onnx]`` has no PT2E quantizer, so it
+measure_blocks`), as it always has. An install with only ``fitedge[onnx-export]`` has no PT2E quantizer, so it
 screens with the recipe it will ship instead: ONNX Runtime's static QDQ int8 of a float ``.onnx`` file, one
 block quantized at a time, run in ONNX Runtime. The plan's reason says which recipe screened. Without either,
 nothing is screened and the plan says so (``auto`` then starts from plain int8, with no block to widen to).
@@ -24,14 +24,14 @@ from fitedge.quantize.sensitivity import BlockSensitivity, blocks
 
 EXECUTORCH, ONNXRUNTIME = "executorch", "onnxruntime"
 NOT_SCREENED = (f"not screened: per-block screening needs executorch ({install_hint('executorch')}) or onnxruntime "
-                f"({install_hint('onnx')})")
+                f"({install_hint('onnx-export')})")
 
 
 def screening_recipe() -> str | None:
     """``executorch`` when its recipe is installed (the default), else ``onnxruntime``, else ``None``."""
     if not absent("executorch"):
         return EXECUTORCH
-    if not absent("onnx"):
+    if not absent("onnx-export"):
         return ONNXRUNTIME
     return None
 

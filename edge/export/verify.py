@@ -36,15 +36,18 @@ class ArtifactCheck:
     ok: bool
     problem: str = ""
     parity: Parity | None = None
+    skipped: bool = False  # its runtime is not installed here: ``problem`` names the extra; not a failure
 
 
 def verify_bundle(folder: str | Path, threads: int | None = None) -> list[ArtifactCheck]:
     """Re-run every check of a bundle: manifest, sha256 of every file, parity of every artifact on the golden input.
 
     Float artifacts must meet the fp32 thresholds against the golden eager outputs; int8 artifacts the int8
-    cosine floor (one exported with ``--allow-degraded`` is reported, not failed, when below it).
+    cosine floor (one exported with ``--allow-degraded`` is reported, not failed, when below it). An artifact
+    whose runtime is not installed here is skipped, its line naming the extra.
     """
     from fitedge.edge import runtime
+    from fitedge.edge.backends import BACKENDS
     from fitedge.edge.bundle.folder import read_golden
 
     folder = Path(folder)
@@ -55,6 +58,10 @@ def verify_bundle(folder: str | Path, threads: int | None = None) -> list[Artifa
         problem = file_problem(folder, entry)
         if problem:
             checks.append(ArtifactCheck(entry.file, entry.precision, False, problem))
+            continue
+        missing = BACKENDS.for_file(entry.file).runtime_missing()
+        if missing:
+            checks.append(ArtifactCheck(entry.file, entry.precision, False, missing, skipped=True))
             continue
         try:
             result = compare_outputs(golden, runtime.load(folder / entry.file, threads=threads).run(wav))

@@ -50,6 +50,6 @@ def load(target: Any, threads: int | None = None, **options: Any) -> Runner:
         raise
     except ModuleNotFoundError as e:  # the runtime itself is not installed: name the extra that brings it
         raise MissingDependency(f"{path}: the {backend.name} runtime is not installed: "
-                                f"{install_hint(backend.extra)}") from e
+                                f"{install_hint(backend.run_extra or backend.extra)}") from e
     except Exception as e:  # each runtime has its own exception types for a corrupted file
         raise BundleError(f"{path}: {backend.name} cannot load it ({type(e).__name__}: {one_line(e)})") from e

@@ -20,6 +20,7 @@ import click
 from fitedge.bench.host.settings import MatrixSettings
 from fitedge.cli.params import field_default
 from fitedge.errors import ConfigError
+from fitedge.extras import require
 
 log = logging.getLogger(__name__)
 _default = functools.partial(field_default, MatrixSettings)  # the option's default is the library's
@@ -132,6 +133,7 @@ def run(targets: tuple[str, ...], reference: str | None, seconds: tuple[float, .
     memory, GFLOP/s against this machine's measured GEMM peak. With no TARGET: the fithubert and hubert-base
     presets, fp32 eager plus every exported artifact, 4 s of audio, 2 threads.
     """
+    require("bench", "fitedge bench run")  # before minutes of timing, not at the tables
     from tqdm import tqdm
 
     from fitedge.bench.benchmark import DEFAULT_TARGETS, BenchConfig, run_benchmark
@@ -160,9 +162,13 @@ def run(targets: tuple[str, ...], reference: str | None, seconds: tuple[float, .
         if export_models:
             export = BundleExporter(bundles_dir or Path(tmp), seconds=seconds, threads=max(threads),
                                     say=lambda line: step(f"export {line}"), reuse=bundles_dir is not None)
-        doc = run_benchmark(config, export,
-                            on_cell=lambda r: step(f"timed {r['model']} {r['artifact']}: {r['status']} "
-                                                   f"({len(r['process_p50_ms'])}/{processes})"))
+        def cell_done(r: dict) -> None:
+            if r["status"] == "skipped":  # the reason says what to install or which length it takes
+                step(f"skipped {r['model']} {r['artifact']}: {r['error']}")
+            else:
+                step(f"timed {r['model']} {r['artifact']}: {r['status']} ({len(r['process_p50_ms'])}/{processes})")
+
+        doc = run_benchmark(config, export, on_cell=cell_done)
     written = write_results_folder(doc, out_dir)
     if as_json:
         click.echo(json.dumps(doc, indent=1))

@@ -97,7 +97,6 @@ def export(model: str, out: Path, targets: str, precision: str, seconds: float, 
     """
     from fitedge.edge.bundle.folder import report_markdown
     from fitedge.edge.export.options import parse_dynamic, parse_list
-    from fitedge.edge.export.pipeline import export_bundle
 
     options = ExportOptions(
         targets=parse_list(targets), precisions=parse_list(precision), seconds=seconds, dynamic=parse_dynamic(dynamic),
@@ -105,6 +104,9 @@ def export(model: str, out: Path, targets: str, precision: str, seconds: float, 
         min_cosine=min_cosine, allow_degraded=allow_degraded, litert_int8=litert_int8, onnx_int8=onnx_int8,
         threads=threads, timing_runs=timing_runs, force=force, android=android, seed=seed, etrecord=etrecord,
         integer_io=integer_io, chunk_ms=chunk_ms, left_ms=left_ms, right_ms=right_ms, head=head)
+    options.require_installed()
+    from fitedge.edge.export.pipeline import export_bundle
+
     gate = None
     if gate_per is not None:  # the PER gate pulls in the probe's stack: only when asked for
         from fitedge.bench.eval.gate import PerGate
@@ -147,13 +149,16 @@ def verify(bundle: Path, threads: int | None, as_json: bool, arch: str, cpus: st
     cpu = describe_cpu()
     if as_json:
         click.echo(json.dumps({"cpu": cpu, "artifacts": [
-            {"file": c.file, "precision": c.precision, "ok": c.ok, "problem": c.problem,
+            {"file": c.file, "precision": c.precision, "ok": c.ok, "skipped": c.skipped, "problem": c.problem,
              "parity": c.parity.to_dict() if c.parity else None} for c in checks]}, indent=2))
     else:
         click.echo(f"on {cpu['class']} ({cpu['model']}; {', '.join(cpu['isa']) or 'no SIMD extension of note'})")
         for c in checks:
-            click.echo(f"{'ok  ' if c.ok else 'FAIL'} {c.file:32s} {c.parity.describe() if c.parity else c.problem}")
-    failed = [c.file for c in checks if not c.ok]
+            verdict = "ok  " if c.ok else "skip" if c.skipped else "FAIL"
+            click.echo(f"{verdict} {c.file:32s} {c.parity.describe() if c.parity else c.problem}")
+    failed = [c.file for c in checks if not (c.ok or c.skipped)]
+    if all(c.skipped for c in checks):
+        raise BundleError(f"{bundle}: no artifact's runtime is installed here, nothing was checked")
     if failed:
         raise BundleError(f"{bundle}: {len(failed)} of {len(checks)} artifacts failed: {', '.join(failed)}")
 
