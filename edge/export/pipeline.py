@@ -3,7 +3,9 @@
 Steps: load the model and wrap it (:mod:`fitedge.distill.models.deployable`); take calibration and held-out
 speech; compute the golden outputs in eager PyTorch; then per target and precision lower, load the artifact in its real
 runtime, check parity (float: against eager on the golden input; int8: against float on held-out windows),
-time it; finally write golden files, manifest and report, and rename the folder into place.
+time it; finally write golden files, manifest and report, and rename the folder into place. int8 artifacts go
+through int8 auto (:mod:`fitedge.quantize.auto`): the first plan, the search per artifact, and widening one the
+PER gate refuses; this module passes it the runtime side (lowering a plan, loading, timing).
 """
 
 from __future__ import annotations
@@ -132,38 +134,51 @@ class Checked:
     held_out_reference: list[dict[str, np.ndarray]]
 
 
-def _build_checked(job: ArtifactJob, model: ExportModel, calibration: list[np.ndarray], folder: Path,
-                   options: ExportOptions, plan: Int8Plan | None, checked: Checked,
-                   say: Progress) -> tuple[dict[str, Any], runtime.Runner, Int8Plan | None]:
-    """Lower ``job`` and check its parity; int8 through int8 auto's search (:mod:`fitedge.quantize.auto.search`).
-
-    Returns the manifest entry, the loaded artifact and the int8 plan it was built with (``None``: fp32).
-    """
-    if job.precision == "fp32":
-        entry, runner = _lower(job, model, calibration, folder, options, (), say)
-        result = compare_outputs(checked.golden, runner.run(checked.golden_input))
-        check_fp32(job.file, result, mf.FP32_THRESHOLDS["min_cosine"], mf.FP32_THRESHOLDS["max_abs_diff"])
-        entry["parity"] = {**result.to_dict(), "against": "fp32 eager", "audio": "golden",
-                           "verified_on": describe_cpu()}
-        return entry, runner, None
-    assert plan is not None
-
-    def lower(keep_float: tuple[str, ...], into: Path) -> Lowered:
-        entry, runner = _lower(job, model, calibration, into, options, keep_float, say)
-        return Lowered(entry, runner, into / job.file, _held_out_parity(runner, checked))
-
-    target = Int8Target(job.file, folder, options.min_cosine, job.backend.quantizes_at_run_time(options), lower,
-                        lambda runners, rounds: side_by_side_ms(runners, checked.golden_input, rounds))
-    chosen = search_int8(target, plan, say)
-    return _int8_entry(job, chosen, checked, options), chosen.artifact.runner, chosen.plan
-
-
 def _onnx_runtime_side(threads: int | None) -> OnnxRuntimeSide:
     """Lowering to and loading in ONNX Runtime, for int8 auto's screening where executorch is not installed."""
     def load(path: Path, output_names: list[str], samples: int) -> runtime.Runner:
         return runtime.load(path, threads=threads, output_names=output_names, input_samples=samples)
 
     return OnnxRuntimeSide(lower_to_onnx, load)
+
+
+def _build_checked(job: ArtifactJob, model: ExportModel, calibration: list[np.ndarray], folder: Path,
+                   options: ExportOptions, plan: Int8Plan | None, checked: Checked,
+                   say: Progress) -> tuple[dict[str, Any], runtime.Runner, Int8Plan | None]:
+    """Lower ``job`` and check its parity; returns the manifest entry, the loaded artifact and its int8 plan.
+
+    The plan is ``None`` for fp32; int8 goes through int8 auto's search (:mod:`fitedge.quantize.auto.search`).
+    """
+    if job.precision == "fp32":
+        entry, runner = _build_fp32(job, model, calibration, folder, options, checked, say)
+        return entry, runner, None
+    assert plan is not None
+    chosen = _search_int8(job, model, calibration, folder, options, plan, checked, say)
+    return _int8_entry(job, chosen, checked, options), chosen.artifact.runner, chosen.plan
+
+
+def _build_fp32(job: ArtifactJob, model: ExportModel, calibration: list[np.ndarray], folder: Path,
+                options: ExportOptions, checked: Checked, say: Progress) -> tuple[dict[str, Any], runtime.Runner]:
+    """The fp32 artifact of ``job``, checked against eager on the golden input (raises when it misses)."""
+    entry, runner = _lower(job, model, calibration, folder, options, (), say)
+    result = compare_outputs(checked.golden, runner.run(checked.golden_input))
+    check_fp32(job.file, result, mf.FP32_THRESHOLDS["min_cosine"], mf.FP32_THRESHOLDS["max_abs_diff"])
+    entry["parity"] = {**result.to_dict(), "against": "fp32 eager", "audio": "golden", "verified_on": describe_cpu()}
+    return entry, runner
+
+
+def _search_int8(job: ArtifactJob, model: ExportModel, calibration: list[np.ndarray], folder: Path,
+                 options: ExportOptions, plan: Int8Plan, checked: Checked, say: Progress) -> Candidate:
+    """int8 auto's search for ``job``'s artifact, lowering each plan it tries in ``job``'s runtime."""
+    def lower(keep_float: tuple[str, ...], into: Path) -> Lowered:
+        entry, runner = _lower(job, model, calibration, into, options, keep_float, say)
+        return Lowered(entry, runner, into / job.file, _held_out_parity(runner, checked))
+
+    target = Int8Target(file=job.file, folder=folder, min_cosine=options.min_cosine,
+                        quantizes_at_run_time=job.backend.quantizes_at_run_time(options), lower=lower,
+                        time_side_by_side=lambda runners, rounds: side_by_side_ms(runners, checked.golden_input,
+                                                                                 rounds))
+    return search_int8(target, plan, say)
 
 
 def _lower(job: ArtifactJob, model: ExportModel, calibration: list[np.ndarray], folder: Path, options: ExportOptions,
