@@ -12,16 +12,16 @@ from typing import Any, Protocol, TypeVar
 from fitedge.quantize.auto.policy import Int8Plan
 
 
-class GateResult(Protocol):
+class GateVerdict(Protocol):
     """What a gate's verdict offers: the entries it refused, and itself with some entries judged again."""
 
     @property
     def refused(self) -> list[Any]: ...
 
-    def replacing(self, entries: list[Any]) -> GateResult: ...
+    def replacing(self, entries: list[Any]) -> GateVerdict: ...
 
 
-Result = TypeVar("Result", bound=GateResult)
+Result = TypeVar("Result", bound=GateVerdict)
 Widen = Callable[[str, str], bool]  # (artifact file, why) -> rebuilt with one more block float?
 
 
