@@ -242,11 +242,10 @@ def test_onnx_only_export_screens_int8_with_the_onnx_recipe(tmp_path):
 
 
 def test_auto_without_any_screening_recipe_says_so(monkeypatch):
-    from fitedge.edge.export import pipeline
+    from fitedge.quantize.auto import screening
 
-    monkeypatch.setattr(pipeline, "screening_recipe", lambda: None)
-    options = SimpleNamespace(int8="auto", keep_float=(), threads=1)
-    plan = pipeline._int8_plan(SimpleNamespace(name="tiny"), None, options, lambda line: None)
+    monkeypatch.setattr(screening, "screening_recipe", lambda: None)
+    plan = screening.first_plan("auto", (), SimpleNamespace(name="tiny"), None, None, lambda line: None)
     assert (plan.mode, plan.keep_float) == ("auto", ())
     assert plan.reason.startswith("not screened") and 'fitedge[onnx-export]' in plan.reason
 

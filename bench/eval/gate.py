@@ -22,10 +22,10 @@ from fitedge.bench.eval.per import DEFAULT_PROBE, EvalSettings, PerReport, score
 from fitedge.bench.eval.probe import ProbeConfig
 from fitedge.edge.bundle.manifest import Manifest
 from fitedge.errors import ConfigError, PerGateRefused
+from fitedge.quantize.auto.refused import Widen, widen_while_refused
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
-Widen = Callable[[str, str], bool]  # (artifact file, why) -> rebuilt with one more block float?
 
 # The gate runs inside an export: a few hundred utterances give an interval of a few points at most.
 GATE_SETTINGS = EvalSettings(max_train=300, max_valid=60, max_test=150, resamples=500)
@@ -198,14 +198,10 @@ def apply_gate(bundle_dir: Path, manifest: Manifest, gate: PerGate, reference: A
     probes: dict[Framing, Any] = {}
     result = gate_artifacts(bundle_dir, gate.corpus, gate.max_increase, reference, gate.layer, threads=threads,
                             progress=progress, probes=probes)
-    while widen is not None and result.refused:
-        rebuilt = {a.file for a in result.refused
-                   if widen(a.file, f"PER {a.increase:+.2f} points vs float, allowed +{gate.max_increase:g}")}
-        if not rebuilt:
-            break
-        result = result.replacing(gate_artifacts(bundle_dir, gate.corpus, gate.max_increase, reference, gate.layer,
-                                                 threads=threads, progress=progress, only=rebuilt,
-                                                 probes=probes).artifacts)
+    result = widen_while_refused(
+        result, widen, why=lambda a: f"PER {a.increase:+.2f} points vs float, allowed +{gate.max_increase:g}",
+        regate=lambda files: gate_artifacts(bundle_dir, gate.corpus, gate.max_increase, reference, gate.layer,
+                                            threads=threads, progress=progress, only=files, probes=probes).artifacts)
     result.raise_if_refused()
     by_file = {a.file: a for a in result.artifacts}
     for entry in manifest.artifacts:

@@ -3,14 +3,15 @@
 Steps: load the model and wrap it (:mod:`fitedge.distill.models.deployable`); take calibration and held-out
 speech; compute the golden outputs in eager PyTorch; then per target and precision lower, load the artifact in its real
 runtime, check parity (float: against eager on the golden input; int8: against float on held-out windows),
-time it; finally write golden files, manifest and report, and rename the folder into place.
+time it; finally write golden files, manifest and report, and rename the folder into place. int8 artifacts go
+through int8 auto (:mod:`fitedge.quantize.auto`): the first plan, the search per artifact, and widening one the
+PER gate refuses; this module passes it the runtime side (lowering a plan, loading, timing).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,18 +26,18 @@ from fitedge.edge.bundle import manifest as mf
 from fitedge.edge.export.model import ExportModel, load_export_model
 from fitedge.edge.export.options import ExportOptions
 from fitedge.edge.export.plan import ArtifactJob, build_artifact, plan_jobs
-from fitedge.edge.export.screening import NOT_SCREENED, ONNXRUNTIME, measure_blocks_onnx, screening_recipe
 from fitedge.edge.export.verify import check_fp32, check_int8
+from fitedge.edge.lower.onnx import lower_to_onnx
 from fitedge.edge.runtime.timing import side_by_side_ms, time_runner
 from fitedge.host import describe_cpu
 from fitedge.parity import Parity, compare_outputs, worst
-from fitedge.quantize.calibration import CalibrationSet
-from fitedge.quantize.policy import Int8Plan, plan_int8, prefer_run_time, sensitivity_table
+from fitedge.quantize.auto.policy import Int8Plan, sensitivity_table
+from fitedge.quantize.auto.refused import widened_after_refusal
+from fitedge.quantize.auto.screening import OnnxRuntimeSide, first_plan
+from fitedge.quantize.auto.search import Candidate, Int8Target, Lowered, search_int8
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
-AUTO_CALIBRATION_WINDOWS, AUTO_HELD_OUT_WINDOWS = 4, 2  # int8 auto's per-block sweep: about 1 min for fithubert
-SIDE_BY_SIDE_ROUNDS = 9  # runs of each of two int8 candidates timed in turns
 
 
 def export_bundle(source: str | Path, out: str | Path, options: ExportOptions,
@@ -68,7 +69,8 @@ def export_bundle(source: str | Path, out: str | Path, options: ExportOptions,
     eager = runtime.load(model.encoder, threads=options.threads, outputs=model.spec, head=model.head)
     golden = eager.run(golden_input)
     held_out_reference = [eager.run(w) for w in audio.held_out]
-    plan = _int8_plan(model, audio, options, say) if "int8" in options.precisions else None
+    plan = (first_plan(options.int8, options.keep_float, model, audio, _onnx_runtime_side(options.threads), say)
+            if "int8" in options.precisions else None)
     checked = Checked(golden_input, golden, audio.held_out, held_out_reference)
     built: dict[str, tuple[ArtifactJob, Int8Plan | None]] = {}  # artifact file -> its job and int8 plan
 
@@ -83,10 +85,9 @@ def export_bundle(source: str | Path, out: str | Path, options: ExportOptions,
     def widen(file: str, why: str) -> bool:
         """``--gate-per`` refused ``file``: in int8 auto, rebuild it with the next most harmful block float."""
         job, used = built[file]
-        wider = None if used is None else used.widen(f"{file} at {why}")
+        wider = widened_after_refusal(file, used, why, say)
         if wider is None:
             return False
-        say(f"{file}: {why}; keeping {wider.keep_float[-1]} float too")
         manifest.artifacts[[a.file for a in manifest.artifacts].index(file)] = build(job, wider)
         _rank_latencies(manifest.artifacts)
         manifest.write(tmp)
@@ -130,125 +131,51 @@ class Checked:
     held_out_reference: list[dict[str, np.ndarray]]
 
 
-def _int8_plan(model: ExportModel, audio: CalibrationSet, options: ExportOptions, say: Progress) -> Int8Plan:
-    """The blocks int8 artifacts keep float: ``--keep-float``, none (``--int8 plain``), or measured (auto)."""
-    recipe = screening_recipe()
+def _onnx_runtime_side(threads: int | None) -> OnnxRuntimeSide:
+    """Lowering to and loading in ONNX Runtime, for int8 auto's screening where executorch is not installed."""
+    def load(path: Path, output_names: list[str], samples: int) -> runtime.Runner:
+        return runtime.load(path, threads=threads, output_names=output_names, input_samples=samples)
 
-    def measure() -> list:
-        say(f"int8 auto: measuring each block's own int8 error ({model.name}; --int8 plain skips this)")
-        # A screening, not the full `fitedge quantize sensitivity`: fewer windows, the layers as one block.
-        calibration = audio.calibration[:AUTO_CALIBRATION_WINDOWS]
-        held_out = audio.held_out[:AUTO_HELD_OUT_WINDOWS]
-        if recipe == ONNXRUNTIME:
-            return measure_blocks_onnx(model.deployable(), calibration, held_out, group_layers=True,
-                                       threads=options.threads)
-        from fitedge.quantize.sensitivity import measure_blocks
-
-        return measure_blocks(model.deployable(), calibration, held_out, group_layers=True)
-
-    if options.int8 == "auto" and not options.keep_float and recipe is None:
-        plan = Int8Plan("auto", (), NOT_SCREENED)
-    else:
-        plan = plan_int8(options.int8, options.keep_float, measure)
-    if plan.mode == "auto" and recipe == ONNXRUNTIME:
-        # Not after "; ": the report reads what follows "; " as the blocks widened after lowering.
-        plan = dataclasses.replace(plan, reason=f"{plan.reason}, screened with ONNX Runtime's int8 recipe "
-                                                f"(executorch is not installed)")
-    if plan.mode == "auto":
-        say(f"int8 auto: {'keeping ' + ', '.join(plan.keep_float) + ' float' if plan.keep_float else 'plain int8'}"
-            f" ({plan.reason})")
-    return plan
+    return OnnxRuntimeSide(lower_to_onnx, load)
 
 
 def _build_checked(job: ArtifactJob, model: ExportModel, calibration: list[np.ndarray], folder: Path,
                    options: ExportOptions, plan: Int8Plan | None, checked: Checked,
                    say: Progress) -> tuple[dict[str, Any], runtime.Runner, Int8Plan | None]:
-    """Lower ``job`` and check its parity; in auto int8, take more blocks out of int8 until it passes the floor.
+    """Lower ``job`` and check its parity; returns the manifest entry, the loaded artifact and its int8 plan.
 
-    Returns the manifest entry, the loaded artifact and the int8 plan it was built with (``None``: fp32).
-
-    Where the backend quantizes activations at run time (LiteRT's dynamic recipe), auto int8 also tries it with
-    no block float: its activation ranges are each input's own, which is what the blocks the screening flagged
-    lack under static ranges. It is kept when it passes and is clearly faster than the flagged blocks float,
-    timed side by side (fithubert with its conv front end float: 98 ms static against 50 ms dynamic; with one
-    conv float the two are within 10%, and then the float blocks stay).
+    The plan is ``None`` for fp32; int8 goes through int8 auto's search (:mod:`fitedge.quantize.auto.search`).
     """
     if job.precision == "fp32":
-        entry, runner = _lower(job, model, calibration, folder, options, (), say)
-        result = compare_outputs(checked.golden, runner.run(checked.golden_input))
-        check_fp32(job.file, result, mf.FP32_THRESHOLDS["min_cosine"], mf.FP32_THRESHOLDS["max_abs_diff"])
-        entry["parity"] = {**result.to_dict(), "against": "fp32 eager", "audio": "golden",
-                           "verified_on": describe_cpu()}
+        entry, runner = _build_fp32(job, model, calibration, folder, options, checked, say)
         return entry, runner, None
     assert plan is not None
-    first_choice = plan.mode == "auto" and bool(plan.keep_float) and not plan.widened  # not after a refusal
-    run_time = None
-    if first_choice and job.backend.quantizes_at_run_time(options):
-        run_time = _run_time_candidate(job, model, calibration, folder, options, plan, checked, say)
-    chosen = _widened_to_floor(job, model, calibration, folder, options, plan, checked, say)
-    if run_time is not None:
-        chosen = _faster(run_time, chosen, folder / job.file, options, checked, say)
-    return _int8_entry(job, chosen, checked, options), chosen.runner, chosen.plan
+    chosen = _search_int8(job, model, calibration, folder, options, plan, checked, say)
+    return _int8_entry(job, chosen, checked, options), chosen.artifact.runner, chosen.plan
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """One lowered int8 artifact: its manifest entry so far, the loaded runner, its held-out parity and plan."""
-
-    entry: dict[str, Any]
-    runner: runtime.Runner
-    parity: Parity
-    plan: Int8Plan
-    path: Path
-
-
-def _widened_to_floor(job: ArtifactJob, model: ExportModel, calibration: list[np.ndarray], folder: Path,
-                      options: ExportOptions, plan: Int8Plan, checked: Checked, say: Progress) -> Candidate:
-    """``job`` with ``plan``'s blocks float, and in auto one more at a time while it misses ``--min-cosine``."""
-    while True:
-        entry, runner = _lower(job, model, calibration, folder, options, plan.keep_float, say)
-        result = _held_out_parity(runner, checked)
-        wider = None if result.cosine >= options.min_cosine else plan.widen(
-            f"{job.file} at cosine {result.cosine:.6f} < {options.min_cosine}")
-        if wider is None:
-            return Candidate(entry, runner, result, plan, folder / job.file)
-        say(f"{job.file}: {result.describe()}, below --min-cosine {options.min_cosine}; keeping "
-            f"{wider.keep_float[-1]} float too")
-        plan = wider
+def _build_fp32(job: ArtifactJob, model: ExportModel, calibration: list[np.ndarray], folder: Path,
+                options: ExportOptions, checked: Checked, say: Progress) -> tuple[dict[str, Any], runtime.Runner]:
+    """The fp32 artifact of ``job``, checked against eager on the golden input (raises when it misses)."""
+    entry, runner = _lower(job, model, calibration, folder, options, (), say)
+    result = compare_outputs(checked.golden, runner.run(checked.golden_input))
+    check_fp32(job.file, result, mf.FP32_THRESHOLDS["min_cosine"], mf.FP32_THRESHOLDS["max_abs_diff"])
+    entry["parity"] = {**result.to_dict(), "against": "fp32 eager", "audio": "golden", "verified_on": describe_cpu()}
+    return entry, runner
 
 
-def _run_time_candidate(job: ArtifactJob, model: ExportModel, calibration: list[np.ndarray], folder: Path,
-                        options: ExportOptions, plan: Int8Plan, checked: Checked, say: Progress) -> Candidate | None:
-    """LiteRT's dynamic int8 with no block float, in a subfolder; ``None`` when it loses more than ``plan`` allows."""
-    aside = folder / ".run-time-int8"
-    aside.mkdir()
-    entry, runner = _lower(job, model, calibration, aside, options, (), say)
-    result = _held_out_parity(runner, checked)
-    if result.cosine >= options.min_cosine and plan.tolerates(result.cosine):
-        return Candidate(entry, runner, result, plan, aside / job.file)
-    say(f"{job.file}: dynamic int8 with no block float: {result.describe()}; keeping the flagged blocks float")
-    shutil.rmtree(aside)
-    return None
+def _search_int8(job: ArtifactJob, model: ExportModel, calibration: list[np.ndarray], folder: Path,
+                 options: ExportOptions, plan: Int8Plan, checked: Checked, say: Progress) -> Candidate:
+    """int8 auto's search for ``job``'s artifact, lowering each plan it tries in ``job``'s runtime."""
+    def lower(keep_float: tuple[str, ...], into: Path) -> Lowered:
+        entry, runner = _lower(job, model, calibration, into, options, keep_float, say)
+        return Lowered(entry, runner, into / job.file, _held_out_parity(runner, checked))
 
-
-def _faster(run_time: Candidate, with_float: Candidate, destination: Path, options: ExportOptions, checked: Checked,
-            say: Progress) -> Candidate:
-    """Dynamic int8 if the flagged blocks float missed the floor or it is clearly faster, else the float blocks.
-
-    Both are timed in turns on the golden input; the kept one ends up at ``destination``.
-    """
-    run_time_ms, float_ms = side_by_side_ms([run_time.runner, with_float.runner], checked.golden_input,
-                                            SIDE_BY_SIDE_ROUNDS)
-    cosine = run_time.parity.cosine
-    say(f"{destination.name}: dynamic int8 with no block float {run_time_ms:.1f} ms, with the flagged blocks float "
-        f"{float_ms:.1f} ms (side by side)")
-    if with_float.parity.cosine >= options.min_cosine and not prefer_run_time(run_time_ms, float_ms):
-        shutil.rmtree(run_time.path.parent)
-        return dataclasses.replace(with_float, plan=with_float.plan.kept_over_run_time(cosine, run_time_ms, float_ms))
-    run_time.path.replace(destination)
-    run_time.path.parent.rmdir()
-    return dataclasses.replace(run_time, path=destination,
-                               plan=run_time.plan.handled_at_run_time(cosine, run_time_ms, float_ms))
+    target = Int8Target(file=job.file, folder=folder, min_cosine=options.min_cosine,
+                        quantizes_at_run_time=job.backend.quantizes_at_run_time(options), lower=lower,
+                        time_side_by_side=lambda runners, rounds: side_by_side_ms(runners, checked.golden_input,
+                                                                                 rounds))
+    return search_int8(target, plan, say)
 
 
 def _lower(job: ArtifactJob, model: ExportModel, calibration: list[np.ndarray], folder: Path, options: ExportOptions,
@@ -269,9 +196,9 @@ def _held_out_parity(runner: runtime.Runner, checked: Checked) -> Parity:
 
 
 def _int8_entry(job: ArtifactJob, chosen: Candidate, checked: Checked, options: ExportOptions) -> dict[str, Any]:
-    passed = check_int8(job.file, chosen.parity, options.min_cosine, options.allow_degraded)
-    entry = dict(chosen.entry)
-    entry["parity"] = {**chosen.parity.to_dict(), "against": "fp32 eager", "audio": f"held-out "
+    passed = check_int8(job.file, chosen.artifact.parity, options.min_cosine, options.allow_degraded)
+    entry = dict(chosen.artifact.entry)
+    entry["parity"] = {**chosen.artifact.parity.to_dict(), "against": "fp32 eager", "audio": f"held-out "
                        f"({len(checked.held_out)} windows)", "passed": passed, "verified_on": describe_cpu()}
     entry["int8_policy"] = chosen.plan.to_dict()
     return entry

@@ -1,4 +1,4 @@
-"""``fitedge export``, ``fitedge verify`` and ``fitedge quantize sensitivity``: parse, call the library, print."""
+"""``fitedge export``, ``fitedge verify`` and ``fitedge.quantize.auto.sensitivity``: parse, call the library, print."""
 
 from __future__ import annotations
 
@@ -196,7 +196,7 @@ def sensitivity(model: str, calib: str | None, seconds: float, calib_windows: in
     Prints the blocks worth keeping in float (pass them to `fitedge export --keep-float`).
     """
     from fitedge.files import write_json
-    from fitedge.quantize.sensitivity import block_sensitivity, worth_keeping_float
+    from fitedge.quantize.auto.sensitivity import block_sensitivity, worth_keeping_float
 
     results = block_sensitivity(model, calib, seconds, calib_windows)
     report = {"model": model, "blocks": [r.to_dict() for r in results], "keep_float": worth_keeping_float(results)}

@@ -18,8 +18,8 @@ from fitedge.distill.models.encoder import build_encoder
 from fitedge.edge.export.options import ExportOptions
 from fitedge.edge.export.pipeline import export_bundle
 from fitedge.edge.export.verify import verify_bundle
+from fitedge.quantize.auto.sensitivity import BlockSensitivity, worth_keeping_float
 from fitedge.quantize.calibration import builtin_speech, windows
-from fitedge.quantize.sensitivity import BlockSensitivity, worth_keeping_float
 from tests.helpers.cli import run_cli
 
 NO_DROPOUT = {"dropout": 0.0, "attention_dropout": 0.0, "activation_dropout": 0.0, "feature_dropout": 0.0}

@@ -15,9 +15,9 @@ from fitedge.distill.models.encoder import build_encoder
 from fitedge.edge.bundle.manifest import sha256_file
 from fitedge.edge.export.options import ExportOptions
 from fitedge.edge.export.pipeline import export_bundle
-from fitedge.quantize import policy
-from fitedge.quantize.policy import MAX_WIDENINGS, RUN_TIME_MARGIN, plan_int8, prefer_run_time
-from fitedge.quantize.sensitivity import BlockSensitivity
+from fitedge.quantize.auto import policy
+from fitedge.quantize.auto.policy import MAX_WIDENINGS, RUN_TIME_MARGIN, plan_int8, prefer_run_time
+from fitedge.quantize.auto.sensitivity import BlockSensitivity
 
 FRAGILE = [BlockSensitivity("feature_extractor.conv_layers.0", 0.90, 9.0),
            BlockSensitivity("feature_extractor.conv_layers.1", 0.999, 28.0),

@@ -18,7 +18,7 @@ from fitedge.edge.bundle.manifest import read_bundle_manifest
 from fitedge.edge.export.options import ExportOptions
 from fitedge.edge.export.pipeline import export_bundle
 from fitedge.errors import PerGateRefused
-from fitedge.quantize.policy import MAX_WIDENINGS
+from fitedge.quantize.auto.policy import MAX_WIDENINGS
 from tests.helpers.cli import assert_one_line_error, no_leftovers, run_cli
 from tests.helpers.corpus import phonetic_tiny_encoder
 

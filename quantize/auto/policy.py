@@ -3,7 +3,7 @@
 Plain int8 can pass the cosine floor and still ruin a trained model: a trained FitHuBERT student's thin
 convolutions, whose int8 noise a LayerNorm over few channels amplifies on quiet frames, cost 19-26 PER points
 on real speech while the output cosine looked fine. So ``auto`` does what a careful user did by hand: it
-measures each block's own int8 cost (:mod:`fitedge.quantize.sensitivity`), keeps the blocks that stand out in
+measures each block's own int8 cost (:mod:`fitedge.quantize.auto.sensitivity`), keeps the blocks that stand out in
 float, and, if an artifact then still misses the floor, takes the next most harmful block out of int8 too,
 until it passes or nothing is left to take out.
 """
@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from fitedge.quantize.sensitivity import STANDS_OUT_FACTOR, STANDS_OUT_STEP, BlockSensitivity, worth_keeping_float
+from fitedge.quantize.auto.sensitivity import STANDS_OUT_FACTOR, STANDS_OUT_STEP, BlockSensitivity, worth_keeping_float
 
 MAX_WIDENINGS = 4  # blocks auto may add one by one after the first choice; each costs one more lowering
 # Dynamic int8 replaces float blocks only when this much faster. Within it the two count as equally fast: two LiteRT
