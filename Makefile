@@ -57,9 +57,13 @@ demo: setup system
 	$(VENV)/bin/fitedge info fithubert hubert-base
 	$(VENV)/bin/fitedge export fithubert --out build/fithubert_bundle --force
 
+# The suite runs in TEST_WORKERS processes (pytest-xdist), one test file at a time each, so that a file's
+# module fixtures (a tiny exported bundle, a built Java core) are made once. `make test TEST_WORKERS=0` runs serially.
+TEST_WORKERS ?= 2
+
 test: setup system
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # The demo app as a debug-signed APK with LiteRT (no Gradle or SDK): android_demo/apk/build/fitedge-demo-debug.apk.
 # Export a bundle into it first (android_demo/README.md: fitedge export ... --android android_demo/app/src/main/assets/bundle).
