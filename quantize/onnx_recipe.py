@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 # Only the weight-heavy ops: quantizing LayerNorm/Softmax/elementwise adds error and, in QDQ form, no speed.
 OPS_TO_QUANTIZE = ["Conv", "MatMul", "Gemm"]
 SCOPES_KEY = "pkg.torch.onnx.name_scopes"
+# fitedge.quantize.observers' names for ONNX Runtime's CalibrationMethod members.
+CALIBRATION_METHODS = {"minmax": "MinMax", "percentile": "Percentile", "entropy": "Entropy"}
 
 
 class WindowReader:
@@ -48,8 +50,11 @@ class WindowReader:
 
 
 def quantize_onnx(fp32_path: Path, out_path: Path, calibration: Sequence[np.ndarray], keep_float: list[str],
-                  mode: str = "static", input_name: str = "wav") -> str:
-    """Write the int8 model of ``fp32_path`` to ``out_path``; returns the recipe name for the manifest."""
+                  mode: str = "static", input_name: str = "wav", method: str = "minmax") -> str:
+    """Write the int8 model of ``fp32_path`` to ``out_path``; returns the recipe name for the manifest.
+
+    ``method``: how the static recipe observes activation ranges (one of ``observers.ONNX_RUNTIME_METHODS``).
+    """
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_dynamic, quantize_static
 
     excluded = nodes_in_modules(fp32_path, keep_float) + activation_products(fp32_path)
@@ -62,7 +67,7 @@ def quantize_onnx(fp32_path: Path, out_path: Path, calibration: Sequence[np.ndar
                             per_channel=True, reduce_range=True, activation_type=QuantType.QUInt8,
                             weight_type=QuantType.QInt8,
                             op_types_to_quantize=OPS_TO_QUANTIZE, nodes_to_exclude=excluded,
-                            calibrate_method=CalibrationMethod.MinMax)
+                            calibrate_method=CalibrationMethod[CALIBRATION_METHODS[method]])
     except Exception as e:  # onnxruntime raises assorted types; one line names the step
         raise ExportError(f"ONNX Runtime {mode} quantization failed: {type(e).__name__}: {one_line(e)}") from e
     return f"ort-{'static-qdq' if mode == 'static' else 'dynamic'}-per-channel-w7"

@@ -7,8 +7,9 @@ activation ranges, and convert. Modules kept float are left unannotated, so they
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,9 +19,9 @@ from torch import nn
 
 from fitedge.distill.models.deployable import capture
 from fitedge.quantize.keep_float import leaf_modules
+from fitedge.quantize.observers import PT2E_METHODS
 
 log = logging.getLogger(__name__)
-
 
 
 @dataclass(frozen=True)
@@ -33,25 +34,26 @@ class QuantizedModule:
 
 
 def quantize_for_executorch(module: nn.Module, calibration: Sequence[np.ndarray], keep_float: list[str],
-                            dynamic: tuple[int, int] | None = None,
-                            grid: tuple[int, int] | None = None) -> QuantizedModule:
-    """XNNPACK quantizer: static int8 activations per tensor, int8 weights per channel, calibrated.
+                            dynamic: tuple[int, int] | None = None, grid: tuple[int, int] | None = None,
+                            observer: str = PT2E_METHODS[0]) -> QuantizedModule:
+    """XNNPACK quantizer: static int8 activations per tensor (observed by ``observer``), int8 weights per channel.
 
     ``dynamic``/``grid``: capture with the bounded dynamic length, so the quantized graph keeps it.
     """
-    quantizer = executorch_quantizer(module, keep_float)
+    quantizer = executorch_quantizer(module, keep_float, observer)
     converted = prepare_calibrate_convert(module, quantizer, calibration, dynamic=dynamic, grid=grid)
     return QuantizedModule(converted, quantizer, "pt2e-xnnpack-static-per-channel-float-norms")
 
 
-def executorch_quantizer(module: nn.Module, keep_float: list[str]) -> Any:
+def executorch_quantizer(module: nn.Module, keep_float: list[str], observer: str = PT2E_METHODS[0]) -> Any:
     """The XNNPACK quantizer of the ExecuTorch recipe, leaving ``keep_float`` modules of ``module`` float."""
     from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import (
         XNNPACKQuantizer,
         get_symmetric_quantization_config,
     )
 
-    quantizer = XNNPACKQuantizer().set_global(get_symmetric_quantization_config(is_per_channel=True))
+    config = get_symmetric_quantization_config(is_per_channel=True)
+    quantizer = XNNPACKQuantizer().set_global(observed_by(config, observer))
     # The kept modules themselves, not only their weighted leaves: the residual adds and products inside a
     # transformer layer belong to no leaf, and quantized they would still round its activations to int8.
     for name in dict.fromkeys(keep_float + leaf_modules(module, keep_float)):
@@ -61,8 +63,9 @@ def executorch_quantizer(module: nn.Module, keep_float: list[str]) -> Any:
 
 
 def quantize_for_litert(module: nn.Module, calibration: Sequence[np.ndarray], keep_float: list[str],
-                        mode: str = "dynamic") -> QuantizedModule:
-    """litert-torch's PT2E quantizer; ``dynamic`` (int8 weights, activations quantized at run time) or ``static``.
+                        mode: str = "dynamic", observer: str = PT2E_METHODS[0]) -> QuantizedModule:
+    """litert-torch's PT2E quantizer; ``dynamic`` (int8 weights, activations quantized at run time) or ``static``
+    (activations observed by ``observer``).
 
     The converter's dynamic mode quantizes every weight it finds, float-kept or not, so kept-float modules
     switch the recipe to ``static`` (the recipe name in the manifest says so).
@@ -73,7 +76,7 @@ def quantize_for_litert(module: nn.Module, calibration: Sequence[np.ndarray], ke
         log.info("LiteRT: float blocks need static int8 (dynamic mode quantizes every weight); using static")
         mode = "static"
     config = get_symmetric_quantization_config(is_per_channel=True, is_dynamic=mode == "dynamic")
-    quantizer = PT2EQuantizer().set_global(config)
+    quantizer = PT2EQuantizer().set_global(config if mode == "dynamic" else observed_by(config, observer))
     graph = capture(module, len(calibration[0])).module()
     for name in _litert_stack_names(graph, leaf_modules(module, keep_float)):
         # set_module_name refuses None; an entry of None is what "leave this module alone" means to annotate().
@@ -82,6 +85,33 @@ def quantize_for_litert(module: nn.Module, calibration: Sequence[np.ndarray], ke
     windows = calibration if mode == "static" else calibration[:1]
     converted = quantize_graph(graph, quantizer, windows, fold=False)
     return QuantizedModule(converted, quantizer, f"pt2e-litert-{mode}-per-channel")
+
+
+def observed_by(config: Any, observer: str) -> Any:
+    """A static PT2E quantization config with its activations observed by ``observer`` (weights unchanged)."""
+    if observer not in PT2E_METHODS:
+        raise ValueError(f"PT2E observers: {', '.join(PT2E_METHODS)}; got {observer!r}")
+    if observer == "histogram":  # what both quantizers' static configs observe with already
+        return config
+    from torchao.quantization.pt2e.observer import MinMaxObserver
+
+    # The same eps as the quantizers' own activation observers (the smallest scale).
+    constructor = MinMaxObserver.with_args(eps=2**-12)
+
+    def swap(spec: Any) -> Any:
+        return None if spec is None else dataclasses.replace(spec, observer_or_fake_quant_ctr=constructor)
+
+    return dataclasses.replace(config, input_activation=swap(config.input_activation),
+                               output_activation=swap(config.output_activation))
+
+
+def run_in_eager(module: nn.Module) -> Callable[[np.ndarray], list[np.ndarray]]:
+    """``module`` (a deployable, float or PT2E-converted) as a function of one window, for comparing calibrations."""
+    def run(window: np.ndarray) -> list[np.ndarray]:
+        with torch.no_grad():
+            return [t.numpy() for t in module(torch.from_numpy(window)[None])]
+
+    return run
 
 
 def _litert_stack_names(graph: nn.Module, modules: list[str]) -> list[str]:

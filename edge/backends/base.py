@@ -13,7 +13,7 @@ install import this package to run ``.onnx`` and ``.tflite`` files.
 from __future__ import annotations
 
 import importlib.metadata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ import numpy as np
 from fitedge.edge.bundle import manifest as mf
 from fitedge.errors import BundleError, ExportError, ShapeMismatch
 from fitedge.extras import absent, install_hint
+from fitedge.quantize.observers import CalibrationChoice, Quantized, Run, choose_calibration, methods_to_try
 
 
 class Runner:
@@ -87,6 +88,7 @@ class BuildRequest:
 
     ``keep_float`` names the modules of ``deployable`` that an int8 recipe leaves float (empty for fp32).
     ``options`` is the export's :class:`~fitedge.edge.export.options.ExportOptions`: a backend reads its own knobs.
+    ``held_out``: windows the quantizer never sees, on which ``--calibration auto`` compares calibration methods.
     """
 
     deployable: Any
@@ -99,6 +101,7 @@ class BuildRequest:
     calibration: Sequence[np.ndarray]
     keep_float: list[str]
     options: Any
+    held_out: Sequence[np.ndarray] = ()
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,8 @@ class Backend:
         preload: modules to import before a benchmark's clock starts (load time is the model's, not the library's).
         precisions: what it can build (``fp32``, ``int8``).
         int8_modes: the int8 recipes it offers, the default first (``("static",)`` when there is no choice).
+        calibrations: how its static int8 can observe activation ranges (:mod:`fitedge.quantize.observers`), its
+            quantizer's usual method first.
         on_android: whether the demo app binds it.
         arm64: why ``fitedge verify --arch arm64`` cannot run it, or ``None`` when it can.
     """
@@ -157,6 +162,7 @@ class Backend:
     preload: tuple[str, ...] = ()
     precisions: tuple[str, ...] = ("fp32", "int8")
     int8_modes: tuple[str, ...] = ("static",)
+    calibrations: tuple[str, ...] = ()
     on_android: bool = False
     arm64: str | None = None
 
@@ -176,6 +182,23 @@ class Backend:
     def build(self, request: BuildRequest) -> Built:
         """Lower ``request.deployable`` into ``request.path``."""
         raise NotImplementedError
+
+    def observes_activations(self, request: BuildRequest) -> bool:
+        """Whether the int8 recipe of ``request`` calibrates activation ranges (a dynamic one does not)."""
+        return not self.quantizes_at_run_time(request.options)
+
+    def calibrated(self, request: BuildRequest, quantize: Callable[[str], Quantized],
+                   run: Callable[[Quantized], Run], float_run: Run) -> tuple[Quantized, CalibrationChoice | None]:
+        """``quantize(method)`` with the calibration ``request.options.calibration`` asks for; for ``auto``, with each
+        of :attr:`calibrations`, keeping the candidate whose ``run`` is closest to ``float_run`` on the held-out
+        windows. A recipe that observes no activations gets its usual method and no choice (``None``).
+        A ``--calibration`` this runtime lacks raises :class:`ConfigError` before any work."""
+        if not self.observes_activations(request):
+            return quantize(self.calibrations[0]), None
+        methods = methods_to_try(request.options.calibration, self.calibrations, self.name)
+        held_out = request.held_out if len(methods) > 1 else ()
+        reference = [float_run(w) for w in held_out]
+        return choose_calibration(methods, quantize, run, held_out, reference)
 
     def open(self, path: Path, threads: int | None, overrides: dict[str, Any]) -> Runner:
         """Load ``path``; ``overrides`` replace what :func:`io_for` reads from the manifest beside it."""

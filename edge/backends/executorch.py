@@ -17,6 +17,7 @@ import numpy as np
 from fitedge.console import third_party_output
 from fitedge.edge.backends.base import Backend, BuildRequest, Built, OpProfile, Runner, io_for
 from fitedge.edge.bundle import manifest as mf
+from fitedge.quantize.observers import PT2E_METHODS
 
 log = logging.getLogger(__name__)
 NO_ETDUMP = ("no per-op profile: this executorch wheel was built without the event tracer "
@@ -48,6 +49,7 @@ class ExecuTorchBackend(Backend):
     extra = run_extra = "executorch"
     packages = ("executorch", "torchao")
     preload = ("executorch.runtime",)
+    calibrations = PT2E_METHODS
     on_android = True
     arm64 = ("ExecuTorch's aarch64 Python runtime links torch, whose aarch64 PyPI build needs gigabytes of NVIDIA "
              "libraries; run .pte files on a phone with `fitedge bench run --on android`")
@@ -58,20 +60,24 @@ class ExecuTorchBackend(Backend):
     def build(self, request: BuildRequest) -> Built:
         from fitedge.edge.lower.delegable import norm_modules, xnnpack_friendly
         from fitedge.edge.lower.executorch import lower_to_pte
-        from fitedge.quantize.pt2e import quantize_for_executorch
+        from fitedge.quantize.pt2e import quantize_for_executorch, run_in_eager
 
         path, options = request.path, request.options
         etrecord = path.with_suffix(".etrecord") if options.etrecord else None
         friendly = xnnpack_friendly(request.deployable)
+        entry: dict[str, Any] = {}
         if request.precision == "fp32":
             recipe, module = "xnnpack-fp32-delegable-norms", friendly
         else:
-            quantized = quantize_for_executorch(friendly, request.calibration,
-                                                request.keep_float + norm_modules(friendly), request.dynamic,
-                                                request.grid)
+            kept = request.keep_float + norm_modules(friendly)
+            quantized, calibration = self.calibrated(
+                request, lambda method: quantize_for_executorch(friendly, request.calibration, kept, request.dynamic,
+                                                                request.grid, method),
+                lambda candidate: run_in_eager(candidate.module), run_in_eager(friendly))
             recipe, module = quantized.recipe, quantized.module
-        delegation = lower_to_pte(module, request.samples, path, request.dynamic, request.grid, etrecord)
-        entry: dict[str, Any] = {"delegation": delegation}
+            if calibration is not None:
+                entry["calibration"] = calibration.to_dict()
+        entry["delegation"] = lower_to_pte(module, request.samples, path, request.dynamic, request.grid, etrecord)
         if etrecord is not None:
             entry["etrecord"] = {"file": etrecord.name, "bytes": etrecord.stat().st_size,
                                  "sha256": mf.sha256_file(etrecord)}

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from fitedge.edge.backends.base import Backend, BuildRequest, Built, OpProfile, Runner, io_for
+from fitedge.quantize.observers import PT2E_METHODS
 
 NO_PROFILER = ("no per-op profile: ai-edge-litert's Python Interpreter exposes no profiler (the C++ "
                "tflite::Profiler and benchmark_model --enable_op_profiling are not in the wheel)")
@@ -75,6 +76,7 @@ class LiteRTBackend(Backend):
     packages = ("ai-edge-litert", "litert-torch")
     preload = ("ai_edge_litert.interpreter",)
     int8_modes = ("dynamic", "static")
+    calibrations = PT2E_METHODS
     on_android = True
 
     def dynamic_length(self, precision: str) -> bool:
@@ -86,6 +88,10 @@ class LiteRTBackend(Backend):
     def quantizes_at_run_time(self, options: Any) -> bool:
         return self.int8_mode(options) == "dynamic"
 
+    def observes_activations(self, request: BuildRequest) -> bool:
+        # Float blocks switch the dynamic recipe to static (quantize_for_litert), which calibrates.
+        return not self.quantizes_at_run_time(request.options) or bool(request.keep_float)
+
     def build(self, request: BuildRequest) -> Built:
         from fitedge.edge.lower.litert import (
             float_interface,
@@ -93,18 +99,22 @@ class LiteRTBackend(Backend):
             litert_input_quantization,
             lower_to_tflite,
         )
-        from fitedge.quantize.pt2e import quantize_for_litert
+        from fitedge.quantize.pt2e import quantize_for_litert, run_in_eager
 
         path = request.path
         if request.precision == "fp32":
             lower_to_tflite(request.deployable, request.samples, path)
             return Built("litert-torch-fp32", {"delegation": litert_delegation(path)})
-        quantized = quantize_for_litert(request.deployable, request.calibration, request.keep_float,
-                                        self.int8_mode(request.options))
+        mode = self.int8_mode(request.options)
+        quantized, calibration = self.calibrated(
+            request, lambda method: quantize_for_litert(request.deployable, request.calibration, request.keep_float,
+                                                        mode, method),
+            lambda candidate: run_in_eager(candidate.module), run_in_eager(request.deployable))
         lower_to_tflite(quantized.module, request.samples, path, quantized.quantizer)
         if not request.options.integer_io:
             float_interface(path)
-        return Built(quantized.recipe, {"delegation": litert_delegation(path),
+        entry = {} if calibration is None else {"calibration": calibration.to_dict()}
+        return Built(quantized.recipe, {**entry, "delegation": litert_delegation(path),
                                         "input_quantization": litert_input_quantization(path)})
 
     def open(self, path: Path, threads: int | None, overrides: dict[str, Any]) -> Runner:

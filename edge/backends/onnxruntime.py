@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 import tempfile
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from fitedge.edge.backends.base import Backend, BuildRequest, Built, OpProfile, OpTime, Runner, io_for
+from fitedge.quantize.observers import ONNX_RUNTIME_METHODS
 
 
 class OnnxRunner(Runner):
@@ -48,6 +50,7 @@ class OnnxRuntimeBackend(Backend):
     packages = ("onnxruntime", "onnx")
     preload = ("onnxruntime",)
     int8_modes = ("static", "dynamic")
+    calibrations = ONNX_RUNTIME_METHODS
     arm64 = None
 
     def int8_mode(self, options: Any) -> str:
@@ -65,11 +68,25 @@ class OnnxRuntimeBackend(Backend):
         float_path = path.with_name(f".{path.stem}.float.onnx")
         lower_to_onnx(request.deployable, request.samples, float_path, request.output_names, request.dynamic,
                       request.grid)
+        recipes: dict[Path, str] = {}  # each calibration's candidate file and recipe name
+
+        def quantize(method: str) -> Path:
+            candidate = path.with_name(f".{path.stem}.{method}.onnx")
+            recipes[candidate] = quantize_onnx(float_path, candidate, request.calibration, request.keep_float,
+                                               self.int8_mode(request.options), method=method)
+            return candidate
+
+        def run(model: Path) -> Callable[[np.ndarray], list[np.ndarray]]:
+            runner = OnnxRunner(model, request.options.threads, {})
+            return lambda window: list(runner.run(window).values())
+
         try:
-            return Built(quantize_onnx(float_path, path, request.calibration, request.keep_float,
-                                       self.int8_mode(request.options)))
+            chosen, calibration = self.calibrated(request, quantize, run, run(float_path))
+            chosen.replace(path)
         finally:
-            float_path.unlink(missing_ok=True)
+            for leftover in [float_path, *recipes]:
+                leftover.unlink(missing_ok=True)
+        return Built(recipes[chosen], {} if calibration is None else {"calibration": calibration.to_dict()})
 
     def open(self, path: Path, threads: int | None, overrides: dict[str, Any]) -> Runner:
         return OnnxRunner(path, threads, overrides)

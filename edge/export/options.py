@@ -12,6 +12,7 @@ from fitedge.edge.bundle.thresholds import DEFAULT_INT8_MIN_COSINE
 from fitedge.edge.stream.geometry import StreamGeometry
 from fitedge.errors import ConfigError
 from fitedge.extras import require
+from fitedge.quantize.observers import AUTO, CALIBRATIONS
 
 PRECISIONS = ("fp32", "int8")
 INT8_MODES = ("auto", "plain")
@@ -36,6 +37,9 @@ class ExportOptions:
             and the bundle gets its ``tokens.txt``; ``None``: no head.
         calib: calibration audio (folder, TSV, corpus) or ``None`` for the built-in espeak-ng set.
         calib_windows: most calibration windows used.
+        calibration: how static int8 observes activation ranges: ``auto`` (each method the runtime's quantizer
+            offers, the one closest to float on the held-out windows kept) or one method (``minmax``,
+            ``histogram``, ``percentile``, ``entropy``; :mod:`fitedge.quantize.observers`).
         keep_float: module-name globs left float in every int8 recipe (overrides ``int8``).
         int8: ``auto`` (keep float the blocks whose int8 error stands out, then more until each artifact
             passes ``min_cosine``) or ``plain`` (every block in int8).
@@ -64,6 +68,7 @@ class ExportOptions:
     head: str | None = None
     calib: str | None = None
     calib_windows: int = 16
+    calibration: str = AUTO
     keep_float: tuple[str, ...] = ()
     int8: str = "auto"
     min_cosine: float = DEFAULT_INT8_MIN_COSINE
@@ -106,6 +111,8 @@ class ExportOptions:
             raise ConfigError(f"--min-cosine must be in (0, 1], got {self.min_cosine}")
         if self.int8 not in INT8_MODES:
             raise ConfigError(f"--int8 must be one of {', '.join(INT8_MODES)}, got {self.int8!r}")
+        if self.calibration not in CALIBRATIONS:
+            raise ConfigError(f"--calibration must be one of {', '.join(CALIBRATIONS)}, got {self.calibration!r}")
         if self.litert_int8 not in LITERT_INT8_MODES or self.onnx_int8 not in ONNX_INT8_MODES:
             raise ConfigError(f"int8 modes: LiteRT {LITERT_INT8_MODES}, ONNX {ONNX_INT8_MODES}")
         if self.chunk_ms is None and (self.left_ms or self.right_ms):

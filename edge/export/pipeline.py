@@ -166,9 +166,19 @@ def _build_fp32(job: ArtifactJob, model: ExportModel, calibration: list[np.ndarr
 
 def _search_int8(job: ArtifactJob, model: ExportModel, calibration: list[np.ndarray], folder: Path,
                  options: ExportOptions, plan: Int8Plan, checked: Checked, say: Progress) -> Candidate:
-    """int8 auto's search for ``job``'s artifact, lowering each plan it tries in ``job``'s runtime."""
+    """int8 auto's search for ``job``'s artifact, lowering each plan it tries in ``job``'s runtime.
+
+    ``--calibration auto`` compares the calibration methods on the first plan only; the later plans reuse its
+    choice (and its record), since each comparison quantizes the model once per method.
+    """
+    compared: dict[str, Any] = {}
+
     def lower(keep_float: tuple[str, ...], into: Path) -> Lowered:
-        entry, runner = _lower(job, model, calibration, into, options, keep_float, say)
+        plan_options = dataclasses.replace(options, calibration=compared["method"]) if compared else options
+        entry, runner = _lower(job, model, calibration, into, plan_options, keep_float, say, checked.held_out)
+        if "calibration" in entry:
+            compared.update(compared or {**entry["calibration"], "compared_on_keep_float": list(keep_float)})
+            entry["calibration"] = dict(compared)
         return Lowered(entry, runner, into / job.file, _held_out_parity(runner, checked))
 
     target = Int8Target(file=job.file, folder=folder, min_cosine=options.min_cosine,
@@ -179,12 +189,14 @@ def _search_int8(job: ArtifactJob, model: ExportModel, calibration: list[np.ndar
 
 
 def _lower(job: ArtifactJob, model: ExportModel, calibration: list[np.ndarray], folder: Path, options: ExportOptions,
-           keep_float: tuple[str, ...], say: Progress) -> tuple[dict[str, Any], runtime.Runner]:
-    """The artifact of ``job`` with ``keep_float`` out of int8, written and loaded in its runtime."""
+           keep_float: tuple[str, ...], say: Progress,
+           held_out: list[np.ndarray] | None = None) -> tuple[dict[str, Any], runtime.Runner]:
+    """The artifact of ``job`` with ``keep_float`` out of int8, written and loaded in its runtime (``held_out``: the
+    windows on which the int8 recipe compares calibration methods)."""
     floats = f", {len(keep_float)} block{'s' if len(keep_float) > 1 else ''} float" if keep_float else ""
     say(f"{job.file}: lowering ({job.runtime} {job.precision}{floats})")
     job_options = dataclasses.replace(options, keep_float=keep_float) if job.precision == "int8" else options
-    entry = build_artifact(job, model, calibration, folder, job_options)
+    entry = build_artifact(job, model, calibration, folder, job_options, held_out or ())
     runner = runtime.load(folder / job.file, threads=options.threads, output_names=model.spec.names,
                           **job.io_bounds(options, model.length_grid))
     return entry, runner

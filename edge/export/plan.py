@@ -59,13 +59,16 @@ def plan_jobs(model: ExportModel, options: ExportOptions) -> list[ArtifactJob]:
 
 
 def build_artifact(job: ArtifactJob, model: ExportModel, calibration: Sequence[np.ndarray], folder: Path,
-                   options: ExportOptions) -> dict[str, Any]:
-    """Write ``job.file`` into ``folder``; returns its manifest entry (parity and latency are added later)."""
+                   options: ExportOptions, held_out: Sequence[np.ndarray] = ()) -> dict[str, Any]:
+    """Write ``job.file`` into ``folder``; returns its manifest entry (parity and latency are added later).
+
+    ``held_out``: windows on which ``--calibration auto`` compares calibration methods (none: no comparison).
+    """
     deployable = model.deployable()
     kept = float_modules(deployable, options.keep_float) if job.precision == "int8" else []
     path, backend = folder / job.file, job.backend
     built = backend.build(BuildRequest(deployable, job.precision, path, options.input_samples, job.dynamic,
-                                       model.length_grid, model.spec.names, calibration, kept, options))
+                                       model.length_grid, model.spec.names, calibration, kept, options, held_out))
     # Last write to the file (ONNX int8 included, after quantization), so the sha256 below is the final file's.
     backend.write_metadata(path, artifact_metadata(model, job.precision, built.recipe))
     return {

@@ -11,7 +11,7 @@ import click
 from fitedge import console
 from fitedge.cli.params import config_option, field_default
 from fitedge.edge.backends import BACKENDS
-from fitedge.edge.export.options import INT8_MODES, LITERT_INT8_MODES, ONNX_INT8_MODES, ExportOptions
+from fitedge.edge.export.options import CALIBRATIONS, INT8_MODES, LITERT_INT8_MODES, ONNX_INT8_MODES, ExportOptions
 from fitedge.errors import BundleError
 
 _default = functools.partial(field_default, ExportOptions)  # the option's default is the library's
@@ -37,6 +37,10 @@ _default = functools.partial(field_default, ExportOptions)  # the option's defau
                                             "(default: built-in espeak-ng speech).")
 @click.option("--calib-windows", default=_default("calib_windows"), show_default=True,
               help="Most calibration windows used.")
+@click.option("--calibration", type=click.Choice(CALIBRATIONS), default=_default("calibration"), show_default=True,
+              help="How static int8 observes activation ranges. auto: each method the runtime's quantizer offers "
+                   "(ExecuTorch/LiteRT: histogram, minmax; ONNX Runtime: minmax, percentile, entropy), keeping the "
+                   "one closest to float on held-out speech (the manifest records every candidate's cosine).")
 @click.option("--keep-float", default=_default("keep_float"),
               help="Module globs kept float in int8, e.g. feature_extractor.conv_layers.0,encoder.pos_conv_embed")
 @click.option("--int8", "int8_mode", type=click.Choice(INT8_MODES), default=_default("int8"), show_default=True,
@@ -77,7 +81,7 @@ _default = functools.partial(field_default, ExportOptions)  # the option's defau
 @click.option("--right-ms", type=float, default=0.0, show_default=True,
               help="Streaming: right context (lookahead) of the window.")
 def export(model: str, out: Path, targets: str, precision: str, seconds: float, dynamic: str | None, outputs: str,
-           calib: str | None, calib_windows: int, keep_float: str, int8_mode: str, min_cosine: float,
+           calib: str | None, calib_windows: int, calibration: str, keep_float: str, int8_mode: str, min_cosine: float,
            allow_degraded: bool, litert_int8: str, onnx_int8: str, threads: int, timing_runs: int,
            android: Path | None, force: bool, etrecord: bool, integer_io: bool, seed: int, as_json: bool,
            gate_per: Path | None = None, max_per_increase: float = 2.0, chunk_ms: float | None = None,
@@ -100,7 +104,8 @@ def export(model: str, out: Path, targets: str, precision: str, seconds: float, 
 
     options = ExportOptions(
         targets=parse_list(targets), precisions=parse_list(precision), seconds=seconds, dynamic=parse_dynamic(dynamic),
-        outputs=outputs, calib=calib, calib_windows=calib_windows, keep_float=parse_list(keep_float), int8=int8_mode,
+        outputs=outputs, calib=calib, calib_windows=calib_windows, calibration=calibration,
+        keep_float=parse_list(keep_float), int8=int8_mode,
         min_cosine=min_cosine, allow_degraded=allow_degraded, litert_int8=litert_int8, onnx_int8=onnx_int8,
         threads=threads, timing_runs=timing_runs, force=force, android=android, seed=seed, etrecord=etrecord,
         integer_io=integer_io, chunk_ms=chunk_ms, left_ms=left_ms, right_ms=right_ms, head=head)

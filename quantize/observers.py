@@ -1,0 +1,83 @@
+"""Activation calibration chosen per runtime by held-out error.
+
+Each static int8 recipe observes activation ranges on the calibration windows with one method, and the best method
+differs by model and runtime: min-max keeps every outlier in range and so coarsens the steps of the rest, while
+histogram (PT2E's default: the range with the least L2 error), percentile and entropy clip outliers, which hurts
+when the outliers carry the signal (a GroupNorm front end's first layers). So ``--calibration auto`` quantizes with
+each method the runtime's quantizer offers, runs every candidate on the held-out windows, and keeps the one whose
+worst window is closest to float; the manifest records the choice and every candidate's cosine.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import numpy as np
+
+from fitedge.errors import ConfigError
+from fitedge.parity import parity, worst
+
+log = logging.getLogger(__name__)
+
+AUTO = "auto"
+# Each recipe's methods, its quantizer's usual one first. PT2E (ExecuTorch, LiteRT static): the quantizers' own
+# histogram observer, or min-max. ONNX Runtime's static QDQ: its CalibrationMethod MinMax, Percentile or Entropy.
+PT2E_METHODS = ("histogram", "minmax")
+ONNX_RUNTIME_METHODS = ("minmax", "percentile", "entropy")
+CALIBRATIONS = (AUTO, *dict.fromkeys(PT2E_METHODS + ONNX_RUNTIME_METHODS))
+
+Quantized = TypeVar("Quantized")
+Run = Callable[[np.ndarray], Sequence[np.ndarray]]
+
+
+@dataclass(frozen=True)
+class CalibrationChoice:
+    """The method used, and every tried method's worst held-out cosine against float (``{}``: nothing compared)."""
+
+    method: str
+    held_out_cosine: dict[str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"method": self.method, "held_out_cosine": self.held_out_cosine}
+
+
+def methods_to_try(requested: str, offered: Sequence[str], runtime: str) -> tuple[str, ...]:
+    """The methods to quantize with: all that ``runtime`` offers for ``auto``, else the one asked for."""
+    if requested == AUTO:
+        return tuple(offered)
+    if requested not in offered:
+        raise ConfigError(f"--calibration {requested}: {runtime}'s int8 recipe calibrates with "
+                          f"{', '.join(offered)} (or auto)")
+    return (requested,)
+
+
+def choose_calibration(methods: Sequence[str], quantize: Callable[[str], Quantized],
+                       run: Callable[[Quantized], Run], held_out: Sequence[np.ndarray],
+                       reference: Sequence[Sequence[np.ndarray]]) -> tuple[Quantized, CalibrationChoice]:
+    """Quantize with each of ``methods``; keep the one whose worst held-out window is closest to ``reference``.
+
+    With one method, or no held-out windows, nothing is compared. Ties keep the earlier method (the recipe's own).
+    """
+    if len(methods) == 1 or not held_out:
+        return quantize(methods[0]), CalibrationChoice(methods[0], {})
+    best: tuple[float, str, Quantized] | None = None
+    cosines: dict[str, float] = {}
+    for method in methods:
+        candidate = quantize(method)
+        cosine = held_out_cosine(run(candidate), held_out, reference)
+        cosines[method] = round(cosine, 6)
+        log.info("calibration %s: worst held-out cosine %.6f", method, cosine)
+        if best is None or cosine > best[0]:
+            best = (cosine, method, candidate)
+    assert best is not None
+    return best[2], CalibrationChoice(best[1], cosines)
+
+
+def held_out_cosine(run: Run, held_out: Sequence[np.ndarray], reference: Sequence[Sequence[np.ndarray]]) -> float:
+    """The worst cosine over every held-out window and output (a non-finite output counts as -1)."""
+    found = worst([parity(ref, out) for window, refs in zip(held_out, reference)
+                   for ref, out in zip(refs, run(window), strict=True)]).cosine
+    return found if np.isfinite(found) else -1.0
