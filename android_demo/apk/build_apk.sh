@@ -39,6 +39,9 @@ rm -rf "$build/compile/classes/org/pytorch"
 (cd "$build/compile/classes" && jar cf "$build/app-classes.jar" .)
 
 d8="$tools/r8-$r8_version.jar"
+# The same lock as compile_check.sh's fetch: one Maven download into ~/.m2 at a time.
+exec 9>"$jars.lock"
+flock 9
 if [ ! -f "$d8" ]; then
   mkdir -p "$tools"
   mvn -B -q -Dstyle.color=never org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
@@ -47,6 +50,7 @@ if [ ! -f "$d8" ]; then
     exit 3
   }
 fi
+flock -u 9
 java_home="$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")"
 java -cp "$d8" com.android.tools.r8.D8 --debug --min-api 26 --lib "$jars/android-all.jar" --lib "$java_home" \
   --output "$build/dex" "$build/app-classes.jar" "$jars/tensorflow-lite/classes.jar" \

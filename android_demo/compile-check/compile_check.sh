@@ -29,6 +29,11 @@ done
 }
 
 # Fetch once per pom.xml version; Maven keeps the downloads in ~/.m2, this folder keeps the unpacked classes.
+# One fetch at a time (the test suite runs in parallel, and the APK build calls this script): a second build waits
+# for the lock, then finds the stamp, instead of deleting the folder under the first.
+mkdir -p "$(dirname "$jars")"
+exec 9>"$jars.lock"
+flock 9
 stamp="$jars/.fetched-$(sha256sum "$here/pom.xml" | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   rm -rf "$jars" && mkdir -p "$jars"
@@ -41,6 +46,7 @@ if [ ! -f "$stamp" ]; then
   done
   touch "$stamp"
 fi
+flock -u 9
 classpath="$jars/android-all.jar:$jars/tensorflow-lite/classes.jar:$jars/tensorflow-lite-api/classes.jar:$jars/gson.jar"
 if [ -f "$jars/executorch-android/classes.jar" ]; then
   classpath="$classpath:$jars/executorch-android/classes.jar"
