@@ -4,8 +4,9 @@ A script, not a test. It distils students of a few presets from one teacher on o
 training time (``fitedge distill``, each run skipped when its ``final/`` is there), then streams each eagerly on
 the corpus's test utterances at the same algorithmic latencies and prints, per student and setting, the cosine
 of the streamed frames against the student's own full-utterance output (mean and worst frame), both with the
-windows zero-padded at the audio's edges (the phone's contract) and cut to the audio (``trim_edges``), and the
-cosine of the student's full-utterance prediction head against the teacher's last layer (is it still learning?).
+windows zero-padded at the audio's edges (as ``fitedge.stream`` pads them: a chunked model's first windows start
+at the audio's first sample, ``shift_start``) and cut to the audio (``trim_edges``), and the cosine of the
+student's full-utterance prediction head against the teacher's last layer (did chunking cost quality?).
 
 A model with chunked attention streams at chunks that are whole attention chunks, with its own left context
 and no right context (:func:`~fitedge.edge.stream.geometry.model_stream_frames`); a full-attention model at the
@@ -29,7 +30,7 @@ import click
 import numpy as np
 
 from fitedge.bench.host.streaming import FEED_SAMPLES, frame_cosines, measure_stream
-from fitedge.edge.stream.geometry import StreamGeometry, model_stream_frames
+from fitedge.edge.stream.geometry import StreamGeometry, is_chunked, model_stream_frames
 from fitedge.edge.stream.stream import Stream, stream_all
 
 STUDENTS = ("tiny", "tiny-edge", "tiny-stream")
@@ -96,7 +97,8 @@ def measure(name: str, student: Path, teacher: Any, wavs: list[np.ndarray], left
     rows = []
     for chunk_ms, left, right in settings(config, left_ms):
         geometry = StreamGeometry.of_model(config, chunk_ms, left, right)
-        padded = [measure_stream(runner, geometry, w, {"last_hidden_state": f}) for w, f in zip(wavs, fulls)]
+        padded = [measure_stream(runner, geometry, w, {"last_hidden_state": f}, is_chunked(config))
+                  for w, f in zip(wavs, fulls)]
         trimmed = np.concatenate([frame_cosines(stream_all(Stream(runner, geometry, trim_edges=True), w,
                                                            FEED_SAMPLES)["last_hidden_state"], f)
                                   for w, f in zip(wavs, fulls)])

@@ -156,3 +156,9 @@ def model_stream_frames(config: Any) -> tuple[int, int, int] | None:
         earliest = (earliest // chunk) * chunk - doc.get("attention_left_frames", 0)
     earliest -= -(-back // factor)  # conv frames to output frames, rounded up
     return chunk, -(earliest // chunk) * chunk, -(-ahead // factor)
+
+
+def is_chunked(config: Any) -> bool:
+    """Whether a model (config or its dict) has chunked attention: its streams may start at the audio's first
+    sample (:class:`~fitedge.edge.stream.stream.Stream`'s ``shift_start``)."""
+    return model_stream_frames(config) is not None

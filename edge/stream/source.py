@@ -8,13 +8,20 @@ with chunked attention defaults to the setting it reproduces exactly (:func:`mod
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from fitedge.edge.backends import BACKENDS
 from fitedge.edge.bundle import manifest as mf
-from fitedge.edge.stream.geometry import SAMPLE_RATE, StreamGeometry, model_hop_and_receptive, model_stream_frames
+from fitedge.edge.stream.geometry import (
+    SAMPLE_RATE,
+    StreamGeometry,
+    is_chunked,
+    model_hop_and_receptive,
+    model_stream_frames,
+)
 from fitedge.edge.stream.stream import Stream
 from fitedge.errors import BundleError, ConfigError
 
@@ -62,16 +69,19 @@ def bundle_default_ms(source: str | Path) -> tuple[float, float, float]:
         return default_ms(manifest.streaming, manifest.model.config)
     if str(source) in PRESETS:
         return default_ms(None, PRESETS[str(source)])
-    if (folder / "config.json").is_file():
-        return default_ms(None, EncoderConfig.load(folder / "config.json"))
-    return default_ms(None)
+    try:  # a fitedge folder's config.json: {"format": "fitedge", "encoder": {...}, ...}; no torch to read it
+        doc = json.loads((folder / "config.json").read_text())
+        return default_ms(None, EncoderConfig.from_dict(doc["encoder"]) if doc.get("format") == "fitedge" else None)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, ConfigError):
+        return default_ms(None)  # not one: loading it says what is wrong
 
 
 def open_stream(target: Any, settings: StreamSettings = StreamSettings(), threads: int | None = None,
                 trim_edges: bool = False, **options: Any) -> Stream:
     """A stream over ``target``: a bundle folder (its first artifact), a ``.pte``/``.tflite``/``.onnx`` file of a
     bundle, an :class:`Encoder`, or a model source run eagerly (preset name, checkpoint). ``trim_edges``: see
-    :class:`Stream`. ``options`` go to :func:`fitedge.edge.runtime.load`."""
+    :class:`Stream`; a chunked-attention model's stream has ``shift_start``. ``options`` go to
+    :func:`fitedge.edge.runtime.load`."""
     from fitedge.edge import runtime
 
     path = Path(target) if isinstance(target, str | Path) else None
@@ -82,11 +92,12 @@ def open_stream(target: Any, settings: StreamSettings = StreamSettings(), thread
         hop, receptive, recorded = artifact_geometry(path)
         runner = runtime.load(path, threads=threads, **options)
         config = mf.Manifest.read(path.parent).model.config
-        return Stream(runner, settings.geometry(hop, receptive, recorded, config), trim_edges)
+        return Stream(runner, settings.geometry(hop, receptive, recorded, config), trim_edges, is_chunked(config))
     runner = runtime.load(target, threads=threads, **options)
     config = runner.module.encoder.config
     hop, receptive = model_hop_and_receptive(config)
-    return Stream(runner, settings.geometry(hop, receptive, config=config), trim_edges)
+    return Stream(runner, settings.geometry(hop, receptive, config=config), trim_edges, is_chunked(config))
+
 
 
 def artifact_geometry(path: Path) -> tuple[int, int, dict[str, int] | None]:

@@ -33,14 +33,22 @@ def test_the_default_setting_of_a_chunked_model_is_its_own():
     assert fitedge.stream("tiny-stream").geometry.to_manifest()["chunk_frames"] == 16
 
 
-def test_streamed_at_its_own_setting_it_matches_its_full_utterance_and_without_the_mask_it_does_not(speech):
+def test_a_checkpoint_folder_defaults_to_its_own_setting(tmp_path):
+    folder = build_encoder(preset("tiny-stream").replace(attention_left_frames=32)).save_pretrained(tmp_path / "s")
+    assert bundle_default_ms(folder) == (320.0, 1600.0, 0.0)  # 2 x 32 back + 15 = 79 frames: 5 whole chunks
+
+
+@pytest.mark.parametrize("trim_edges", [True, False])
+def test_streamed_at_its_own_setting_it_matches_its_full_utterance_and_without_the_mask_it_does_not(speech,
+                                                                                                    trim_edges):
+    """Zero-padded windows too: a chunked model's stream starts its first windows at the audio's first sample."""
     torch.manual_seed(0)
     masked = build_encoder(preset("tiny-stream")).for_inference()
     unmasked = build_encoder(preset("tiny-stream").replace(attention_chunk_frames=0, attention_left_frames=0))
     unmasked.for_inference().load_state_dict(masked.state_dict())
     worst = {}
     for name, encoder in (("masked", masked), ("unmasked", unmasked)):
-        stream = fitedge.stream(encoder, chunk_ms=320, left_ms=960, right_ms=0, trim_edges=True)
+        stream = fitedge.stream(encoder, chunk_ms=320, left_ms=960, right_ms=0, trim_edges=trim_edges)
         streamed = stream_all(stream, speech, feed=320)["last_hidden_state"]
         worst[name] = frame_cosines(streamed, full_utterance(encoder, speech)).min()
     assert worst["masked"] >= 0.999 and worst["unmasked"] < 0.999, worst
@@ -54,5 +62,5 @@ def test_a_masked_model_exports_to_a_dynamic_onnx_that_streams_as_its_full_utter
     from fitedge.distill.checkpoints.source import build_preset
 
     full = full_utterance(build_preset("tiny-stream").for_inference(), speech)
-    streamed = stream_all(fitedge.stream(out / "tiny-stream_fp32.onnx", trim_edges=True), speech, feed=320)
+    streamed = stream_all(fitedge.stream(out / "tiny-stream_fp32.onnx"), speech, feed=320)  # zero-padded windows
     assert frame_cosines(streamed["last_hidden_state"], full).min() >= 0.999
