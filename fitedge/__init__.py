@@ -82,9 +82,11 @@ def stream(target: Any, *, chunk_ms: float | None = None, left_ms: float | None 
 
     ``target`` is a bundle folder (its first artifact), a ``.pte``/``.tflite``/``.onnx`` file in a bundle, an
     :class:`Encoder` or a model source (preset, checkpoint). The chunk and the left/right context are in ms,
-    rounded to whole frames; ``None`` takes a static artifact's own settings (``fitedge export --chunk-ms``) or
-    640/1280/320 ms. A static artifact streams only with the settings whose window is its input length.
-    Windows are zero-padded at the audio's edges, as on the phone; ``trim_edges`` cuts them to the audio
+    rounded to whole frames; ``None`` takes a static artifact's own settings (``fitedge export --chunk-ms``), the
+    setting a chunked-attention model reproduces exactly (``tiny-stream``: 320/960/0), or 640/1280/320 ms. A static
+    artifact streams only with the settings whose window is its input length. Windows are zero-padded at the
+    audio's edges, as on the phone (a chunked-attention model's first windows start at the audio's first sample
+    instead, where the padding changes none of its frames); ``trim_edges`` cuts them to the audio
     instead (eager and dynamic artifacts only). ``options`` go to :func:`fitedge.edge.runtime.load`
     (``outputs=`` for eager).
 

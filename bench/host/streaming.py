@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from fitedge.edge.stream.geometry import SAMPLE_RATE, StreamGeometry, model_hop_and_receptive
+from fitedge.edge.stream.geometry import SAMPLE_RATE, StreamGeometry, is_chunked, model_hop_and_receptive
 from fitedge.edge.stream.stream import Stream
 from fitedge.errors import ConfigError
 
@@ -98,15 +98,15 @@ class TimedRunner:
 
 
 def measure_stream(runner: Any, geometry: StreamGeometry, wav: np.ndarray,
-                   reference: dict[str, np.ndarray]) -> dict[str, Any]:
+                   reference: dict[str, np.ndarray], shift_start: bool = False) -> dict[str, Any]:
     """Stream ``wav`` through ``runner`` once (after one untimed warm-up window) and measure it.
 
-    ``reference``: the full-utterance outputs, ``(frames, dim)`` per name. Returns the numbers of
-    :class:`StreamResult` that depend on the run.
+    ``reference``: the full-utterance outputs, ``(frames, dim)`` per name; ``shift_start``: see :class:`Stream`
+    (a chunked-attention model's). Returns the numbers of :class:`StreamResult` that depend on the run.
     """
     runner.run(np.zeros(geometry.window_samples, np.float32))  # one-off costs (allocation, kernel choice)
     timed = TimedRunner(runner)
-    stream = Stream(timed, geometry)
+    stream = Stream(timed, geometry, shift_start=shift_start)
     emitted: dict[str, list[np.ndarray]] = {}
     first_frame_ms = None
     for i in range(0, len(wav), FEED_SAMPLES):
@@ -219,7 +219,7 @@ def stream_report(source: str | Path, wav: np.ndarray, settings: Sequence[Settin
         runner = target.load()
         for setting, geometry in served:
             progress(f"{target.name}: {geometry.describe()}")
-            numbers = measure_stream(runner, geometry, wav, full)
+            numbers = measure_stream(runner, geometry, wav, full, is_chunked(config))
             results.append(StreamResult(
                 artifact=target.name, runtime=target.runtime, precision=target.precision, **asdict(setting),
                 geometry=geometry.to_manifest(), algorithmic_latency_ms=geometry.algorithmic_latency_ms,

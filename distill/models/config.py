@@ -54,6 +54,15 @@ class EncoderConfig:
         layer_norm_first: pre-LN layers with a final LayerNorm ("stable layer norm") instead of post-LN.
         pos_conv_kernel: positional conv kernel (fairseq ``conv_pos``).
         pos_conv_groups: positional conv groups (fairseq ``conv_pos_groups``).
+        pos_conv_causal: pad the positional conv on the left only (fitedge's own, for streaming): a frame's
+            positional term then looks back ``pos_conv_kernel - 1`` frames and not ahead, so a stream needs no
+            right context for it; the family's conv is centred and looks ``pos_conv_kernel // 2`` frames ahead.
+        attention_chunk_frames: chunked self-attention (fitedge's own, for streaming), in output frames (after
+            the time reduction): frames are grouped into chunks of this many from the first, and a frame attends
+            to its own chunk and ``attention_left_frames`` frames before it, nothing later. The mask is part of
+            the model, in training and in the full-utterance forward, so a sliding-window stream aligned on the
+            chunks reproduces the full-utterance output. 0: every frame attends to every frame (the family's).
+        attention_left_frames: left context of a chunk, in output frames (with ``attention_chunk_frames``).
         time_reduction: ``None``, ``conv1d`` (FitHuBERT), ``avgpool`` or ``concat``; applied after the
             encoder's input LayerNorm, right before the first transformer layer.
         time_reduction_factor: frames merged into one by the time reduction.
@@ -80,6 +89,9 @@ class EncoderConfig:
     layer_norm_first: bool = False
     pos_conv_kernel: int = 128
     pos_conv_groups: int = 16
+    pos_conv_causal: bool = False
+    attention_chunk_frames: int = 0
+    attention_left_frames: int = 0
     time_reduction: str | None = None
     time_reduction_factor: int = 2
     dropout: float = 0.1
@@ -110,6 +122,11 @@ class EncoderConfig:
             raise ConfigError(f"dim {self.dim} is not divisible by heads {self.heads}")
         if self.dim % self.pos_conv_groups:
             raise ConfigError(f"dim {self.dim} is not divisible by pos_conv_groups {self.pos_conv_groups}")
+        if self.attention_chunk_frames < 0 or self.attention_left_frames < 0:
+            raise ConfigError(f"attention_chunk_frames and attention_left_frames must be >= 0, got "
+                              f"{self.attention_chunk_frames} and {self.attention_left_frames}")
+        if self.attention_left_frames and not self.attention_chunk_frames:
+            raise ConfigError("attention_left_frames needs attention_chunk_frames (chunked attention)")
         for name in ("dropout", "attention_dropout", "activation_dropout", "feature_dropout", "layer_drop"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ConfigError(f"{name} must be in [0, 1), got {getattr(self, name)}")
@@ -209,6 +226,13 @@ PRESETS: dict[str, EncoderConfig] = {
 _EDGE_FRONT_END = {"extractor_mode": "frame_layer_norm", "conv_activation": "relu"}
 PRESETS["fithubert-edge"] = PRESETS["fithubert"].replace(**_EDGE_FRONT_END)
 PRESETS["tiny-edge"] = PRESETS["tiny"].replace(**_EDGE_FRONT_END)
+# Streaming-friendly twins: chunked attention and a causal positional conv, so that a stream of one chunk
+# (left context as the model's reach needs, no right context) gives exactly the full-utterance output. Chunks
+# are counted in output frames: 8 x 40 ms for fithubert's time reduction, 16 x 20 ms for tiny.
+PRESETS["fithubert-stream"] = PRESETS["fithubert-edge"].replace(
+    pos_conv_causal=True, attention_chunk_frames=8, attention_left_frames=8)
+PRESETS["tiny-stream"] = PRESETS["tiny-edge"].replace(
+    pos_conv_causal=True, attention_chunk_frames=16, attention_left_frames=16)
 PRESET_NOTES: dict[str, str] = {
     "hubert-base": "HuBERT Base (Hsu et al. 2021): the FitHuBERT teacher, post-LN, 94.4M backbone",
     "hubert-large": "HuBERT Large: pre-LN ('stable layer norm'), 24 layers x 1024",
@@ -218,6 +242,8 @@ PRESET_NOTES: dict[str, str] = {
     "tiny": "2 layers of 64: for tests and quick demos",
     "fithubert-edge": "fithubert with a per-frame LayerNorm and ReLU in the conv front end: int8- and stream-friendly",
     "tiny-edge": "tiny with fithubert-edge's front end: for tests",
+    "fithubert-stream": "fithubert-edge with attention in 320 ms chunks + 320 ms left, causal positional conv",
+    "tiny-stream": "tiny-edge with attention in 320 ms chunks + 320 ms left, causal positional conv: for tests",
 }
 
 

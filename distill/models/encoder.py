@@ -155,8 +155,9 @@ def build_encoder(config: EncoderConfig) -> Encoder:
     ]
     reduction = TimeReduction(c.time_reduction, c.dim, c.time_reduction_factor) if c.time_reduction else None
     transformer = Transformer(
-        PositionalConvEmbedding(c.dim, c.pos_conv_kernel, c.pos_conv_groups), layers, c.dim, c.dropout,
-        c.layer_norm_first, c.layer_norm_eps, reduction, c.layer_drop,
+        PositionalConvEmbedding(c.dim, c.pos_conv_kernel, c.pos_conv_groups, c.pos_conv_causal), layers, c.dim,
+        c.dropout, c.layer_norm_first, c.layer_norm_eps, reduction, c.layer_drop,
+        c.attention_chunk_frames, c.attention_left_frames,
     )
     return Encoder(config, extractor, projection, transformer)
 

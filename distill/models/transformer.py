@@ -12,14 +12,18 @@ class PositionalConvEmbedding(nn.Module):
     """Grouped conv over time, weight-normalised along the kernel axis (dim 2) as in fairseq ``pos_conv``.
 
     An even kernel with ``padding = kernel // 2`` yields one frame too many; the last one is dropped.
+    ``causal``: pad ``kernel - 1`` frames on the left only, so that no frame's term depends on later frames
+    (a streaming-friendly model's, see ``EncoderConfig.pos_conv_causal``); the weights keep their shape.
     Weight norm is a training-time parametrisation: :meth:`fold_weight_norm` bakes it into a plain weight
     for inference and export.
     """
 
-    def __init__(self, dim: int, kernel: int, groups: int) -> None:
+    def __init__(self, dim: int, kernel: int, groups: int, causal: bool = False) -> None:
         super().__init__()
-        self.conv = weight_norm(nn.Conv1d(dim, dim, kernel, padding=kernel // 2, groups=groups), name="weight", dim=2)
-        self.trim = 1 if kernel % 2 == 0 else 0
+        padding = 0 if causal else kernel // 2
+        self.conv = weight_norm(nn.Conv1d(dim, dim, kernel, padding=padding, groups=groups), name="weight", dim=2)
+        self.left_pad = kernel - 1 if causal else 0
+        self.trim = 1 if kernel % 2 == 0 and not causal else 0
 
     @property
     def weight_normed(self) -> bool:
@@ -31,7 +35,10 @@ class PositionalConvEmbedding(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """``(batch, frames, dim)`` to the positional term of the same shape."""
-        y = self.conv(x.transpose(1, 2))
+        x = x.transpose(1, 2)
+        if self.left_pad:
+            x = nn.functional.pad(x, (self.left_pad, 0))
+        y = self.conv(x)
         if self.trim:
             y = y[:, :, : -self.trim]
         return nn.functional.gelu(y).transpose(1, 2)
@@ -110,11 +117,16 @@ class Transformer(nn.Module):
     ``hidden_states[0]`` is the input to the first layer, i.e. *after* the time reduction; ``hidden_states[i]``
     the output of layer ``i``. As in transformers, pre-LN models apply their final LayerNorm to the last
     hidden state only, not to ``hidden_states[-1]``.
+
+    ``attention_chunk`` > 0 limits every layer's attention to the frame's chunk plus ``attention_left`` frames
+    before it (:func:`chunk_attention_bias`), counted from the first frame of the input.
     """
 
     def __init__(self, pos_conv: PositionalConvEmbedding, layers: list[EncoderLayer], dim: int, dropout: float,
-                 layer_norm_first: bool, eps: float, time_reduction: TimeReduction | None, layer_drop: float) -> None:
+                 layer_norm_first: bool, eps: float, time_reduction: TimeReduction | None, layer_drop: float,
+                 attention_chunk: int = 0, attention_left: int = 0) -> None:
         super().__init__()
+        self.attention_chunk, self.attention_left = attention_chunk, attention_left
         self.pos_conv_embed = pos_conv
         self.layer_norm = nn.LayerNorm(dim, eps=eps)
         self.dropout = nn.Dropout(dropout)
@@ -140,6 +152,9 @@ class Transformer(nn.Module):
             if lengths is not None:
                 lengths = self.time_reduction.output_lengths(lengths)
         bias = _attention_bias(lengths, x.shape[1], x.dtype) if lengths is not None else None
+        if self.attention_chunk:
+            chunked = chunk_attention_bias(x.shape[1], self.attention_chunk, self.attention_left, x)
+            bias = chunked if bias is None else bias + chunked
         states = [x]
         for layer in self.layers:
             # LayerDrop: only while training, so the inference graph has no random numbers.
@@ -156,3 +171,16 @@ def _attention_bias(lengths: Tensor, frames: int, dtype: torch.dtype) -> Tensor:
     valid = torch.arange(frames, device=lengths.device)[None, :] < lengths[:, None]
     # A large finite negative, not -inf: a row of all padding then stays finite instead of NaN.
     return ((~valid).to(dtype) * -1e9)[:, None, None, :]
+
+
+def chunk_attention_bias(frames: int, chunk: int, left: int, like: Tensor) -> Tensor:
+    """``(1, 1, frames, frames)`` scores bias: 0 where query frame ``i`` may see key frame ``j``, else -1e9.
+
+    Frame ``i`` lies in the chunk starting at ``s = (i // chunk) * chunk`` and sees ``s - left <= j < s + chunk``.
+    Built from frame indices (dtype and device of ``like``), not stored: it follows any input length, and a
+    static-shape export folds it into a constant.
+    """
+    index = torch.arange(frames, device=like.device)
+    start = torch.div(index, chunk, rounding_mode="floor") * chunk
+    visible = (index[None, :] >= start[:, None] - left) & (index[None, :] < start[:, None] + chunk)
+    return ((~visible).to(like.dtype) * -1e9)[None, None]

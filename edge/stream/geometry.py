@@ -2,7 +2,8 @@
 
 All in samples at 16 kHz, for the encoder's output frames (after the conv front end and any time reduction).
 Hop ``H``: samples between output frames. Receptive field ``R``: samples one output frame depends on through
-the conv front end and the time reduction (not the positional conv or attention, which see the whole window).
+the conv front end and the time reduction (not the positional conv or attention, which see the whole window;
+a model with chunked attention sees a bounded stretch, :func:`model_stream_frames`).
 Full-utterance frame ``g`` covers ``[g*H, g*H + R)``. A window holds ``F = L + C + Q`` frames: ``L`` of left
 context, the ``C`` it emits, ``Q`` of right context; it takes ``N = (F - 1) * H + R`` samples.
 """
@@ -132,3 +133,32 @@ def model_hop_and_receptive(config: Any) -> tuple[int, int]:
         stride *= step
     factor = doc.get("time_reduction_factor", 2) if doc.get("time_reduction") else 1
     return stride * factor, field_ + (factor - 1) * stride
+
+
+def model_stream_frames(config: Any) -> tuple[int, int, int] | None:
+    """``(C, L, Q)`` in output frames with which a sliding window reproduces a chunked-attention model's
+    full-utterance output exactly (eager, edges trimmed); ``None`` for a model that attends to everything.
+
+    ``C`` is the attention chunk; the window must start on the chunk grid, so ``L`` is a whole number of chunks.
+    ``L`` covers the model's reach back: each layer adds the chunk's left context from the start of the chunk
+    of the earliest frame seen so far, and the positional conv adds its look-back. ``Q`` is the positional
+    conv's look-ahead (0 when causal), the only thing that sees past a chunk's end.
+    """
+    doc = config if isinstance(config, dict) else config.to_dict()
+    chunk = doc.get("attention_chunk_frames", 0)
+    if not chunk:
+        return None
+    kernel, causal = doc["pos_conv_kernel"], doc.get("pos_conv_causal", False)
+    back, ahead = (kernel - 1, 0) if causal else (kernel // 2, kernel - 1 - kernel // 2)
+    factor = doc.get("time_reduction_factor", 2) if doc.get("time_reduction") else 1
+    earliest = 0  # relative to the first frame of the emitted chunk
+    for _ in range(doc["layers"]):
+        earliest = (earliest // chunk) * chunk - doc.get("attention_left_frames", 0)
+    earliest -= -(-back // factor)  # conv frames to output frames, rounded up
+    return chunk, -(earliest // chunk) * chunk, -(-ahead // factor)
+
+
+def is_chunked(config: Any) -> bool:
+    """Whether a model (config or its dict) has chunked attention: its streams may start at the audio's first
+    sample (:class:`~fitedge.edge.stream.stream.Stream`'s ``shift_start``)."""
+    return model_stream_frames(config) is not None

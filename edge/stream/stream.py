@@ -9,6 +9,11 @@ end, the windows left run zero-padded and only the ``T`` frames the full utteran
 A runner of any input length (eager, dynamic artifacts) may instead run each window cut to the audio it holds
 (``trim_edges``): no silence is made up before the start or after the end, so a window that spans the whole
 utterance gives exactly the full-utterance frames. The contract (and a static artifact) pads with zeros.
+
+A model with chunked attention (``EncoderConfig.attention_chunk_frames``) never looks past the end of a chunk
+but for the positional conv's look-ahead, which the right context covers; for it a window that would start
+before the audio may start at its first sample instead (``shift_start``): the zeros then stand after the samples
+that have arrived, where no emitted frame looks, and even a static window reproduces the full utterance.
 """
 
 from __future__ import annotations
@@ -35,12 +40,14 @@ class Stream:
     Attributes:
         geometry: the stream's :class:`StreamGeometry`.
         trim_edges: cut windows to the audio instead of zero-padding them (runners of any length only).
+        shift_start: run a window that would start before the audio from its first sample (chunked models).
         received: samples accepted so far.
         emitted: frames emitted so far (read or not).
         finished: whether :meth:`input_finished` was called.
     """
 
-    def __init__(self, runner: WindowRunner, geometry: StreamGeometry, trim_edges: bool = False) -> None:
+    def __init__(self, runner: WindowRunner, geometry: StreamGeometry, trim_edges: bool = False,
+                 shift_start: bool = False) -> None:
         fixed = getattr(runner, "input_samples", None)
         if trim_edges and fixed is not None:
             raise ConfigError(f"trim_edges needs a runner of any input length; this one takes exactly {fixed} samples")
@@ -51,7 +58,7 @@ class Stream:
         if (low is not None and geometry.window_samples < low) or (high is not None and geometry.window_samples > high):
             raise ConfigError(f"the artifact takes {low} to {high} samples, but {geometry.describe()} needs a window "
                               f"of {geometry.window_samples}")
-        self.runner, self.geometry, self.trim_edges = runner, geometry, trim_edges
+        self.runner, self.geometry, self.trim_edges, self.shift_start = runner, geometry, trim_edges, shift_start
         self.received = self.emitted = 0
         self.finished = False
         self._window = 0  # the next window to run
@@ -92,6 +99,8 @@ class Stream:
         start, end = g.window_start(k), g.window_start(k) + g.window_samples
         if self.trim_edges:  # both cuts fall on the frame grid: the start is a multiple of H, or 0
             start, end = max(start, 0), min(end, self.received) if self.finished else end
+        elif self.shift_start and start < 0:  # same length, on the frame grid: the zeros move to the end
+            start, end = 0, g.window_samples
         outputs = self.runner.run(self._samples(start, end - start))
         first, last = k * g.chunk, min(k * g.chunk + g.chunk, limit)
         skip = first - start // g.hop  # window-local index of global frame `first`

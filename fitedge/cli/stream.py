@@ -26,7 +26,8 @@ def _floats(option: str, text: str) -> tuple[float, ...]:
 @click.option("--wav", "wav_path", required=True, type=click.Path(path_type=Path, exists=True, dir_okay=False),
               help="The utterance to stream (any rate; resampled to 16 kHz).")
 @click.option("--chunk-ms", default=None, help="Chunks to measure, comma-separated ms (default 640; a static "
-                                               "artifact exported with --chunk-ms: its own setting).")
+                                               "artifact exported with --chunk-ms, or a model with chunked "
+                                               "attention: its own setting).")
 @click.option("--left-ms", default=None, help="Left contexts, comma-separated ms (default 1280).")
 @click.option("--right-ms", default=None, help="Right contexts (lookahead), comma-separated ms (default 320).")
 @click.option("--sweep", is_flag=True, help="Chunks 160,320,640,1280 ms x left 640,1280,2560 ms (and --right-ms).")

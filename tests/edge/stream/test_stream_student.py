@@ -1,0 +1,66 @@
+"""A streaming-friendly student (chunked attention): ``fitedge.stream`` defaults to the setting it was built for,
+and streamed at it reproduces the model's own full-utterance output, eagerly and from a dynamic .onnx; the same
+weights without the mask do not."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import fitedge
+from fitedge.bench.host.streaming import frame_cosines
+from fitedge.distill.models.config import preset
+from fitedge.distill.models.encoder import build_encoder
+from fitedge.edge.stream.source import bundle_default_ms
+from fitedge.edge.stream.stream import stream_all
+from tests.helpers.speech import espeak
+
+
+@pytest.fixture(scope="module")
+def speech() -> np.ndarray:
+    return espeak("open the window and close the door please", "en-us")[: 3 * 16000]
+
+
+def full_utterance(encoder, wav: np.ndarray) -> np.ndarray:
+    with torch.no_grad():
+        return encoder(torch.from_numpy(wav)[None]).last_hidden_state[0].numpy()
+
+
+def test_the_default_setting_of_a_chunked_model_is_its_own():
+    assert bundle_default_ms("tiny-stream") == (320.0, 960.0, 0.0)  # chunk 16, reach 48 frames, no look-ahead
+    assert bundle_default_ms("tiny-edge") == (640.0, 1280.0, 320.0)  # full attention: the plain defaults
+    assert fitedge.stream("tiny-stream").geometry.to_manifest()["chunk_frames"] == 16
+
+
+def test_a_checkpoint_folder_defaults_to_its_own_setting(tmp_path):
+    folder = build_encoder(preset("tiny-stream").replace(attention_left_frames=32)).save_pretrained(tmp_path / "s")
+    assert bundle_default_ms(folder) == (320.0, 1600.0, 0.0)  # 2 x 32 back + 15 = 79 frames: 5 whole chunks
+
+
+@pytest.mark.parametrize("trim_edges", [True, False])
+def test_streamed_at_its_own_setting_it_matches_its_full_utterance_and_without_the_mask_it_does_not(speech,
+                                                                                                    trim_edges):
+    """Zero-padded windows too: a chunked model's stream starts its first windows at the audio's first sample."""
+    torch.manual_seed(0)
+    masked = build_encoder(preset("tiny-stream")).for_inference()
+    unmasked = build_encoder(preset("tiny-stream").replace(attention_chunk_frames=0, attention_left_frames=0))
+    unmasked.for_inference().load_state_dict(masked.state_dict())
+    worst = {}
+    for name, encoder in (("masked", masked), ("unmasked", unmasked)):
+        stream = fitedge.stream(encoder, chunk_ms=320, left_ms=960, right_ms=0, trim_edges=trim_edges)
+        streamed = stream_all(stream, speech, feed=320)["last_hidden_state"]
+        worst[name] = frame_cosines(streamed, full_utterance(encoder, speech)).min()
+    assert worst["masked"] >= 0.999 and worst["unmasked"] < 0.999, worst
+
+
+def test_a_masked_model_exports_to_a_dynamic_onnx_that_streams_as_its_full_utterance(tmp_path, speech):
+    out = tmp_path / "bundle"
+    fitedge.export("tiny-stream", out, targets=("onnx",), precisions=("fp32",), seconds=1.0, timing_runs=0,
+                   dynamic=(1600, 64000))
+    torch.manual_seed(0)  # the export's preset weights: seed 0, as build_preset draws them
+    from fitedge.distill.checkpoints.source import build_preset
+
+    full = full_utterance(build_preset("tiny-stream").for_inference(), speech)
+    streamed = stream_all(fitedge.stream(out / "tiny-stream_fp32.onnx"), speech, feed=320)  # zero-padded windows
+    assert frame_cosines(streamed["last_hidden_state"], full).min() >= 0.999
