@@ -134,11 +134,12 @@ def run_recipe(config: RecipeConfig = RecipeConfig(), say: Say = print) -> Path:
           config.synth_test_minutes, "--seed", config.seed])
     _cmd(steps, say, "asterisk corpus", p.asterisk / "corpus.json", ["data", "asterisk", "--out", p.asterisk])
     TEACHER.save(p.configs / "teacher.json")
+    # 6 s crops keep every synthetic utterance whole (they last 1.7-5.6 s): only whole ones get a CTC target.
     _cmd(steps, say, "pretrain teacher", p.teacher / "config.json",
          ["pretrain", "--data", p.synth, "--out", p.pretrain, "--encoder", p.configs / "teacher.json",
           "--minutes", config.pretrain_minutes, "--units", 100, "--batch-seconds", 16, "--unmasked-weight", 1,
           "--steps", "auto",
-          "--crop-seconds", 4, "--lr", 1e-3, "--no-purity", "--threads", config.threads,
+          "--crop-seconds", 6, "--lr", 1e-3, "--no-purity", "--threads", config.threads,
           "--ctc-weight", config.teacher_ctc_weight, "--seed", config.seed], needs=["synth corpus"])
     for name in TRAINED_STUDENTS:
         _distill(steps, say, p, name, config)
