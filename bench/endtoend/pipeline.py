@@ -134,7 +134,7 @@ def run_recipe(config: RecipeConfig = RecipeConfig(), say: Say = print) -> Path:
           config.synth_test_minutes, "--seed", config.seed])
     _cmd(steps, say, "asterisk corpus", p.asterisk / "corpus.json", ["data", "asterisk", "--out", p.asterisk])
     TEACHER.save(p.configs / "teacher.json")
-    # 6 s crops keep every synthetic utterance whole (they last 1.7-5.6 s): only whole ones get a CTC target.
+    # 6 s crops keep the synthetic utterances whole (1.7-5.6 s in a 20-minute corpus): only whole ones get a CTC target.
     _cmd(steps, say, "pretrain teacher", p.teacher / "config.json",
          ["pretrain", "--data", p.synth, "--out", p.pretrain, "--encoder", p.configs / "teacher.json",
           "--minutes", config.pretrain_minutes, "--units", 100, "--batch-seconds", 16, "--unmasked-weight", 1,
