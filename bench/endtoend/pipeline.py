@@ -23,7 +23,7 @@ teacher's front end and two layers with a 4x feed-forward). A third, the int8-aw
 continues the first one's final checkpoint with fake int8 on (``--int8-aware``), so its artifacts show what
 training around the int8 rounding buys.
 
-The synthetic test split is sized on its own (``synth_test_minutes``, about 1,000 utterances), so that the
+The synthetic test split is sized on its own (``synth_test_minutes``: 950 utterances at seed 0), so that the
 paired interval of an artifact's PER change against its float model is about +/-0.3 points; the report says
 what size the measured intervals ask for.
 """
@@ -62,7 +62,7 @@ class RecipeConfig:
 
     work: str = "runs/recipe"
     synth_minutes: float = 90.0
-    synth_test_minutes: float = 50.0  # about 1,000 utterances: paired int8-vs-float intervals of about +/-0.3
+    synth_test_minutes: float = 50.0  # 950 utterances at seed 0: paired int8-vs-float intervals of about +/-0.3
     pretrain_minutes: float = 20.0
     teacher_ctc_weight: float = 1.0  # the teacher's CTC phoneme loss on the synthetic train split (0: HuBERT's)
     distill_minutes: float = 6.0
