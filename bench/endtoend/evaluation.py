@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fitedge.bench.endtoend.pipeline import PLAIN, STUDENTS
+from fitedge.bench.endtoend.pipeline import LABELS, PLAIN, TRAINED_STUDENTS
 from fitedge.bench.eval.gate import gate_artifacts
 from fitedge.bench.eval.per import EvalSettings, evaluate_per
 from fitedge.bench.eval.probe import ProbeConfig
@@ -32,26 +32,26 @@ class Row:
     params: int | None = None
     size_bytes: int | None = None
     latency_ms: float | None = None
-    per: dict[str, dict[str, float]] = field(default_factory=dict)  # corpus -> {per, ci_low, ci_high}
+    per: dict[str, dict[str, float]] = field(default_factory=dict)  # corpus -> {per, ci_low, ci_high, ...}
     note: str = ""
+    keep_float: list[str] | None = None  # an int8 artifact's modules left float (None: not an int8 artifact)
 
 
 def evaluate_all(config: Any, paths: Any, steps: Any, say: Any) -> list[Row]:
-    """Rows for MFCC, the teacher, both students (eager) and every artifact of both bundles."""
+    """Rows for MFCC, the teacher, every student (eager) and every artifact of their bundles."""
     corpora = {"synth": paths.synth if steps.ok("synth corpus") else None,
                "real": paths.asterisk if steps.ok("asterisk corpus") else None}
     settings = EvalSettings(max_train=config.max_train, max_test=config.max_test, seed=config.seed)
     probe = ProbeConfig(epochs=config.probe_epochs, seed=config.seed)
-    models = [("teacher", paths.teacher, "pretrain teacher"),
-              ("FitHuBERT student", paths.student("fithubert"), "distill fithubert"),
-              ("DistilHuBERT student", paths.student("distilhubert"), "distill distilhubert")]
+    models = [("teacher", paths.teacher, "pretrain teacher")]
+    models += [(LABELS[n], paths.student(n), f"distill {n}") for n in TRAINED_STUDENTS]
     # Each model twice: its last layer (what the artifacts export) and SUPERB's learned weighted sum of layers.
     judged = [(Row("MFCC (floor)", "features", 0, note="13 MFCC + deltas, 20 ms stacks"), "mfcc", "last")]
     judged += [(Row(f"{name}, {label}", "eager", *_checkpoint_size(path)), str(path), layer)
                for name, path, step in models if steps.ok(step)
                for layer, label in (("last", "last layer"), ("weighted", "weighted layers"))]
     rows = [row for row, _, _ in judged]
-    bundles = {n + suffix: paths.bundle(n + suffix) for n in STUDENTS for suffix in ("", PLAIN)
+    bundles = {n + suffix: paths.bundle(n + suffix) for n in TRAINED_STUDENTS for suffix in ("", PLAIN)
                if steps.ok(f"export {n}{suffix}")}
     artifact_rows: dict[str, Row] = {}
     for corpus_name, corpus in corpora.items():
@@ -80,6 +80,10 @@ def _gate_numbers(bundle: Path, corpus: Path, model: Path, probe: ProbeConfig, s
     numbers = {a.file: {k: v for k, v in a.to_dict().items() if k in kept} for a in result.artifacts}
     for framing, report in result.references.items():
         numbers[f"float ({framing.split(':')[0]})"] = _numbers(report.to_dict())
+    # Every artifact is scored on the same test utterances as its float reference: what sizing the test set needs.
+    utterances = {report.utterances for report in result.references.values()}
+    for values in numbers.values():
+        values["utterances"] = max(utterances, default=0)
     return numbers
 
 
@@ -93,7 +97,8 @@ def _artifact_row(bundle: Path, name: str, file: str, latencies: dict[str, float
         return Row(f"{name}: {file}", "eager", model, note="float model, framed like the artifacts")
     latency = latencies.get(file, entry.latency_ms)
     note = "latency: fitedge bench p50" if file in latencies else "latency: export's built-in timing"
-    return Row(f"{name}: {file}", "artifact", model, entry.bytes, latency, note=note)
+    keep_float = list(entry.keep_float) if entry.precision == "int8" else None
+    return Row(f"{name}: {file}", "artifact", model, entry.bytes, latency, note=note, keep_float=keep_float)
 
 
 def _bench_latencies(results: Path) -> dict[str, float]:

@@ -1,4 +1,4 @@
-"""The end-to-end recipe (``make recipe``): corpus -> small teacher -> two students -> six artifacts each -> PER.
+"""The end-to-end recipe (``make recipe``): corpus -> small teacher -> three students -> six artifacts each -> PER.
 
 Every training and export step runs the documented ``fitedge`` command in a child process, exactly as a
 user would type it (the README shows the same commands), so the recipe adds no second code path and each
@@ -10,12 +10,22 @@ Training runs take ``--steps auto``: each schedules its learning rate by trainin
 complete within its minutes on a slow or busy machine as on a fast one; the report gives the steps each run
 actually took.
 
+The teacher learns masked prediction of MFCC units and, with a weight, the synthetic train split's phonemes
+(CTC, as HuBERT's fine-tuning), so that 20 minutes give it phonetic layers worth distilling.
+
 Each student is exported twice: with the defaults (``--int8 auto`` keeps float the blocks whose own int8 error
 stands out) and with ``--int8 plain`` (every block in int8), so the table shows what auto int8 saves.
 
-The two students have the same number of parameters: a FitHuBERT-shaped one (as deep as the teacher, a
-quarter of its width, a thin convolutional front end, conv1d time reduction) and a DistilHuBERT-shaped one
-(the teacher's front end and two layers of the same width with a 4x feed-forward).
+The two students have the same number of parameters, about 23.8% of the teacher's (FitHuBERT's ratio to
+HuBERT Base): a FitHuBERT-shaped one (as deep as the teacher, 5/8 of its width with a feed-forward as wide as
+the model, a thin convolutional front end, conv1d time reduction) and a DistilHuBERT-shaped one (the
+teacher's front end and two layers with a 4x feed-forward). A third, the int8-aware FitHuBERT student,
+continues the first one's final checkpoint with fake int8 on (``--int8-aware``), so its artifacts show what
+training around the int8 rounding buys.
+
+The synthetic test split is sized on its own (``synth_test_minutes``: 950 utterances at seed 0), so that the
+paired interval of an artifact's PER change against its float model is about +/-0.3 points; the report says
+what size the measured intervals ask for.
 """
 
 from __future__ import annotations
@@ -38,11 +48,12 @@ Say = Callable[[str], None]
 
 TEACHER = preset("tiny").replace(dim=256, layers=4, heads=4, ffn_dim=1024, dropout=0.0, attention_dropout=0.0,
                                  activation_dropout=0.0, feature_dropout=0.0)
+# 0.817 M and 0.818 M parameters, 23.7% of the teacher's 3.45 M.
 FITHUBERT_STUDENT = TEACHER.replace(
-    conv_layers=((8, 10, 5), (16, 1, 1), (16, 3, 2), (16, 3, 2), (16, 3, 2), (16, 3, 2), (32, 1, 1), (32, 2, 2),
-                 (32, 2, 2)),
-    dim=64, ffn_dim=64, time_reduction="conv1d", time_reduction_factor=2)
-DISTILHUBERT_STUDENT = TEACHER.replace(dim=64, layers=2, ffn_dim=256)
+    conv_layers=((16, 10, 5), (32, 1, 1), (32, 3, 2), (32, 3, 2), (32, 3, 2), (32, 3, 2), (64, 1, 1), (64, 2, 2),
+                 (64, 2, 2)),
+    dim=160, ffn_dim=160, time_reduction="conv1d", time_reduction_factor=2)
+DISTILHUBERT_STUDENT = TEACHER.replace(dim=168, layers=2, ffn_dim=672)
 
 
 @dataclass(frozen=True)
@@ -51,18 +62,21 @@ class RecipeConfig:
 
     work: str = "runs/recipe"
     synth_minutes: float = 90.0
+    synth_test_minutes: float = 50.0  # 950 utterances at seed 0: paired int8-vs-float intervals of about +/-0.3
     pretrain_minutes: float = 20.0
+    teacher_ctc_weight: float = 1.0  # the teacher's CTC phoneme loss on the synthetic train split (0: HuBERT's)
     distill_minutes: float = 6.0
+    int8_aware_minutes: float = 2.0  # the int8-aware student: the FitHuBERT student's final, trained on in int8
     probe_epochs: int = 40
     max_train: int = 600
-    max_test: int = 150
+    max_test: int | None = None  # every test utterance of both corpora
     threads: int = 2
     seed: int = 0
 
 
 # A smoke run of every step in a few minutes: checks the plumbing, measures nothing worth reporting.
-QUICK = RecipeConfig(synth_minutes=3.0, pretrain_minutes=0.5, distill_minutes=0.3, probe_epochs=5, max_train=40,
-                     max_test=20)
+QUICK = RecipeConfig(synth_minutes=3.0, synth_test_minutes=0.5, pretrain_minutes=0.5, distill_minutes=0.3,
+                     int8_aware_minutes=0.2, probe_epochs=5, max_train=40, max_test=20)
 
 
 @dataclass
@@ -99,6 +113,10 @@ class Paths:
 
 
 STUDENTS = {"fithubert": (FITHUBERT_STUDENT, "fithubert"), "distilhubert": (DISTILHUBERT_STUDENT, "distilhubert")}
+INT8_AWARE = "fithubert-int8aware"  # the FitHuBERT student continued with fake int8 (its own distillation run)
+TRAINED_STUDENTS = (*STUDENTS, INT8_AWARE)
+LABELS = {"fithubert": "FitHuBERT student", "distilhubert": "DistilHuBERT student",
+          INT8_AWARE: "FitHuBERT int8-aware student"}
 PLAIN = "+plain"  # suffix of a student's bundle exported with --int8 plain (the default is auto)
 
 
@@ -112,24 +130,19 @@ def run_recipe(config: RecipeConfig = RecipeConfig(), say: Say = print) -> Path:
     steps = StepLog()
     start = time.monotonic()
     _cmd(steps, say, "synth corpus", p.synth / "corpus.json",
-         ["data", "synth", "--out", p.synth, "--minutes", config.synth_minutes, "--seed", config.seed])
+         ["data", "synth", "--out", p.synth, "--minutes", config.synth_minutes, "--test-minutes",
+          config.synth_test_minutes, "--seed", config.seed])
     _cmd(steps, say, "asterisk corpus", p.asterisk / "corpus.json", ["data", "asterisk", "--out", p.asterisk])
     TEACHER.save(p.configs / "teacher.json")
+    # 6 s crops keep the synthetic utterances whole (1.7-5.6 s in a 20-minute corpus): only whole ones get a CTC target.
     _cmd(steps, say, "pretrain teacher", p.teacher / "config.json",
          ["pretrain", "--data", p.synth, "--out", p.pretrain, "--encoder", p.configs / "teacher.json",
           "--minutes", config.pretrain_minutes, "--units", 100, "--batch-seconds", 16, "--unmasked-weight", 1,
           "--steps", "auto",
-          "--crop-seconds", 4, "--lr", 1e-3, "--no-purity", "--threads", config.threads,
-          "--seed", config.seed], needs=["synth corpus"])
-    for name, (student, objective) in STUDENTS.items():
-        student.save(p.configs / f"{name}.json")
-        _cmd(steps, say, f"distill {name}", p.distill_run(name) / "final" / "config.json",
-             ["distill", "--teacher", p.teacher, "--student", p.configs / f"{name}.json", "--data", p.synth,
-              "--out", p.distill_run(name), "--objective", objective, "--minutes", config.distill_minutes,
-              "--batch-seconds", 16, "--crop-seconds", 4,
-              "--steps", "auto",
-              "--threads", config.threads, "--seed", config.seed],
-             needs=["pretrain teacher"])
+          "--crop-seconds", 6, "--lr", 1e-3, "--no-purity", "--threads", config.threads,
+          "--ctc-weight", config.teacher_ctc_weight, "--seed", config.seed], needs=["synth corpus"])
+    for name in TRAINED_STUDENTS:
+        _distill(steps, say, p, name, config)
         _cmd(steps, say, f"export {name}", p.bundle(name) / "manifest.json",
              ["export", p.student(name), "--out", p.bundle(name), "--calib", p.synth, "--threads", config.threads,
               "--allow-degraded", "--force"], needs=[f"distill {name}"])
@@ -143,6 +156,23 @@ def run_recipe(config: RecipeConfig = RecipeConfig(), say: Say = print) -> Path:
     report = write_recipe_report(p.report, rows, steps, asdict(config), training_runs(p))
     say(f"report: {report}")
     return report
+
+
+def _distill(steps: StepLog, say: Say, p: Paths, name: str, config: RecipeConfig) -> None:
+    """Distil one student from the teacher; the int8-aware one continues the FitHuBERT student's final run."""
+    common = ["--teacher", p.teacher, "--data", p.synth, "--out", p.distill_run(name), "--batch-seconds", 16,
+              "--crop-seconds", 4, "--steps", "auto", "--threads", config.threads, "--seed", config.seed]
+    if name == INT8_AWARE:
+        args = ["--init-from", p.distill_run("fithubert") / "final", "--objective", "fithubert", "--minutes",
+                config.int8_aware_minutes, "--int8-aware", "--int8-aware-from", 0]
+        needs = ["pretrain teacher", "distill fithubert"]
+    else:
+        student, objective = STUDENTS[name]
+        student.save(p.configs / f"{name}.json")
+        args = ["--student", p.configs / f"{name}.json", "--objective", objective, "--minutes", config.distill_minutes]
+        needs = ["pretrain teacher"]
+    _cmd(steps, say, f"distill {name}", p.distill_run(name) / "final" / "config.json", ["distill", *common, *args],
+         needs=needs)
 
 
 def _plain_int8(steps: StepLog, say: Say, p: Paths, name: str, config: RecipeConfig) -> None:
@@ -160,7 +190,7 @@ def training_runs(p: Paths) -> dict[str, str]:
     """For each trained model, the steps it ran and what its schedule spanned, from its checkpoint."""
     runs = {"teacher": (p.teacher, "pretrain")}
     # The run's last checkpoint records its schedule and steps; "best" records only the step it was saved at.
-    runs.update({f"{name} student": (p.distill_run(name) / "final", "distill") for name in STUDENTS})
+    runs.update({LABELS[name]: (p.distill_run(name) / "final", "distill") for name in TRAINED_STUDENTS})
     lines = {}
     for name, (folder, kind) in runs.items():
         config = folder / "config.json"
@@ -215,7 +245,7 @@ def parse_args(argv: list[str] | None = None) -> RecipeConfig:
     """The recipe's command line: an optional work folder and ``--quick``; anything else is refused."""
     parser = argparse.ArgumentParser(
         prog="python -m fitedge.bench.endtoend.pipeline",
-        description="The end-to-end recipe (make recipe): corpus, teacher, two students, six artifacts each, PER. "
+        description="The end-to-end recipe (make recipe): corpus, teacher, three students, six artifacts each, PER. "
                     "Steps whose output exists are not run again, so an interrupted recipe continues.")
     parser.add_argument("work", nargs="?", default=RecipeConfig.work,
                         help="folder for every step's output (default: %(default)s)")

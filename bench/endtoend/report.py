@@ -1,4 +1,5 @@
-"""The recipe's report: one markdown table (model, params, size, latency, PER synthetic, PER real) and plots."""
+"""The recipe's report: one markdown table (model, params, size, latency, PER synthetic, PER real, what int8
+auto kept float), how many test utterances the measured paired intervals ask for, and a plot."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from fitedge.bench.endtoend.evaluation import CORPORA, Row
+from fitedge.bench.eval.bootstrap import utterances_for_half_width
 
-HEADER = ("| model | params | size | latency ms | PER synth % (95% CI) | PER real % (95% CI) |\n"
-          "|---|---:|---:|---:|---:|---:|")
+HEADER = ("| model | params | size | latency ms | PER synth % (95% CI) | PER real % (95% CI) | kept float |\n"
+          "|---|---:|---:|---:|---:|---:|---|")
+TARGET_HALF_WIDTH = 0.3  # points: resolves a 0.5-point int8 PER bar
 
 
 def write_recipe_report(folder: Path, rows: list[Row], steps: Any, config: dict, training: dict[str, str]) -> Path:
@@ -27,6 +30,7 @@ def write_recipe_report(folder: Path, rows: list[Row], steps: Any, config: dict,
              "the two rows' own intervals suggest).", ""]
     if plot:
         lines += [f"![PER per model]({plot.name})", ""]
+    lines += ["## Test-set size", "", *sizing_lines(rows), ""]
     lines += ["## Steps", ""]
     lines += [f"- {name}: {'cached' if seconds == 0 else f'{seconds:g} s'}" for name, seconds in steps.done.items()]
     lines += [f"- {name}: not available: {why}" for name, why in steps.missing.items()]
@@ -42,11 +46,30 @@ def recipe_table(rows: list[Row]) -> str:
     return "\n".join([HEADER] + [_row(r) for r in rows])
 
 
+def sizing_lines(rows: list[Row], target: float = TARGET_HALF_WIDTH) -> list[str]:
+    """Per corpus: the widest paired artifact-vs-float interval, on how many utterances, and how many would
+    give +/-``target`` points."""
+    lines = []
+    for corpus in CORPORA:
+        measured = [(r, r.per[corpus]) for r in rows if r.per.get(corpus, {}).get("increase_ci_points")
+                    and r.per[corpus].get("utterances")]
+        if not measured:
+            continue
+        row, p = max(measured, key=lambda m: m[1]["increase_ci_points"][1] - m[1]["increase_ci_points"][0])
+        low, high = p["increase_ci_points"]
+        half = (high - low) / 2
+        needed = utterances_for_half_width(half, p["utterances"], target)
+        lines.append(f"- {corpus}: {p['utterances']} test utterances; the widest paired interval of an artifact's "
+                     f"PER change is +/-{half:.2f} points ({row.model}); +/-{target:g} needs about {needed}")
+    return lines or ["- no paired artifact intervals measured"]
+
+
 def _row(r: Row) -> str:
     params = "-" if not r.params else f"{r.params / 1e6:.3f} M"
     size = "-" if r.size_bytes is None else f"{r.size_bytes / 1e6:.2f} MB"
     latency = "-" if r.latency_ms is None else f"{r.latency_ms:.1f}"
-    return f"| {r.model} | {params} | {size} | {latency} | {_per(r, 'synth')} | {_per(r, 'real')} |"
+    kept = "-" if r.keep_float is None else ", ".join(r.keep_float) or "nothing"
+    return f"| {r.model} | {params} | {size} | {latency} | {_per(r, 'synth')} | {_per(r, 'real')} | {kept} |"
 
 
 def _per(r: Row, corpus: str) -> str:

@@ -6,6 +6,7 @@ noisy recording), so treating every phoneme as independent would make the interv
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -25,6 +26,17 @@ class ConfidenceInterval:
     def to_dict(self) -> dict[str, float]:
         return {"estimate": self.estimate, "low": self.low, "high": self.high, "level": self.level,
                 "resamples": self.resamples}
+
+
+def utterances_for_half_width(half_width: float, utterances: int, target: float) -> int:
+    """Test utterances that narrow an interval of ``half_width``, measured on ``utterances``, to ``target``.
+
+    A bootstrap interval of a mean over utterances narrows as 1/sqrt(n) (the per-utterance spread stays), so
+    the answer is ``utterances * (half_width / target) ** 2``: a first-order estimate, good to tens of percent.
+    """
+    if half_width < 0 or target <= 0 or utterances < 1:
+        raise ValueError("half_width >= 0, target > 0 and utterances >= 1 are required")
+    return max(1, math.ceil(utterances * (half_width / target) ** 2))
 
 
 def bootstrap_error_rate(edits: Sequence[int], lengths: Sequence[int], level: float = 0.95,

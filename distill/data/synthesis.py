@@ -47,6 +47,7 @@ class SynthConfig:
 
     minutes: float = 10.0
     seed: int = 0
+    test_minutes: float | None = None  # the test split's audio on its own (None: its 10% share of minutes)
     voices: tuple[str, ...] = DEFAULT_VOICES
     valid_voices: int = 2
     test_voices: int = 2
@@ -59,8 +60,8 @@ class SynthConfig:
     jobs: int = 2
 
     def __post_init__(self) -> None:
-        if self.minutes <= 0:
-            raise DataError(f"minutes must be positive, not {self.minutes}")
+        if self.minutes <= 0 or (self.test_minutes is not None and self.test_minutes <= 0):
+            raise DataError(f"minutes and test minutes must be positive, not {self.minutes}, {self.test_minutes}")
         if len(set(self.voices)) < self.valid_voices + self.test_voices + 1:
             raise DataError(f"{len(set(self.voices))} voices cannot fill train, {self.valid_voices} valid and "
                             f"{self.test_voices} test voices")
@@ -79,6 +80,14 @@ class UtteranceSpec:
     snr_db: float = 0.0
     reverb: tuple[int, int, int] | None = None  # sox reverb: reverberance, HF damping, room scale (%)
     seed: list[int] = field(default_factory=list)
+
+
+def split_seconds(config: SynthConfig, split: str) -> float:
+    """Seconds of audio of one split: its share of ``minutes``, or ``test_minutes`` for a test split sized on
+    its own (a test split large enough to resolve small PER changes costs only synthesis time)."""
+    if split == "test" and config.test_minutes is not None:
+        return 60 * config.test_minutes
+    return SPLIT_SHARE[split] * config.minutes * 60
 
 
 def check_voices(voices: tuple[str, ...]) -> None:
@@ -202,7 +211,7 @@ def synthesize_corpus(out: str | Path, config: SynthConfig, force: bool = False,
     context = multiprocessing.get_context("spawn")
     with building(out, force=force) as work, context.Pool(max(1, config.jobs)) as pool:
         for split in SPLITS:
-            target = SPLIT_SHARE[split] * config.minutes * 60 * SAMPLE_RATE
+            target = split_seconds(config, split) * SAMPLE_RATE
             utterances, total = [], 0
             specs = plan_split(config, split, voices[split])
             while total < target:  # whole blocks, then cut at the same index whatever the pool size

@@ -86,6 +86,7 @@ class PretrainConfig:
     final_dim: int = 256  # projection and unit-embedding width (fairseq: 256)
     logit_temp: float = 0.1
     unmasked_weight: float = 0.0  # fairseq's pred_nomask_weight: HuBERT trains on masked frames only (0)
+    ctc_weight: float = 0.0  # fitedge's: CTC phoneme loss on the labelled train split (HuBERT: 0, fine-tuned later)
     lr: float = 5e-4
     betas: tuple[float, float] = (0.9, 0.98)
     eps: float = 1e-6
@@ -104,3 +105,5 @@ class PretrainConfig:
             raise ConfigError("num_units >= 2, mask_span >= 1 and 0 < mask_start_prob < 1 are required")
         if (self.max_steps is not None and self.max_steps < 1) or self.batch_seconds < self.crop_seconds:
             raise ConfigError("max_steps must be >= 1 and batch_seconds at least crop_seconds")
+        if self.ctc_weight < 0 or self.unmasked_weight < 0:
+            raise ConfigError("ctc_weight and unmasked_weight must be >= 0")

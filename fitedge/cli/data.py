@@ -20,7 +20,11 @@ def data() -> None:
 
 @data.command("synth")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Corpus folder to create.")
-@click.option("--minutes", default=10.0, show_default=True, type=float, help="Total audio, all splits.")
+@click.option("--minutes", default=10.0, show_default=True, type=float,
+              help="Total audio, all splits (train 80%, valid 10%, test 10%).")
+@click.option("--test-minutes", type=click.FloatRange(min=0, min_open=True),
+              help="Audio of the test split on its own instead of its 10% share (a test set large enough to "
+                   "resolve small PER changes).")
 @click.option("--seed", default=0, show_default=True, type=int, help="Same seed, same corpus.")
 @click.option("--voices", multiple=True, metavar="VOICE[,VOICE...]",
               help="espeak-ng voices LANG[+VARIANT] (e.g. en-us+f3,en-gb+m2); default: 16 voices, 4 accents.")
@@ -34,8 +38,9 @@ def data() -> None:
 @click.option("--jobs", default=2, show_default=True, type=int, help="Worker processes.")
 @click.option("--force", is_flag=True, help="Replace --out if it exists.")
 @click.option("--json", "as_json", is_flag=True, help="Print corpus.json instead of a summary.")
-def synth(out: Path, minutes: float, seed: int, voices: tuple[str, ...], valid_voices: int, test_voices: int,
-          noise: bool, text_file: str | None, jobs: int, force: bool, as_json: bool) -> None:
+def synth(out: Path, minutes: float, test_minutes: float | None, seed: int, voices: tuple[str, ...],
+          valid_voices: int, test_voices: int, noise: bool, text_file: str | None, jobs: int, force: bool,
+          as_json: bool) -> None:
     """Speak a multi-voice English corpus with espeak-ng (16 kHz wav, text, phones; splits by voice).
 
     \b
@@ -45,17 +50,20 @@ def synth(out: Path, minutes: float, seed: int, voices: tuple[str, ...], valid_v
     """
     from tqdm import tqdm
 
-    from fitedge.distill.data.synthesis import DEFAULT_VOICES, SynthConfig, synthesize_corpus
+    from fitedge.distill.data.corpus import SPLITS
+    from fitedge.distill.data.synthesis import DEFAULT_VOICES, SynthConfig, split_seconds, synthesize_corpus
 
     chosen = tuple(v for option in voices for v in option.split(",") if v) or DEFAULT_VOICES
     config = SynthConfig(minutes=minutes, seed=seed, voices=chosen, valid_voices=valid_voices,
-                         test_voices=test_voices, noise=noise, text_file=text_file, jobs=jobs)
+                         test_voices=test_voices, noise=noise, text_file=text_file, jobs=jobs,
+                         test_minutes=test_minutes)
     bars: list[tqdm] = []  # opened on the first finished utterance, so that early errors print alone
 
     def advance(seconds: float) -> None:
         if not bars:
             bar_format = "{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s of audio [{elapsed}<{remaining}]"
-            bars.append(tqdm(total=round(minutes * 60), desc="synth", bar_format=bar_format, disable=as_json))
+            total = sum(split_seconds(config, split) for split in SPLITS)
+            bars.append(tqdm(total=round(total), desc="synth", bar_format=bar_format, disable=as_json))
         bars[0].update(min(seconds, bars[0].total - bars[0].n))  # splits overshoot their share a little
 
     try:

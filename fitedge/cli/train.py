@@ -198,19 +198,24 @@ def _relaunch_under_torchrun(ctx: click.Context, nproc: int) -> int:
               show_default=True, type=click.FloatRange(min=0),
               help="Loss weight of unmasked frames (fairseq's pred_nomask_weight; HuBERT: 0). A short CPU run "
                    "learns faster with some.")
+@click.option("--ctc-weight", default=_pretrain_default("ctc_weight"), show_default=True, type=click.FloatRange(min=0),
+              help="Weight of a CTC phoneme loss on DATA's labelled train split, added to masked prediction (a "
+                   "linear head on the last layer, used only for training). Needs a corpus folder.")
 @click.option("--seed", default=_pretrain_default("seed"), show_default=True, type=int)
 @click.option("--threads", type=click.IntRange(min=1), help="CPU threads (default: torch's choice).")
 @click.option("--purity/--no-purity", default=True, show_default=True,
               help="Score k-means purity/PNMI against the corpus phonemes (MFCC, random and trained encoder).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def pretrain(data: str, run_dir: str, encoder_config: str, units: int, steps: int, minutes: float | None,
-             batch_seconds: float, crop_seconds: float, lr: float, unmasked_weight: float, seed: int,
-             threads: int | None, purity: bool, as_json: bool) -> None:
+             batch_seconds: float, crop_seconds: float, lr: float, unmasked_weight: float, ctc_weight: float,
+             seed: int, threads: int | None, purity: bool, as_json: bool) -> None:
     """Pre-train a small HuBERT teacher (iteration 1: masked prediction of MFCC k-means units) on DATA.
 
     Writes RUN_DIR/teacher (a fitedge checkpoint for `fitedge distill --teacher`), the k-means centroids and
-    RUN_DIR/pretrain_log.json. Reports masked-prediction accuracy on the validation audio and, for a
-    labelled corpus, how phonetic each layer is (purity.json).
+    RUN_DIR/pretrain_log.json. With --ctc-weight the teacher also learns DATA's phonemes (CTC), as HuBERT's
+    fine-tuning does, so that a short pre-training gives phonetic layers worth distilling. Reports
+    masked-prediction accuracy on the validation audio and, for a labelled corpus, how phonetic each layer is
+    (purity.json).
 
     \b
     Example:
@@ -220,15 +225,20 @@ def pretrain(data: str, run_dir: str, encoder_config: str, units: int, steps: in
     import torch
 
     from fitedge.distill.data.corpus import is_corpus
+    from fitedge.distill.train.phoneme_ctc import corpus_targets
     from fitedge.distill.train.pretraining import pretrain as run_pretrain
 
     if threads:
         torch.set_num_threads(threads)
     encoder = _encoder_config(encoder_config)
     cfg = PretrainConfig(num_units=units, max_steps=steps or None, max_minutes=minutes, batch_seconds=batch_seconds,
-                         crop_seconds=crop_seconds, lr=lr, unmasked_weight=unmasked_weight, seed=seed)
-    valid = _split_items(data, "valid") or _split_items(data, "train")[:64]
-    result = run_pretrain(encoder, cfg, _split_items(data, "train"), valid, run_dir, progress=True)
+                         crop_seconds=crop_seconds, lr=lr, unmasked_weight=unmasked_weight, ctc_weight=ctc_weight,
+                         seed=seed)
+    if ctc_weight > 0 and not is_corpus(data):
+        raise ConfigError(f"--ctc-weight needs a labelled corpus folder (fitedge data synth), not {data}")
+    train, targets = corpus_targets(data) if ctc_weight > 0 else (_split_items(data, "train"), None)
+    valid = _split_items(data, "valid") or train[:64]
+    result = run_pretrain(encoder, cfg, train, valid, run_dir, progress=True, targets=targets)
     summary = {"teacher": str(result.out_dir), "steps": result.steps, "valid_masked_accuracy": result.masked_accuracy,
                "valid_unmasked_accuracy": result.unmasked_accuracy}
     if purity and is_corpus(data):

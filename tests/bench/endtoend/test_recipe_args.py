@@ -36,4 +36,4 @@ def test_training_lines_come_from_each_runs_last_checkpoint(tmp_path):
             (p.distill_run(name) / folder / "config.json").write_text(json.dumps({"distill": meta}))
     lines = training_runs(p)
     assert "teacher" not in lines  # no pretraining run: nothing claimed
-    assert lines["fithubert student"] == "2541 steps, learning rate scheduled over 6.0 minutes (stopped: time)"
+    assert lines["FitHuBERT student"] == "2541 steps, learning rate scheduled over 6.0 minutes (stopped: time)"

@@ -154,3 +154,15 @@ def test_cli_builds_a_corpus_and_fails_in_one_line(tmp_path: Path) -> None:
     assert again.exit_code == 1 and "already exists" in again.output and "Traceback" not in again.output
     bad = runner.invoke(cli, [*args[:3], str(tmp_path / "d"), "--voices", "en-us+nosuch,en-us+f3,en-gb+m2,en-029+f2,x"])
     assert bad.exit_code == 1 and "no voice" in bad.output and not (tmp_path / "d").exists()
+
+
+def test_the_test_split_can_be_sized_on_its_own(tmp_path: Path) -> None:
+    """A test split large enough to resolve a 0.5-point PER change, without growing the training data."""
+    config = SynthConfig(minutes=0.2, test_minutes=0.3, seed=2, voices=VOICES[:3], valid_voices=1, test_voices=1,
+                         noise=False, jobs=1)
+    info = synthesize_corpus(tmp_path / "c", config)
+    assert 18 <= info["splits"]["test"]["seconds"] < 18 + 8  # 0.3 minutes, cut after the utterance that fills it
+    assert info["splits"]["train"]["seconds"] < 0.8 * 0.2 * 60 + 8
+    assert info["config"]["test_minutes"] == 0.3
+    with pytest.raises(DataError, match="positive"):
+        SynthConfig(test_minutes=0)

@@ -1,0 +1,66 @@
+"""The recipe's students and report: sizes at the paper's ratio, the int8-aware rows, what int8 auto kept float,
+and the test-set size the measured paired intervals ask for."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from fitedge.bench.endtoend.evaluation import Row
+from fitedge.bench.endtoend.pipeline import (
+    DISTILHUBERT_STUDENT,
+    FITHUBERT_STUDENT,
+    INT8_AWARE,
+    TEACHER,
+    Paths,
+    StepLog,
+    training_runs,
+)
+from fitedge.bench.endtoend.report import sizing_lines, write_recipe_report
+from fitedge.distill.models.encoder import build_encoder
+
+
+def test_students_are_about_the_papers_share_of_the_teacher() -> None:
+    teacher = build_encoder(TEACHER).num_parameters()
+    for student in (FITHUBERT_STUDENT, DISTILHUBERT_STUDENT):
+        assert build_encoder(student).num_parameters() / teacher == pytest.approx(0.238, abs=0.01)
+    assert FITHUBERT_STUDENT.layers == TEACHER.layers and DISTILHUBERT_STUDENT.layers == 2  # thin-deep vs wide-shallow
+
+
+def _artifact(name: str, per: float, increase: float, half: float, kept: list[str] | None, latency: float) -> Row:
+    numbers = {"per": per, "ci_low": per - 0.02, "ci_high": per + 0.02, "increase_points": increase,
+               "increase_ci_points": [increase - half, increase + half], "utterances": 1000}
+    return Row(name, "artifact", 817_000, 900_000, latency, {"synth": numbers}, keep_float=kept)
+
+
+def test_int8_aware_rows_show_plain_and_auto_side_by_side(tmp_path) -> None:
+    rows = [Row(f"{INT8_AWARE}: float (4 s)", "eager", 817_000, per={"synth": {"per": 0.2, "ci_low": 0.19,
+                                                                                 "ci_high": 0.21}}),
+            _artifact(f"{INT8_AWARE}+plain: final_int8.pte", 0.206, 0.6, 0.25, [], 3.2),
+            _artifact(f"{INT8_AWARE}: final_int8.pte", 0.202, 0.2, 0.45, ["feature_extractor.conv_layers.0"], 4.1)]
+    steps = StepLog(done={"distill fithubert-int8aware": 120.0})
+    report = write_recipe_report(tmp_path / "report", rows, steps, {"synth_test_minutes": 50.0}, {}).read_text()
+    lines = {line.split(" | ")[0].lstrip("| "): line for line in report.splitlines() if line.startswith("| fithubert")}
+    plain, auto = lines[f"{INT8_AWARE}+plain: final_int8.pte"], lines[f"{INT8_AWARE}: final_int8.pte"]
+    assert "| nothing |" in plain and "+0.60 (+0.35..+0.85) vs float" in plain and "| 3.2 |" in plain
+    assert "| feature_extractor.conv_layers.0 |" in auto and "+0.20 (-0.25..+0.65) vs float" in auto
+    assert lines[f"{INT8_AWARE}: float (4 s)"].endswith("| - |")  # not an int8 artifact: nothing to keep float
+    # The widest paired interval is auto's +/-0.45 on 1000 utterances: +/-0.3 needs 1000 * 1.5**2.
+    assert "+/-0.45 points" in report and "needs about 2250" in report
+    assert json.loads((tmp_path / "report" / "table.json").read_text())[2]["keep_float"] == [
+        "feature_extractor.conv_layers.0"]
+
+
+def test_sizing_without_paired_intervals() -> None:
+    assert sizing_lines([Row("MFCC (floor)", "features", per={"synth": {"per": 0.5, "ci_low": 0.4,
+                                                                          "ci_high": 0.6}})]) == [
+        "- no paired artifact intervals measured"]
+
+
+def test_the_int8_aware_run_has_its_training_line(tmp_path) -> None:
+    p = Paths(tmp_path)
+    (p.distill_run(INT8_AWARE) / "final").mkdir(parents=True)
+    (p.distill_run(INT8_AWARE) / "final" / "config.json").write_text(json.dumps(
+        {"distill": {"steps": 300, "distill": {"max_minutes": 2.0, "int8_aware_from": 0.0}}}))
+    assert training_runs(p) == {"FitHuBERT int8-aware student": "300 steps, learning rate scheduled over 2.0 minutes"}
