@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,8 +19,7 @@ from fitedge.bench.host.environment import describe_host, load_average
 from fitedge.bench.host.matrix import MatrixSettings, run_matrix
 from fitedge.bench.host.peak import best_peak, measure_peak
 from fitedge.bench.host.targets import EAGER, Artifact, Exporter, model_artifact, model_name, resolve_targets
-from fitedge.bench.report.results import SCHEMA, SCHEMA_VERSION, validate_results
-from fitedge.version import __version__
+from fitedge.bench.report.results import new_document, validate_results
 
 if TYPE_CHECKING:
     from fitedge.bench.device.android import Adb
@@ -128,19 +126,17 @@ def run_benchmark(config: BenchConfig, export: Exporter | None, on_cell: Callabl
     configs = {a.model: a.config for a in artifacts}
     runs = [add_efficiency(r, configs.get(r["model"]), peaks) for r in runs]
     comparisons = compare.reference_comparisons(runs, reference) if reference else []
-    doc = {
-        "schema": SCHEMA, "schema_version": SCHEMA_VERSION, "fitedge_version": __version__,
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "environment": describe_host(load_at_start),
-        "peaks": [p.to_dict() for p in peaks.values()],
-        "settings": {"seconds": list(settings.seconds), "threads": list(settings.threads),
-                     "warmup": settings.warmup, "iterations": settings.iters, "timeout_s": settings.timeout_s,
-                     "processes": settings.processes, "reference": reference},
-        "devices": devices, "runs": runs, "comparisons": comparisons,
-        "headline": compare.headline(comparisons),
-        "scaling": {"length": scaling.length_scaling(runs), "threads": scaling.thread_scaling(runs),
-                    "attention_crossover_s": {m: scaling.attention_crossover_s(c) for m, c in configs.items() if c}},
-        "notes": [n for n in (macs_note(),) if n],
-    }
+    doc = new_document(
+        environment=describe_host(load_at_start),
+        peaks=[p.to_dict() for p in peaks.values()],
+        settings={"seconds": list(settings.seconds), "threads": list(settings.threads),
+                  "warmup": settings.warmup, "iterations": settings.iters, "timeout_s": settings.timeout_s,
+                  "processes": settings.processes, "reference": reference},
+        devices=devices, runs=runs, comparisons=comparisons,
+        headline=compare.headline(comparisons),
+        scaling={"length": scaling.length_scaling(runs), "threads": scaling.thread_scaling(runs),
+                 "attention_crossover_s": {m: scaling.attention_crossover_s(c) for m, c in configs.items() if c}},
+        notes=[n for n in (macs_note(),) if n],
+    )
     doc["advice"] = compare.class_advice(runs, doc["environment"]["cpu"]["class"])
     return validate_results(doc)

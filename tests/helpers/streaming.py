@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from fitedge.bench.eval.probe import collapse_ctc
+from fitedge.bench.eval.ctc import collapse_ctc
 from fitedge.edge.stream.geometry import StreamGeometry
 from fitedge.edge.stream.stream import Stream
 from fitedge.files import write_json
