@@ -10,7 +10,6 @@ import math
 
 import pytest
 
-import fitedge
 from fitedge.bench.host.onthefly import BundleExporter, bundle_matches
 from fitedge.bench.host.streaming import Setting
 from fitedge.bench.report.results import read_results, validate_results
@@ -19,8 +18,9 @@ from fitedge.errors import DataError
 from tests.helpers.cli import assert_one_line_error, run_cli
 from tests.helpers.hidden import fitedge_without
 from tests.helpers.speech import write_texts
+from tests.helpers.streaming import STREAM_SETTING, export_stream_bundle
 
-SETTING = {"chunk_ms": 320, "left_ms": 640, "right_ms": 160}
+SETTING = STREAM_SETTING
 STREAM_ARGS = ("--chunk-ms", "320,640", "--left-ms", "640", "--right-ms", "160", "--threads", "1")
 MEASURED = ("rtf", "chunk_p50_ms", "chunk_p99_ms", "first_frame_latency_ms", "peak_rss_mb", "cosine_mean",
             "cosine_worst")
@@ -28,9 +28,7 @@ MEASURED = ("rtf", "chunk_p50_ms", "chunk_p99_ms", "first_frame_latency_ms", "pe
 
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory):
-    out = tmp_path_factory.mktemp("benchstream") / "bundle"
-    fitedge.export("tiny", out, targets=("onnx",), precisions=("fp32",), timing_runs=0, **SETTING)
-    return out
+    return export_stream_bundle(tmp_path_factory.mktemp("benchstream") / "bundle")
 
 
 @pytest.fixture(scope="module")
