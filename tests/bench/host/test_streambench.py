@@ -1,6 +1,7 @@
 """``fitedge bench run --stream`` on a real tiny streaming bundle (.onnx, fp32): one row per artifact x chunk
 setting with finite numbers, a results.json that validates against the schema (and a row the schema refuses),
-a missing runtime as one ``skipped`` line, the reuse check of the per-setting export, and bad options."""
+a missing runtime as one ``skipped`` line, the reuse check of the per-setting export, bad options, and the
+streamed-vs-full PER of a CTC head's logits."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import copy
 import json
 import math
 
+import numpy as np
 import pytest
 
 from fitedge.bench.host.onthefly import BundleExporter, bundle_matches
-from fitedge.bench.host.streaming import Setting
+from fitedge.bench.host.streaming import Setting, ctc_per, stream_parity
 from fitedge.bench.report.results import read_results, validate_results
 from fitedge.edge.export.options import ExportOptions
 from fitedge.errors import DataError
@@ -118,3 +120,18 @@ def test_bad_stream_options_are_one_line_errors(args, needle, bundle, wav_file, 
         assert result.exit_code == 2 and needle in result.output and "Traceback" not in result.output
     else:
         assert_one_line_error(result, needle)
+
+
+def one_hot(classes: list[int], n: int = 4) -> np.ndarray:
+    return np.eye(n, dtype=np.float32)[classes]
+
+
+def test_streamed_vs_full_per_decodes_both_greedily():
+    full = one_hot([0, 1, 1, 0, 2, 3])  # decodes to 1 2 3
+    assert ctc_per(full, full) == 0.0
+    assert ctc_per(one_hot([0, 1, 0, 2, 2, 0]), full) == pytest.approx(1 / 3)  # 1 2: one deletion
+    assert ctc_per(one_hot([1, 0, 1, 2, 3, 3]), full) == pytest.approx(1 / 3)  # 1 1 2 3: one insertion
+    assert ctc_per(full, one_hot([0] * 6)) is None  # nothing to compare against
+    parity = stream_parity({"logits": one_hot([0, 1, 0, 2, 2, 0])}, {"logits": full})
+    assert parity["per_vs_full"] == pytest.approx(1 / 3) and parity["cosine_worst"] == 0.0
+    assert stream_parity({"x": full}, {"x": full}) == {"cosine_mean": 1.0, "cosine_worst": 1.0, "per_vs_full": None}
