@@ -3,6 +3,8 @@
 The steps, in order: resolve targets to artifacts (exporting models on the fly), add the reference model's
 float32 eager run, measure this machine's GEMM peak, time the matrix (each cell in its own process), run the
 same on an Android device when asked, then derive efficiency, reference ratios and scaling.
+
+``stream_benchmark`` is the ``--stream`` counterpart: a row per artifact x chunk setting in ``streams``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from fitedge.audio import SAMPLE_RATE
 from fitedge.bench.host import compare, scaling
 from fitedge.bench.host.efficiency import add_efficiency, macs_note
 from fitedge.bench.host.environment import describe_host, load_average
@@ -22,7 +25,10 @@ from fitedge.bench.host.targets import EAGER, Artifact, Exporter, model_artifact
 from fitedge.bench.report.results import new_document, validate_results
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from fitedge.bench.device.android import Adb
+    from fitedge.bench.host.streambench import StreamBenchSettings, StreamExporter
 
 log = logging.getLogger(__name__)
 
@@ -140,3 +146,22 @@ def run_benchmark(config: BenchConfig, export: Exporter | None, on_cell: Callabl
     )
     doc["advice"] = compare.class_advice(runs, doc["environment"]["cpu"]["class"])
     return validate_results(doc)
+
+
+def stream_benchmark(targets: list[str], wav: np.ndarray, config: StreamBenchSettings,
+                     export: StreamExporter | None, on_row: Callable[[dict], None] | None = None) -> dict:
+    """``fitedge bench run --stream``: the validated results document whose ``streams`` hold a row per artifact x
+    chunk setting (see :mod:`fitedge.bench.host.streambench`), without a latency matrix."""
+    from fitedge.bench.host.streambench import run_stream_bench
+
+    load_at_start = load_average()
+    rows = run_stream_bench(targets, wav, config, export, on_row)
+    return validate_results(new_document(
+        environment=describe_host(load_at_start), peaks=[],
+        settings={"seconds": [len(wav) / SAMPLE_RATE], "threads": [config.threads], "warmup": 1, "iterations": 1,
+                  "timeout_s": config.timeout_s, "processes": 1, "reference": None},
+        devices=[], runs=[], comparisons=[], headline=None,
+        scaling={"length": [], "threads": [], "attention_crossover_s": {}},
+        notes=["--stream: each artifact x setting streamed the utterance once (one untimed warm-up window) in one "
+               "fresh process; parity against the bundle's model in float32 eager PyTorch on the whole utterance"],
+        streams=rows))

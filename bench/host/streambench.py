@@ -185,11 +185,12 @@ def run_stream_cell(spec: dict, progress: Path) -> dict:
     return {**numbers, **stream_parity(emitted, reference), "baseline_rss_kb": baseline_kb, "peak_rss_kb": peak_kb}
 
 
-def stream_table_doc(rows: list[dict], cpu: dict, threads: int, seconds: float) -> dict[str, Any]:
-    """The rows in the shape of ``fitedge stream --json`` (for its table and plot): ok rows as results, the rest
-    as one ``skipped``/``failed`` line each."""
-    return {"cpu": cpu, "threads": threads, "audio_seconds": seconds,
-            "results": [r for r in rows if r["status"] == "ok"],
+def stream_table_doc(doc: dict[str, Any]) -> dict[str, Any]:
+    """A ``--stream`` results document in the shape of ``fitedge stream --json`` (for its table and plot): ok rows
+    as results, the rest as one ``skipped``/``failed`` line each."""
+    rows = doc["streams"]
+    return {"cpu": doc["environment"]["cpu"], "threads": doc["settings"]["threads"][0],
+            "audio_seconds": doc["settings"]["seconds"][0], "results": [r for r in rows if r["status"] == "ok"],
             "skipped": [{"artifact": f"{r['artifact']} ({r['chunk_ms']:g} ms chunk)", "reason": r["error"],
                          "status": r["status"]} for r in rows if r["status"] != "ok"]}
 
@@ -202,20 +203,3 @@ def stream_settings(chunks_ms: tuple[float, ...] | None, lefts_ms: tuple[float, 
         return None
     return tuple(settings_grid(chunks_ms or DEFAULT_CHUNKS_MS, lefts_ms or (DEFAULT_LEFT_MS,),
                                rights_ms or (DEFAULT_RIGHT_MS,)))
-
-
-def stream_document(rows: list[dict], config: StreamBenchSettings, seconds: float,
-                    load_at_start: list[float] | None) -> dict[str, Any]:
-    """The validated ``results.json`` of a ``--stream`` run: its rows in ``streams``, no latency matrix."""
-    from fitedge.bench.host.environment import describe_host
-    from fitedge.bench.report.results import new_document, validate_results
-
-    return validate_results(new_document(
-        environment=describe_host(load_at_start), peaks=[],
-        settings={"seconds": [seconds], "threads": [config.threads], "warmup": 1, "iterations": 1,
-                  "timeout_s": config.timeout_s, "processes": 1, "reference": None},
-        devices=[], runs=[], comparisons=[], headline=None,
-        scaling={"length": [], "threads": [], "attention_crossover_s": {}},
-        notes=["--stream: each artifact x setting streamed the utterance once (one untimed warm-up window) in one "
-               "fresh process; parity against the bundle's model in float32 eager PyTorch on the whole utterance"],
-        streams=rows))

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from fitedge.audio import SAMPLE_RATE
 from fitedge.bench.host.settings import MatrixSettings
 from fitedge.cli.params import field_default
 from fitedge.errors import ConfigError
@@ -236,9 +235,9 @@ def _stream(targets: tuple[str, ...], wav_path: Path | None, config: StreamBench
             bundles_dir: Path | None, out_dir: Path, as_json: bool) -> None:
     """``run --stream``: a row per artifact x chunk setting, the table, and results.json with its ``streams``."""
     from fitedge import console
-    from fitedge.bench.host.environment import load_average
+    from fitedge.bench.benchmark import stream_benchmark
     from fitedge.bench.host.onthefly import BundleExporter
-    from fitedge.bench.host.streambench import run_stream_bench, stream_document, stream_table_doc
+    from fitedge.bench.host.streambench import stream_table_doc
     from fitedge.bench.host.streaming import format_table
     from fitedge.bench.report.tables import write_results_folder
     from fitedge.distill.data.audio import read_audio
@@ -248,9 +247,7 @@ def _stream(targets: tuple[str, ...], wav_path: Path | None, config: StreamBench
     if wav_path is None:
         raise ConfigError("--stream needs --wav FILE: the utterance to stream")
     wav = read_audio(wav_path)
-    seconds = len(wav) / SAMPLE_RATE
     say = (lambda line: None) if as_json else console.say
-    load_at_start = load_average()
     with tempfile.TemporaryDirectory(prefix="fitedge-bench-") as tmp:
         exporters: dict = {}
 
@@ -265,13 +262,12 @@ def _stream(targets: tuple[str, ...], wav_path: Path | None, config: StreamBench
             if r["status"] != "skipped":  # skipped rows are one line each under the table
                 say(f"bench: streamed {r['artifact']} at {r['chunk_ms']:g} ms chunks: {r['status']}")
 
-        rows = run_stream_bench(list(targets), wav, config, export if export_models else None, row_done)
-    doc = stream_document(rows, config, seconds, load_at_start)
+        doc = stream_benchmark(list(targets), wav, config, export if export_models else None, row_done)
     written = write_results_folder(doc, out_dir)
     if as_json:
         click.echo(json.dumps(doc, indent=1))
         return
-    click.echo(format_table(stream_table_doc(rows, doc["environment"]["cpu"], config.threads, seconds)))
+    click.echo(format_table(stream_table_doc(doc)))
     click.echo(f"wrote {', '.join(str(p) for p in written)}")
 
 
