@@ -3,6 +3,8 @@
 The steps, in order: resolve targets to artifacts (exporting models on the fly), add the reference model's
 float32 eager run, measure this machine's GEMM peak, time the matrix (each cell in its own process), run the
 same on an Android device when asked, then derive efficiency, reference ratios and scaling.
+
+``stream_benchmark`` is the ``--stream`` counterpart: a row per artifact x chunk setting in ``streams``.
 """
 
 from __future__ import annotations
@@ -10,21 +12,23 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from fitedge.audio import SAMPLE_RATE
 from fitedge.bench.host import compare, scaling
 from fitedge.bench.host.efficiency import add_efficiency, macs_note
 from fitedge.bench.host.environment import describe_host, load_average
 from fitedge.bench.host.matrix import MatrixSettings, run_matrix
 from fitedge.bench.host.peak import best_peak, measure_peak
 from fitedge.bench.host.targets import EAGER, Artifact, Exporter, model_artifact, model_name, resolve_targets
-from fitedge.bench.report.results import SCHEMA, SCHEMA_VERSION, validate_results
-from fitedge.version import __version__
+from fitedge.bench.report.results import new_document, validate_results
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from fitedge.bench.device.android import Adb
+    from fitedge.bench.host.streambench import StreamBenchSettings, StreamExporter
 
 log = logging.getLogger(__name__)
 
@@ -128,19 +132,36 @@ def run_benchmark(config: BenchConfig, export: Exporter | None, on_cell: Callabl
     configs = {a.model: a.config for a in artifacts}
     runs = [add_efficiency(r, configs.get(r["model"]), peaks) for r in runs]
     comparisons = compare.reference_comparisons(runs, reference) if reference else []
-    doc = {
-        "schema": SCHEMA, "schema_version": SCHEMA_VERSION, "fitedge_version": __version__,
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "environment": describe_host(load_at_start),
-        "peaks": [p.to_dict() for p in peaks.values()],
-        "settings": {"seconds": list(settings.seconds), "threads": list(settings.threads),
-                     "warmup": settings.warmup, "iterations": settings.iters, "timeout_s": settings.timeout_s,
-                     "processes": settings.processes, "reference": reference},
-        "devices": devices, "runs": runs, "comparisons": comparisons,
-        "headline": compare.headline(comparisons),
-        "scaling": {"length": scaling.length_scaling(runs), "threads": scaling.thread_scaling(runs),
-                    "attention_crossover_s": {m: scaling.attention_crossover_s(c) for m, c in configs.items() if c}},
-        "notes": [n for n in (macs_note(),) if n],
-    }
+    doc = new_document(
+        environment=describe_host(load_at_start),
+        peaks=[p.to_dict() for p in peaks.values()],
+        settings={"seconds": list(settings.seconds), "threads": list(settings.threads),
+                  "warmup": settings.warmup, "iterations": settings.iters, "timeout_s": settings.timeout_s,
+                  "processes": settings.processes, "reference": reference},
+        devices=devices, runs=runs, comparisons=comparisons,
+        headline=compare.headline(comparisons),
+        scaling={"length": scaling.length_scaling(runs), "threads": scaling.thread_scaling(runs),
+                 "attention_crossover_s": {m: scaling.attention_crossover_s(c) for m, c in configs.items() if c}},
+        notes=[n for n in (macs_note(),) if n],
+    )
     doc["advice"] = compare.class_advice(runs, doc["environment"]["cpu"]["class"])
     return validate_results(doc)
+
+
+def stream_benchmark(targets: list[str], wav: np.ndarray, config: StreamBenchSettings,
+                     export: StreamExporter | None, on_row: Callable[[dict], None] | None = None) -> dict:
+    """``fitedge bench run --stream``: the validated results document whose ``streams`` hold a row per artifact x
+    chunk setting (see :mod:`fitedge.bench.host.streambench`), without a latency matrix."""
+    from fitedge.bench.host.streambench import run_stream_bench
+
+    load_at_start = load_average()
+    rows = run_stream_bench(targets, wav, config, export, on_row)
+    return validate_results(new_document(
+        environment=describe_host(load_at_start), peaks=[],
+        settings={"seconds": [len(wav) / SAMPLE_RATE], "threads": [config.threads], "warmup": 1, "iterations": 1,
+                  "timeout_s": config.timeout_s, "processes": 1, "reference": None},
+        devices=[], runs=[], comparisons=[], headline=None,
+        scaling={"length": [], "threads": [], "attention_crossover_s": {}},
+        notes=["--stream: each artifact x setting streamed the utterance once (one untimed warm-up window) in one "
+               "fresh process; parity against the bundle's model in float32 eager PyTorch on the whole utterance"],
+        streams=rows))

@@ -11,11 +11,9 @@ from __future__ import annotations
 import ast
 import configparser
 import json
-import os
 import re
 import subprocess
 import sys
-import textwrap
 from importlib import metadata
 from pathlib import Path
 from types import SimpleNamespace
@@ -24,6 +22,7 @@ import pytest
 
 from fitedge.edge.backends import BACKENDS
 from fitedge.extras import EXTRAS
+from tests.helpers.hidden import fitedge_without
 
 REPO = Path(__file__).resolve().parents[1]
 FOLDERS = ("fitedge", "distill", "quantize", "edge", "bench")
@@ -168,35 +167,6 @@ def test_requirements_in_is_setup_cfg_and_the_locks_keep_the_pinned_stack():
     assert {name: dev[name] for name in runtime} == runtime, "the dev lock moved a runtime version"
     assert {"pytest", "ruff"} <= set(dev) - set(runtime), "dev tools belong in requirements-dev.lock only"
     assert "--hash=sha256:" in (REPO / "requirements.lock").read_text()
-
-
-# Installed as sitecustomize in every Python process of the test (the bench worker's children too): the modules
-# named in FITEDGE_TEST_HIDDEN cannot be imported, as in an install without them.
-HIDE = """
-import os
-import sys
-HIDDEN = set(os.environ["FITEDGE_TEST_HIDDEN"].split(","))
-class Hide:
-    def __init__(self, inner):
-        self.inner = inner
-    def find_spec(self, name, path=None, target=None):
-        return None if name.split(".")[0] in HIDDEN else self.inner.find_spec(name, path, target)
-    def __getattr__(self, attribute):
-        return getattr(self.inner, attribute)
-sys.meta_path[:] = [Hide(f) if hasattr(f, "find_spec") else f for f in sys.meta_path]
-"""
-
-
-def fitedge_without(hidden: list[str], *args: str, cwd: Path) -> subprocess.CompletedProcess:
-    """``fitedge ARGS`` in a child process, and every process it starts, where the modules ``hidden`` cannot be
-    imported."""
-    site = cwd / "hide"
-    site.mkdir(exist_ok=True)
-    (site / "sitecustomize.py").write_text(textwrap.dedent(HIDE))
-    env = {**os.environ, "PYTHONWARNINGS": "ignore", "FITEDGE_TEST_HIDDEN": ",".join(hidden),
-           "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
-    return subprocess.run([sys.executable, "-m", "fitedge.cli", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=600)
 
 
 def one_error_line(result: subprocess.CompletedProcess) -> str:

@@ -1,4 +1,4 @@
-"""A CTC phoneme-recognition probe on frozen features (SUPERB's PR task), and its greedy decoder.
+"""A CTC phoneme-recognition probe on frozen features (SUPERB's PR task); its greedy decoder is in ``ctc.py``.
 
 The probe sees ``(layers, frames, dim)`` features per utterance. With one layer it is a plain linear (or
 small MLP) CTC head; with several it first learns a softmax-weighted sum of the layers, as SUPERB's
@@ -18,13 +18,13 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from fitedge.bench.eval.ctc import BLANK, collapse_ctc
 from fitedge.distill.models.ctc_head import BLANK_TOKEN, CtcHead, Layer
 from fitedge.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
 
 PROBE_KINDS = ("linear", "mlp")
-BLANK = 0
 
 
 @dataclass(frozen=True)
@@ -123,23 +123,6 @@ def probe_head(probe: PhonemeProbe, layer: Layer, info: dict | None = None) -> C
     record = {"probe": probe.config.to_dict(),
               "layer_weights": [round(float(w), 6) for w in probe.layer_weights.detach()], **(info or {})}
     return CtcHead([BLANK_TOKEN, *probe.vocab], layer, net, record)
-
-
-def collapse_ctc(frame_classes: Sequence[int], vocab: Sequence[str]) -> list[str]:
-    """Merge runs of the same class, then drop blanks (class 0); class ``k`` is ``vocab[k - 1]``."""
-    out, previous = [], None
-    for c in frame_classes:
-        if c != previous and c != BLANK:
-            out.append(vocab[c - 1])
-        previous = c
-    return out
-
-
-def greedy_ctc(logits: np.ndarray, tokens: Sequence[str]) -> list[str]:
-    """``(frames, classes)`` logits (or log-probabilities) of a head whose ``tokens`` start with the blank, decoded
-    greedily. Frames may come from a whole utterance or from one chunk of a stream (a stream keeps the last
-    frame's class across chunks to collapse a repeat that straddles them)."""
-    return collapse_ctc(np.asarray(logits).argmax(-1).tolist(), tokens[1:])
 
 
 def encode_labels(phonemes: Sequence[str], vocab: Sequence[str]) -> list[int]:

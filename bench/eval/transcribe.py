@@ -3,7 +3,7 @@
 Each artifact runs in its own runtime and sees the audio as the PER evaluation feeds it (a static artifact
 gets long audio in windows of its length, the last zero-padded, frames over padding dropped:
 :class:`fitedge.bench.eval.features.ModelFeatures`). Its ``logits`` are decoded greedily
-(:func:`fitedge.bench.eval.probe.greedy_ctc`, which also takes the frames of one chunk of a stream). Each int8
+(:func:`fitedge.bench.eval.ctc.greedy_ctc`, which also takes the frames of one chunk of a stream). Each int8
 artifact is compared with its fp32 sibling (same runtime) token by token: agreement = 1 - edit distance /
 the fp32 transcript's length (below 0 when the int8 one is mostly insertions).
 
@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from fitedge.bench.eval.ctc import greedy_ctc
 from fitedge.bench.eval.edit_distance import edit_distance
 from fitedge.bench.eval.features import artifact_features
-from fitedge.bench.eval.probe import greedy_ctc
 from fitedge.edge.bundle.manifest import ArtifactEntry, Manifest, sha256_bytes
 from fitedge.errors import BundleError, ConfigError
 

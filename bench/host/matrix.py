@@ -66,7 +66,8 @@ def base_record(cell: Cell, settings: MatrixSettings) -> dict:
     }
 
 
-def _mib(kb: int | None) -> float | None:
+def mib(kb: int | None) -> float | None:
+    """kB (as /proc/self/status gives them) in MiB, one decimal; None stays None."""
     return round(kb / KIB_PER_MIB, 1) if kb else None
 
 
@@ -77,15 +78,15 @@ def timed_record(record: dict, results: list[dict]) -> dict:
     """
     failed = next((r for r in results if r.get("error")), None)
     if failed is not None:
-        return {**record, "status": "failed", "error": failed["error"], "peak_rss_mb": _mib(failed.get("peak_rss_kb")),
-                "baseline_rss_mb": _mib(failed.get("baseline_rss_kb"))}
+        return {**record, "status": "failed", "error": failed["error"], "peak_rss_mb": mib(failed.get("peak_rss_kb")),
+                "baseline_rss_mb": mib(failed.get("baseline_rss_kb"))}
     latencies = [summarize(r["timings_ms"]) for r in results]
     median = sorted(range(len(results)), key=lambda i: latencies[i].p50)[(len(results) - 1) // 2]
     typical, latency = results[median], latencies[median]
     return {**record, "status": "ok", "load_ms": typical["load_ms"],
             "first_inference_ms": typical["first_inference_ms"], "timings_ms": typical["timings_ms"],
             "latency": latency.to_dict(), "rtf": latency.p50 / (1000.0 * record["audio_seconds"]),
-            "peak_rss_mb": _mib(typical.get("peak_rss_kb")), "baseline_rss_mb": _mib(typical.get("baseline_rss_kb")),
+            "peak_rss_mb": mib(typical.get("peak_rss_kb")), "baseline_rss_mb": mib(typical.get("baseline_rss_kb")),
             "process_p50_ms": [round(t.p50, 3) for t in latencies]}
 
 

@@ -2,7 +2,8 @@
 
 The export is :func:`fitedge.edge.export.pipeline.export_bundle` with its defaults: every runtime in float32 and
 int8, verified. When several audio lengths are asked for, the bundle is exported with a bounded dynamic length
-covering them, so that the runtimes that allow it can be timed at every length. Bundles go to a folder the
+covering them, so that the runtimes that allow it can be timed at every length; for ``--stream``, with one
+streaming window per chunk setting (one bundle per setting). Bundles go to a folder the
 caller owns: a temporary one, or a kept one (``fitedge bench --bundles DIR``) where a bundle exported earlier
 from the same source with the same lengths is reused instead of exported again.
 """
@@ -16,22 +17,28 @@ from pathlib import Path
 from typing import Any
 
 from fitedge.audio import SAMPLE_RATE
+from fitedge.bench.host.streaming import Setting
 from fitedge.edge.bundle import manifest as mf
 from fitedge.errors import BundleError
 
 log = logging.getLogger(__name__)
 
 
-def bundle_matches(folder: Path, source: str, input_samples: int, dynamic: tuple[int, int] | None) -> bool:
-    """Whether ``folder`` holds a complete bundle of ``source`` exported for these lengths."""
+def bundle_matches(folder: Path, source: str, options: Any) -> bool:
+    """Whether ``folder`` holds a complete bundle of ``source`` exported for the lengths (or the streaming setting)
+    of these export options."""
     try:
         manifest = mf.Manifest.read(folder)
     except BundleError:
         return False
     audio = manifest.audio
     bounds = (audio.min_samples, audio.max_samples) if audio.dynamic else None
-    return (manifest.model.source in (source, f"preset:{source}") and audio.input_samples == input_samples
-            and bounds == dynamic and all((folder / a.file).is_file() for a in manifest.artifacts))
+    geometry = options.stream_geometry(manifest.model.config)
+    streaming = geometry.to_manifest() if geometry else None
+    samples = geometry.window_samples if geometry else options.input_samples
+    return (manifest.model.source in (source, f"preset:{source}") and audio.input_samples == samples
+            and bounds == options.dynamic and manifest.streaming == streaming
+            and all((folder / a.file).is_file() for a in manifest.artifacts))
 
 
 class BundleExporter:
@@ -43,12 +50,15 @@ class BundleExporter:
         threads: thread count for the export's own parity runs.
         say: receives the export's progress lines (the CLI turns them into a progress bar).
         reuse: reuse a matching bundle already in ``root`` (see :func:`bundle_matches`).
+        stream: export for streaming at this chunk/context setting (``fitedge bench run --stream``): the static
+            input is one window, and the folder's name says the setting, so that each setting keeps its bundle.
     """
 
     def __init__(self, root: Path, seconds: tuple[float, ...], threads: int = 2,
-                 say: Callable[[str], None] | None = None, reuse: bool = False, sample_rate: int = SAMPLE_RATE) -> None:
+                 say: Callable[[str], None] | None = None, reuse: bool = False, sample_rate: int = SAMPLE_RATE,
+                 stream: Setting | None = None) -> None:
         self.root, self.seconds, self.threads, self.say = root, seconds, threads, say
-        self.reuse, self.sample_rate = reuse, sample_rate
+        self.reuse, self.sample_rate, self.stream = reuse, sample_rate, stream
         self.done: dict[str, Path] = {}  # a source named twice is exported once
 
     def options(self) -> Any:
@@ -58,6 +68,9 @@ class BundleExporter:
         """
         from fitedge.edge.export.options import ExportOptions
 
+        if self.stream is not None:
+            return ExportOptions(chunk_ms=self.stream.chunk_ms, left_ms=self.stream.left_ms,
+                                 right_ms=self.stream.right_ms, threads=self.threads, timing_runs=1, force=True)
         lengths = sorted(set(self.seconds))
         middle = lengths[(len(lengths) - 1) // 2]
         dynamic = None
@@ -67,12 +80,17 @@ class BundleExporter:
         # force: in the bench's own folder a bundle that does not match is stale and gets replaced.
         return ExportOptions(seconds=middle, dynamic=dynamic, threads=self.threads, timing_runs=1, force=True)
 
+    def suffix(self) -> str:
+        """``-stream-c320-l1280-r320`` for a streaming setting, else nothing."""
+        s = self.stream
+        return "" if s is None else f"-stream-c{s.chunk_ms:g}-l{s.left_ms:g}-r{s.right_ms:g}"
+
     def __call__(self, source: str) -> Path:
         from fitedge.edge.export.pipeline import export_bundle
 
-        out = self.root / re.sub(r"[^A-Za-z0-9_.-]+", "_", source)
+        out = self.root / (re.sub(r"[^A-Za-z0-9_.-]+", "_", source) + self.suffix())
         options = self.options()
-        if source in self.done or (self.reuse and bundle_matches(out, source, options.input_samples, options.dynamic)):
+        if source in self.done or (self.reuse and bundle_matches(out, source, options)):
             log.info("reusing the bundle %s exported earlier from %s", out, source)
         else:
             log.info("exporting %s into %s", source, out)

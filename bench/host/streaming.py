@@ -3,8 +3,9 @@
 For each artifact (and eager PyTorch) and each chunk/context setting it can serve, one utterance is streamed
 through :class:`fitedge.edge.stream.stream.Stream` in 20 ms feeds, and the report gives the real-time factor,
 the per-window compute p50/p99, the algorithmic latency, the first-frame latency, the peak RSS, and the cosine
-of every streamed frame against the full-utterance eager output (mean and worst). A static artifact serves only
-the setting of its own window; a dynamic one and eager serve every setting.
+of every streamed frame against the full-utterance eager output (mean and worst) and, when the outputs hold a
+CTC head's ``logits``, the phoneme error rate of the streamed greedy decoding against the full-utterance one. A
+static artifact serves only the setting of its own window; a dynamic one and eager serve every setting.
 
 The first-frame latency puts the audio on its real clock (sample ``i`` arrives at ``i / 16`` ms) and adds the
 measured wall-clock compute of the first window: the time from the first sample until frame 0 is emitted.
@@ -26,6 +27,7 @@ from fitedge.errors import ConfigError
 
 FEED_SAMPLES = 320  # 20 ms, a typical microphone buffer
 EAGER = "eager"
+LOGITS = "logits"  # a CTC head's output (fitedge export --head)
 SWEEP_CHUNKS_MS = (160.0, 320.0, 640.0, 1280.0)
 SWEEP_LEFTS_MS = (640.0, 1280.0, 2560.0)
 
@@ -76,6 +78,7 @@ class StreamResult:
     peak_rss_mb: float
     cosine_mean: float
     cosine_worst: float
+    per_vs_full: float | None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -99,11 +102,19 @@ class TimedRunner:
 
 def measure_stream(runner: Any, geometry: StreamGeometry, wav: np.ndarray,
                    reference: dict[str, np.ndarray], shift_start: bool = False) -> dict[str, Any]:
-    """Stream ``wav`` through ``runner`` once (after one untimed warm-up window) and measure it.
+    """Stream ``wav`` through ``runner`` once and measure it: :func:`stream_timed`, then :func:`stream_parity`.
 
     ``reference``: the full-utterance outputs, ``(frames, dim)`` per name; ``shift_start``: see :class:`Stream`
     (a chunked-attention model's). Returns the numbers of :class:`StreamResult` that depend on the run.
     """
+    numbers, emitted = stream_timed(runner, geometry, wav, shift_start)
+    return {**numbers, **stream_parity(emitted, reference)}
+
+
+def stream_timed(runner: Any, geometry: StreamGeometry, wav: np.ndarray,
+                 shift_start: bool = False) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Stream ``wav`` in 20 ms feeds (after one untimed warm-up window); the timing numbers and the emitted
+    frames, ``(frames, dim)`` per output name. ``shift_start``: see :class:`Stream`."""
     runner.run(np.zeros(geometry.window_samples, np.float32))  # one-off costs (allocation, kernel choice)
     timed = TimedRunner(runner)
     stream = Stream(timed, geometry, shift_start=shift_start)
@@ -118,13 +129,32 @@ def measure_stream(runner: Any, geometry: StreamGeometry, wav: np.ndarray,
     if first_frame_ms is None:
         first_frame_ms = _first_frame_ms(stream, timed, len(wav))
     _collect(emitted, stream.read())
-    cosines = np.concatenate([frame_cosines(np.concatenate(emitted[name]), reference[name]) for name in reference])
     compute = np.array(timed.window_ms)
-    return {"windows": len(compute), "frames": stream.emitted,
-            "rtf": float(compute.sum() / (1000.0 * len(wav) / SAMPLE_RATE)),
-            "chunk_p50_ms": float(np.percentile(compute, 50)), "chunk_p99_ms": float(np.percentile(compute, 99)),
-            "first_frame_latency_ms": first_frame_ms, "cosine_mean": float(cosines.mean()),
-            "cosine_worst": float(cosines.min())}
+    numbers = {"windows": len(compute), "frames": stream.emitted,
+               "rtf": float(compute.sum() / (1000.0 * len(wav) / SAMPLE_RATE)),
+               "chunk_p50_ms": float(np.percentile(compute, 50)), "chunk_p99_ms": float(np.percentile(compute, 99)),
+               "first_frame_latency_ms": first_frame_ms}
+    return numbers, {name: np.concatenate(parts) for name, parts in emitted.items()}
+
+
+def stream_parity(emitted: dict[str, np.ndarray], reference: dict[str, np.ndarray]) -> dict[str, float | None]:
+    """The cosine of every streamed frame against the full-utterance one (mean and worst, over every output),
+    and the streamed-vs-full PER of a ``logits`` output (``None`` without one)."""
+    cosines = np.concatenate([frame_cosines(emitted[name], reference[name]) for name in reference])
+    per = ctc_per(emitted[LOGITS], reference[LOGITS]) if LOGITS in reference else None
+    return {"cosine_mean": float(cosines.mean()), "cosine_worst": float(cosines.min()), "per_vs_full": per}
+
+
+def ctc_per(streamed: np.ndarray, full: np.ndarray) -> float | None:
+    """Phoneme error rate of the greedy CTC decoding of ``streamed`` logits against that of ``full`` (the full
+    utterance's decoding is the reference transcript, so no labels are needed); ``None`` when that is empty.
+    Class ids stand for the tokens: the rate is the same whatever they are called."""
+    from fitedge.bench.eval.ctc import greedy_ctc
+    from fitedge.bench.eval.edit_distance import edit_distance
+
+    ids = [str(i) for i in range(full.shape[-1])]
+    reference, hypothesis = greedy_ctc(full, ids), greedy_ctc(streamed, ids)
+    return edit_distance(reference, hypothesis) / len(reference) if reference else None
 
 
 def _first_frame_ms(stream: Stream, timed: TimedRunner, arrived: int) -> float | None:
@@ -179,17 +209,8 @@ def stream_targets(source: str | Path, threads: int | None) -> tuple[list[Stream
         reference = runtime.load(str(source), threads=threads)
         config = reference.module.encoder.config.to_dict()
         return [StreamTarget(EAGER, EAGER, "fp32", lambda: reference, None)], reference, config
-    from fitedge.bench.host.targets import eager_outputs, eager_source
-    from fitedge.distill.checkpoints.source import load_encoder
-
     manifest = mf.Manifest.read(folder)
-    origin = eager_source(manifest.model)
-    if origin is None:
-        raise ConfigError(f"{folder}: the manifest's model {manifest.model.source} is not here to run eagerly")
-    encoder = load_encoder(origin, seed=manifest.model.extra.get("seed") or 0)
-    reference = runtime.load(encoder, threads=threads, outputs=eager_outputs(manifest))
-    if reference.output_names != manifest.output_names():
-        raise ConfigError(f"{folder}: eager PyTorch cannot give the bundle's outputs {manifest.output_names()}")
+    reference = bundle_reference(folder, manifest, threads)
     targets = [StreamTarget(EAGER, EAGER, "fp32", lambda: reference, None)]
     for entry in manifest.artifacts:
         path = folder / entry.file
@@ -197,6 +218,22 @@ def stream_targets(source: str | Path, threads: int | None) -> tuple[list[Stream
                                     lambda path=path: runtime.load(path, threads=threads),
                                     manifest.audio.input_samples if entry.static else None))
     return targets, reference, manifest.model.config
+
+
+def bundle_reference(folder: Path, manifest: Any, threads: int | None) -> Any:
+    """The bundle's model in eager PyTorch (float32), returning what its artifacts return: the reference."""
+    from fitedge.bench.host.targets import eager_outputs, eager_source
+    from fitedge.distill.checkpoints.source import load_encoder
+    from fitedge.edge import runtime
+
+    origin = eager_source(manifest.model)
+    if origin is None:
+        raise ConfigError(f"{folder}: the manifest's model {manifest.model.source} is not here to run eagerly")
+    encoder = load_encoder(origin, seed=manifest.model.extra.get("seed") or 0)
+    reference = runtime.load(encoder, threads=threads, outputs=eager_outputs(manifest))
+    if reference.output_names != manifest.output_names():
+        raise ConfigError(f"{folder}: eager PyTorch cannot give the bundle's outputs {manifest.output_names()}")
+    return reference
 
 
 def stream_report(source: str | Path, wav: np.ndarray, settings: Sequence[Setting], threads: int | None = None,
@@ -235,11 +272,16 @@ def format_table(doc: dict[str, Any]) -> str:
     lines = [f"on {cpu['class']} ({cpu['model']}), {doc['audio_seconds']:.2f} s of audio, threads "
              f"{doc['threads'] or 'runtime default'}; first-frame latency = audio clock + measured compute",
              f"{'artifact':26s} {'chunk':>6s} {'left':>6s} {'right':>6s} {'RTF':>7s} {'p50 ms':>8s} {'p99 ms':>8s} "
-             f"{'algo ms':>8s} {'first ms':>9s} {'RSS MB':>7s} {'cos mean':>9s} {'cos worst':>9s}"]
+             f"{'algo ms':>8s} {'first ms':>9s} {'RSS MB':>7s} {'cos mean':>9s} {'cos worst':>9s} {'PER':>6s}"]
     for r in doc["results"]:
         lines.append(f"{r['artifact']:26s} {r['chunk_ms']:6g} {r['left_ms']:6g} {r['right_ms']:6g} {r['rtf']:7.3f} "
                      f"{r['chunk_p50_ms']:8.2f} {r['chunk_p99_ms']:8.2f} {r['algorithmic_latency_ms']:8.0f} "
                      f"{r['first_frame_latency_ms']:9.1f} {r['peak_rss_mb']:7.0f} {r['cosine_mean']:9.5f} "
-                     f"{r['cosine_worst']:9.5f}")
-    lines += [f"skipped {s['artifact']}: {s['reason']}" for s in doc["skipped"]]
+                     f"{r['cosine_worst']:9.5f} {_per(r.get('per_vs_full')):>6s}")
+    lines += [f"{s.get('status', 'skipped')} {s['artifact']}: {s['reason']}" for s in doc["skipped"]]
     return "\n".join(lines)
+
+
+def _per(value: float | None) -> str:
+    """Streamed-vs-full PER in percent; ``-`` without a CTC head."""
+    return "-" if value is None else f"{100 * value:.1f}%"

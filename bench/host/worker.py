@@ -56,6 +56,11 @@ def progress_path(out_path: Path) -> Path:
     return out_path.with_name(out_path.name + ".progress")
 
 
+def note_phase(progress: Path, phase: str, baseline_kb: int | None) -> None:
+    """Say which phase the child is in, and its memory so far, for a crash to be reported with."""
+    write_json(progress, {"phase": phase, "baseline_rss_kb": baseline_kb, "peak_rss_kb": status_kb("VmHWM")})
+
+
 def run_cell(spec: dict, progress: Path) -> dict:
     """Load and time the runner that ``spec`` names; return the raw result (no statistics)."""
     from fitedge.edge.runtime import load
@@ -72,10 +77,8 @@ def run_cell(spec: dict, progress: Path) -> dict:
     else:
         def load_runner():
             return load(spec["path"], threads=threads)
-    def on_phase(phase: str) -> None:
-        write_json(progress, {"phase": phase, "baseline_rss_kb": baseline_kb, "peak_rss_kb": status_kb("VmHWM")})
-
-    timings = time_runner(load_runner, wav, int(spec["warmup"]), int(spec["iters"]), on_phase)
+    timings = time_runner(load_runner, wav, int(spec["warmup"]), int(spec["iters"]),
+                          lambda phase: note_phase(progress, phase, baseline_kb))
     return {**asdict(timings), "baseline_rss_kb": baseline_kb, "peak_rss_kb": status_kb("VmHWM")}
 
 
@@ -83,7 +86,11 @@ def main(argv: list[str]) -> int:
     spec_path, out_path = Path(argv[0]), Path(argv[1])
     spec = json.loads(spec_path.read_text())
     try:
-        result, code = run_cell(spec, progress_path(out_path)), 0
+        if spec.get("kind") == "stream":  # fitedge bench run --stream
+            from fitedge.bench.host.streambench import run_stream_cell as run
+        else:
+            run = run_cell
+        result, code = run(spec, progress_path(out_path)), 0
     except Exception as e:  # any failure of a runtime is data for the report, not a crash of the matrix
         result, code = {"error": f"{type(e).__name__}: {e}".splitlines()[0][:500],
                         "peak_rss_kb": status_kb("VmHWM")}, 1

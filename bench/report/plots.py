@@ -139,4 +139,10 @@ def write_plots(doc: dict, out_dir: Path) -> list[Path]:
     made = [plot_latency_by_artifact(doc["runs"], out_dir / "latency_by_artifact.png"),
             plot_latency_vs_length(doc["scaling"]["length"], out_dir / "latency_vs_length.png"),
             plot_sizes(doc["runs"], out_dir / "size_by_artifact.png")]
+    streamed = [r for r in doc.get("streams", []) if r["status"] == "ok"]
+    if streamed:  # fitedge bench run --stream
+        from fitedge.bench.report.stream_plot import plot_stream_sweep  # it builds on this module
+
+        made.append(plot_stream_sweep({"results": streamed, "audio_seconds": streamed[0]["audio_seconds"]},
+                                      out_dir / "stream_parity_vs_latency.png"))
     return [p for p in made if p is not None]

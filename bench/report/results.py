@@ -8,8 +8,8 @@ checked after it: an ok run holds one timing per iteration.
 requires; optional or newer keys stay in its ``extra`` dict, so reading and writing a file changes nothing.
 
 Versions: 1 is the only one. Keys added during v1 (``environment.cpu``, ``settings.processes``,
-``runs[].process_p50_ms``, ``advice``) are optional, so files written before them read as they are; a file of
-another ``schema_version`` is refused with one line saying so.
+``runs[].process_p50_ms``, ``advice``, ``streams``) are optional, so files written before them read as they
+are; a file of another ``schema_version`` is refused with one line saying so.
 """
 
 from __future__ import annotations
@@ -193,7 +193,7 @@ class Scaling(Section):
 
 @dataclass
 class BenchResults(Section):
-    """A ``results.json``, typed. ``extra`` holds ``advice``."""
+    """A ``results.json``, typed. ``extra`` holds ``advice`` and ``streams`` (``fitedge bench run --stream``)."""
 
     environment: Environment
     peaks: list[Peak]
@@ -211,7 +211,7 @@ class BenchResults(Section):
     NESTED: ClassVar = {"environment": Environment, "peaks": [Peak], "settings": Settings, "devices": [DeviceInfo],
                         "runs": [Run], "comparisons": [Comparison], "headline": Comparison, "scaling": Scaling}
     ORDER: ClassVar = ("schema", "schema_version", "fitedge_version", "created", "environment", "peaks", "settings",
-                       "devices", "runs", "comparisons", "headline", "scaling", "notes", "advice")
+                       "devices", "runs", "comparisons", "headline", "scaling", "notes", "advice", "streams")
 
     @classmethod
     def read(cls, path: str | Path) -> BenchResults:
@@ -247,6 +247,12 @@ def validate_results(doc: Any, source: str = "results") -> dict[str, Any]:
     if problem is not None:
         raise DataError(f"{source}: not a valid {SCHEMA} v{SCHEMA_VERSION} results file: {problem}")
     return doc
+
+
+def new_document(**parts: Any) -> dict[str, Any]:
+    """A results document: the schema header (name, version, tool version, creation time), then ``parts``."""
+    return {"schema": SCHEMA, "schema_version": SCHEMA_VERSION, "fitedge_version": __version__,
+            "created": datetime.now(UTC).isoformat(timespec="seconds"), **parts}
 
 
 def read_json(path: str | Path, what: str) -> Any:

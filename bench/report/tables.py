@@ -13,6 +13,8 @@ MB = 1e6
 RUN_COLUMNS = ("model", "artifact", "runtime", "prec", "device", "audio s", "thr", "size MB", "load ms",
                "first ms", "p50 ms", "p90 ms", "p99 ms", "std ms", "p50 per process", "RTF", "peak MiB", "GFLOP/s",
                "% peak", "delegated", "status")
+STREAM_COLUMNS = ("model", "artifact", "prec", "chunk ms", "left ms", "right ms", "RTF", "p50 ms", "p99 ms",
+                  "algo ms", "first ms", "peak MiB", "cos mean", "cos worst", "PER vs full", "status")
 COMPARISON_COLUMNS = ("model", "artifact", "runtime", "prec", "device", "audio s", "thr", "size %", "time %",
                       "speedup", "paper size %", "paper time %")
 
@@ -54,6 +56,15 @@ def run_row(run: dict) -> list[str]:
             _delegation(run["delegation"]), _status(run)]
 
 
+def stream_row(r: dict) -> list[str]:
+    """One STREAM record as table cells, in :data:`STREAM_COLUMNS` order."""
+    per = r["per_vs_full"]
+    return [r["model"], r["artifact"], r["precision"], f"{r['chunk_ms']:g}", f"{r['left_ms']:g}", f"{r['right_ms']:g}",
+            _num(r["rtf"], 3), _ms(r["chunk_p50_ms"]), _ms(r["chunk_p99_ms"]), _num(r["algorithmic_latency_ms"], 0),
+            _num(r["first_frame_latency_ms"], 0), _num(r["peak_rss_mb"], 0), _num(r["cosine_mean"], 4),
+            _num(r["cosine_worst"], 4), "-" if per is None else f"{100 * per:.1f}%", _status(r)]
+
+
 def comparison_row(c: dict) -> list[str]:
     return [c["model"], c["artifact"], c["runtime"], c["precision"], c["device"], f"{c['audio_seconds']:g}",
             str(c["threads"]), _num(c["size_pct"]), _num(c["time_pct"]), f"{c['speedup']:.2f}x",
@@ -82,12 +93,13 @@ def environment_lines(doc: dict) -> list[str]:
              f"{env['os']}, Python {env['python']}",
              f"- Load average (1 min) at start / end: {_load(load['start'])} / {_load(load['end'])} (work of other "
              f"processes on these {env['cores']} cores slows every number here)",
-             f"- Versions: {versions}",
-             f"- Measured GEMM peak: {peaks}",
-             f"- Settings: audio {', '.join(f'{x:g}' for x in s['seconds'])} s; threads "
-             f"{', '.join(map(str, s['threads']))}; {s['warmup']} warm-up + {s['iterations']} timed runs per cell, "
-             f"in {s.get('processes', 1)} fresh process(es), the median one reported (timeout {s['timeout_s']:g} s "
-             f"each); reference: {s['reference'] or '-'}"]
+             f"- Versions: {versions}"]
+    if doc["runs"]:  # a --stream run has no latency matrix: its settings are in its rows and notes
+        lines += [f"- Measured GEMM peak: {peaks}",
+                  f"- Settings: audio {', '.join(f'{x:g}' for x in s['seconds'])} s; threads "
+                  f"{', '.join(map(str, s['threads']))}; {s['warmup']} warm-up + {s['iterations']} timed runs per "
+                  f"cell, in {s.get('processes', 1)} fresh process(es), the median one reported (timeout "
+                  f"{s['timeout_s']:g} s each); reference: {s['reference'] or '-'}"]
     lines += [f"- Device {d['id']}: {d['manufacturer']} {d['model']} ({d['soc']}), Android {d['android_version']}, "
               f"{d['abi']}, {d['cores']} cores, thermal status {d['thermal_status']}" for d in doc["devices"]]
     return lines
@@ -117,7 +129,11 @@ def results_markdown(doc: dict, plots: list[Path]) -> str:
     if doc["headline"] is not None or doc["comparisons"]:
         parts += ["## Against the reference and the paper", "", f"**{compare.headline_text(doc['headline'])}**", "",
                   markdown_table(COMPARISON_COLUMNS, [comparison_row(c) for c in doc["comparisons"]]), ""]
-    parts += ["## Every run", "", markdown_table(RUN_COLUMNS, [run_row(r) for r in doc["runs"]]), ""]
+    if doc.get("streams"):
+        parts += ["## Streaming (streamed frames against the full-utterance float32 eager output)", "",
+                  markdown_table(STREAM_COLUMNS, [stream_row(r) for r in doc["streams"]]), ""]
+    if doc["runs"] or not doc.get("streams"):
+        parts += ["## Every run", "", markdown_table(RUN_COLUMNS, [run_row(r) for r in doc["runs"]]), ""]
     spread = compare.precision_spread(doc["runs"])
     if spread:
         parts += ["## Each artifact against the fastest of its precision", "",

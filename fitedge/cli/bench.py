@@ -14,6 +14,7 @@ import logging
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -21,6 +22,9 @@ from fitedge.bench.host.settings import MatrixSettings
 from fitedge.cli.params import field_default
 from fitedge.errors import ConfigError
 from fitedge.extras import require
+
+if TYPE_CHECKING:
+    from fitedge.bench.host.streambench import StreamBenchSettings
 
 log = logging.getLogger(__name__)
 _default = functools.partial(field_default, MatrixSettings)  # the option's default is the library's
@@ -36,7 +40,9 @@ class DefaultRunGroup(click.Group):
 
 
 def _number_list(kind: type, minimum: float):
-    def parse(ctx: click.Context, param: click.Parameter, value: str) -> tuple:
+    def parse(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple | None:
+        if value is None:  # an option without a default: not given
+            return None
         try:
             values = tuple(kind(v) for v in value.split(",") if v.strip())
         except ValueError:
@@ -122,16 +128,34 @@ def bench() -> None:
 @click.option("--profile", is_flag=True,
               help="Instead of the latency matrix, time every op of each artifact of the bundle/file TARGETs in its "
                    "runtime's profiler (first --seconds and --threads value); writes profile.json to --out.")
+@click.option("--stream", is_flag=True,
+              help="Instead of the latency matrix, stream --wav through every artifact (and eager) at each chunk "
+                   "setting, each in its own process: RTF, per-chunk p50/p99, algorithmic and first-frame latency, "
+                   "peak RSS, streamed-vs-full cosine and PER. Static artifacts take one window, so a model TARGET "
+                   "is exported once per setting (kept in --bundles and reused).")
+@click.option("--wav", "wav_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="--stream: the utterance to stream (any rate; resampled to 16 kHz).")
+@click.option("--chunk-ms", "chunks_ms", callback=_number_list(float, 1),
+              help="--stream: chunks, comma-separated ms (default: a bundle's own setting; a model's 320,640).")
+@click.option("--left-ms", "lefts_ms", callback=_number_list(float, 0),
+              help="--stream: left contexts, comma-separated ms (default 1280 with --chunk-ms or a model).")
+@click.option("--right-ms", "rights_ms", callback=_number_list(float, 0),
+              help="--stream: right contexts (lookahead), comma-separated ms (default 320 with --chunk-ms or a "
+                   "model).")
 def run(targets: tuple[str, ...], reference: str | None, seconds: tuple[float, ...], threads: tuple[int, ...],
         warmup: int, iters: int, timeout_s: float, processes: int, on: str, old_spelling: str | None, adb_binary: str,
         device_results: Path | None,
-        export_models: bool, bundles_dir: Path | None, out_dir: Path, as_json: bool, profile: bool) -> None:
+        export_models: bool, bundles_dir: Path | None, out_dir: Path, as_json: bool, profile: bool, stream: bool,
+        wav_path: Path | None, chunks_ms: tuple[float, ...] | None, lefts_ms: tuple[float, ...] | None,
+        rights_ms: tuple[float, ...] | None) -> None:
     """Measure TARGETs: bundle folders, .pte/.tflite/.onnx files, or models (exported on the fly).
 
     Each artifact x length x threads runs in PROCESSES fresh processes: load time, first inference, WARMUP
     untimed and ITERS timed runs (mean, p50, p90, p99, std) of the median process, real-time factor, peak
     memory, GFLOP/s against this machine's measured GEMM peak. With no TARGET: the fithubert and hubert-base
     presets, fp32 eager plus every exported artifact, 4 s of audio, 2 threads.
+
+    With --stream: one row per artifact x chunk setting instead (see --stream), in results.json's ``streams``.
     """
     require("bench", "fitedge bench run")  # before minutes of timing, not at the tables
     from tqdm import tqdm
@@ -145,6 +169,16 @@ def run(targets: tuple[str, ...], reference: str | None, seconds: tuple[float, .
     if profile:
         _profile(targets, matrix, out_dir, as_json)
         return
+    if stream:
+        from fitedge.bench.host.streambench import StreamBenchSettings, stream_settings
+
+        if len(threads) > 1:
+            raise ConfigError(f"--stream takes one --threads value, got {','.join(map(str, threads))}")
+        config = StreamBenchSettings(stream_settings(chunks_ms, lefts_ms, rights_ms), threads[0], timeout_s)
+        _stream(targets, wav_path, config, export_models, bundles_dir, out_dir, as_json)
+        return
+    if wav_path is not None or chunks_ms or lefts_ms or rights_ms:
+        raise ConfigError("--wav, --chunk-ms, --left-ms and --right-ms go with --stream")
     device = _where(click.get_current_context(), on, old_spelling)
     config = BenchConfig(targets=targets or DEFAULT_TARGETS, reference=reference, device=device, adb=adb_binary,
                          device_results=device_results, matrix=matrix)
@@ -195,6 +229,46 @@ def _profile(targets: tuple[str, ...], matrix: MatrixSettings, out_dir: Path, as
     for p in profiles:
         click.echo(format_profile(p) + "\n")
     click.echo(f"wrote {path}")
+
+
+def _stream(targets: tuple[str, ...], wav_path: Path | None, config: StreamBenchSettings, export_models: bool,
+            bundles_dir: Path | None, out_dir: Path, as_json: bool) -> None:
+    """``run --stream``: a row per artifact x chunk setting, the table, and results.json with its ``streams``."""
+    from fitedge import console
+    from fitedge.bench.benchmark import stream_benchmark
+    from fitedge.bench.host.onthefly import BundleExporter
+    from fitedge.bench.host.streambench import stream_table_doc
+    from fitedge.bench.host.streaming import format_table
+    from fitedge.bench.report.tables import write_results_folder
+    from fitedge.distill.data.audio import read_audio
+
+    if not targets:
+        raise ConfigError("--stream needs TARGETs: bundle folders, .pte/.tflite/.onnx files or models")
+    if wav_path is None:
+        raise ConfigError("--stream needs --wav FILE: the utterance to stream")
+    wav = read_audio(wav_path)
+    say = (lambda line: None) if as_json else console.say
+    with tempfile.TemporaryDirectory(prefix="fitedge-bench-") as tmp:
+        exporters: dict = {}
+
+        def export(source: str, setting) -> Path:  # one bundle per setting: a static artifact takes one window
+            if setting not in exporters:
+                exporters[setting] = BundleExporter(bundles_dir or Path(tmp), seconds=(), threads=config.threads,
+                                                    say=lambda line: say(f"bench: export {line}"),
+                                                    reuse=bundles_dir is not None, stream=setting)
+            return exporters[setting](source)
+
+        def row_done(r: dict) -> None:
+            if r["status"] != "skipped":  # skipped rows are one line each under the table
+                say(f"bench: streamed {r['artifact']} at {r['chunk_ms']:g} ms chunks: {r['status']}")
+
+        doc = stream_benchmark(list(targets), wav, config, export if export_models else None, row_done)
+    written = write_results_folder(doc, out_dir)
+    if as_json:
+        click.echo(json.dumps(doc, indent=1))
+        return
+    click.echo(format_table(stream_table_doc(doc)))
+    click.echo(f"wrote {', '.join(str(p) for p in written)}")
 
 
 @bench.command("compare")

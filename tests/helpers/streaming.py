@@ -4,6 +4,9 @@
 features, frame ``j`` = ``[mean, max, min, last]`` of ``x[j*H : j*H + R]``; the 4 features double as CTC logits
 over :data:`TOKENS`. :func:`write_stream_vectors` runs the real :class:`fitedge.edge.stream.stream.Stream` over it
 on espeak-ng speech fed in uneven pieces and writes what came out after each piece.
+
+:func:`export_stream_bundle` is the real thing beside it: the tiny model's static ``.onnx`` sized for
+:data:`STREAM_SETTING`.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from fitedge.bench.eval.probe import collapse_ctc
+from fitedge.bench.eval.ctc import collapse_ctc
 from fitedge.edge.stream.geometry import StreamGeometry
 from fitedge.edge.stream.stream import Stream
 from fitedge.files import write_json
@@ -24,6 +27,15 @@ TOKENS = ["<blank>", "a", "b", "c"]
 VECTOR_GEOMETRY = StreamGeometry(hop=320, receptive=400, chunk=4, left=6, right=2)
 FEED_SIZES = (1000, 3337, 160, 5000, 1, 2999, 4096, 777)  # uneven on purpose; the rest of the audio follows
 VECTORS_FILE = Path(__file__).parent / "stream_vectors.json"
+STREAM_SETTING = {"chunk_ms": 320, "left_ms": 640, "right_ms": 160}
+
+
+def export_stream_bundle(out: Path) -> Path:
+    """The tiny model exported to ``out`` as one fp32 ``.onnx`` whose input is the window of :data:`STREAM_SETTING`."""
+    import fitedge
+
+    fitedge.export("tiny", out, targets=("onnx",), precisions=("fp32",), timing_runs=0, **STREAM_SETTING)
+    return out
 
 
 class FakeModel:

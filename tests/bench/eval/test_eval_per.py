@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 
 from fitedge.bench.eval.bootstrap import bootstrap_error_rate, bootstrap_rate_difference
+from fitedge.bench.eval.ctc import collapse_ctc
 from fitedge.bench.eval.edit_distance import edit_counts, edit_distance, error_rate
 from fitedge.bench.eval.features import MfccFeatures
 from fitedge.bench.eval.per import EvalSettings, score_per, train_corpus_probe
-from fitedge.bench.eval.probe import ProbeConfig, collapse_ctc
+from fitedge.bench.eval.probe import ProbeConfig
 from fitedge.distill.data.corpus import load_split
 from tests.helpers.cli import assert_one_line_error, run_cli
 

@@ -10,7 +10,8 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from fitedge.bench.eval.probe import ProbeConfig, greedy_ctc, probe_head, train_probe
+from fitedge.bench.eval.ctc import greedy_ctc
+from fitedge.bench.eval.probe import ProbeConfig, probe_head, train_probe
 from fitedge.distill.models.config import preset
 from fitedge.distill.models.ctc_head import BLANK_TOKEN, load_ctc_head, save_ctc_head
 from fitedge.distill.models.encoder import build_encoder

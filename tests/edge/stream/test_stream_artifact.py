@@ -15,15 +15,14 @@ from fitedge.edge.stream.stream import stream_all
 from fitedge.errors import ConfigError
 from tests.helpers.cli import assert_one_line_error, run_cli
 from tests.helpers.speech import write_texts
+from tests.helpers.streaming import STREAM_SETTING, export_stream_bundle
 
-SETTING = {"chunk_ms": 320, "left_ms": 640, "right_ms": 160}
+SETTING = STREAM_SETTING
 
 
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory):
-    out = tmp_path_factory.mktemp("stream") / "bundle"
-    fitedge.export("tiny", out, targets=("onnx",), precisions=("fp32",), timing_runs=0, **SETTING)
-    return out
+    return export_stream_bundle(tmp_path_factory.mktemp("stream") / "bundle")
 
 
 @pytest.fixture(scope="module")
