@@ -37,7 +37,7 @@ def bundle(tmp_path_factory) -> Path:
     from fitedge.edge.export.pipeline import export_bundle
 
     out = tmp_path_factory.mktemp("bench") / "tiny_bundle"
-    export_bundle("tiny", out, ExportOptions(seconds=1.0, threads=1, timing_runs=1))
+    export_bundle("tiny", out, ExportOptions(seconds=1.0, threads=1, timing_runs=1, int8_costs=False))
     return out
 
 
