@@ -122,10 +122,15 @@ def bench() -> None:
 @click.option("--profile", is_flag=True,
               help="Instead of the latency matrix, time every op of each artifact of the bundle/file TARGETs in its "
                    "runtime's profiler (first --seconds and --threads value); writes profile.json to --out.")
+@click.option("--per-block", is_flag=True,
+              help="Instead of the latency matrix, lower each block of every artifact of the TARGETs (bundles or "
+                   "models) alone in the artifact's runtime and recipe and time them in turns with the whole artifact "
+                   "(first --seconds and --threads value, --iters rounds); writes per_block.json to --out.")
 def run(targets: tuple[str, ...], reference: str | None, seconds: tuple[float, ...], threads: tuple[int, ...],
         warmup: int, iters: int, timeout_s: float, processes: int, on: str, old_spelling: str | None, adb_binary: str,
         device_results: Path | None,
-        export_models: bool, bundles_dir: Path | None, out_dir: Path, as_json: bool, profile: bool) -> None:
+        export_models: bool, bundles_dir: Path | None, out_dir: Path, as_json: bool, profile: bool,
+        per_block: bool) -> None:
     """Measure TARGETs: bundle folders, .pte/.tflite/.onnx files, or models (exported on the fly).
 
     Each artifact x length x threads runs in PROCESSES fresh processes: load time, first inference, WARMUP
@@ -142,8 +147,13 @@ def run(targets: tuple[str, ...], reference: str | None, seconds: tuple[float, .
 
     matrix = MatrixSettings(seconds=seconds, threads=threads, warmup=warmup, iters=iters, timeout_s=timeout_s,
                             processes=processes)
+    if profile and per_block:
+        raise click.UsageError("--profile and --per-block are two different tables: give one")
     if profile:
         _profile(targets, matrix, out_dir, as_json)
+        return
+    if per_block:
+        _per_block(targets, matrix, out_dir, as_json, bundles_dir)
         return
     device = _where(click.get_current_context(), on, old_spelling)
     config = BenchConfig(targets=targets or DEFAULT_TARGETS, reference=reference, device=device, adb=adb_binary,
@@ -194,6 +204,30 @@ def _profile(targets: tuple[str, ...], matrix: MatrixSettings, out_dir: Path, as
         return
     for p in profiles:
         click.echo(format_profile(p) + "\n")
+    click.echo(f"wrote {path}")
+
+
+def _per_block(targets: tuple[str, ...], matrix: MatrixSettings, out_dir: Path, as_json: bool,
+               bundles_dir: Path | None) -> None:
+    """``run --per-block``: each artifact's blocks timed alone beside the whole, and ``per_block.json``."""
+    from fitedge.bench.host.onthefly import BundleExporter
+    from fitedge.bench.host.per_block import format_blocks, per_block_targets
+    from fitedge.files import write_json
+
+    if not targets:
+        raise ConfigError("--per-block needs TARGETs: bundle folders or model names")
+    with tempfile.TemporaryDirectory(prefix="fitedge-bench-") as tmp:
+        export = BundleExporter(bundles_dir or Path(tmp), seconds=matrix.seconds[:1], threads=matrix.threads[0],
+                                say=lambda line: click.echo(f"bench: export {line}", err=True),
+                                reuse=bundles_dir is not None)
+        results = per_block_targets(targets, matrix, export)
+    doc = {"per_block": [r.to_dict() for r in results]}
+    path = write_json(out_dir / "per_block.json", doc)
+    if as_json:
+        click.echo(json.dumps(doc, indent=1))
+        return
+    for r in results:
+        click.echo(format_blocks(r) + "\n")
     click.echo(f"wrote {path}")
 
 
