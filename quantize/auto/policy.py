@@ -63,7 +63,8 @@ class Int8Plan:
     costs: tuple[BlockCost, ...] = ()  # each block's float and int8 time in the runtime exported to, when measured
 
     def widen(self, why: str) -> Int8Plan | None:
-        """The same plan with the most harmful block not yet float taken out of int8 (``None``: none left).
+        """The same plan with the most harmful block not yet float taken out of int8 (``None``: none left); with
+        costs, the one with the most int8 error per ms that int8 saves in it.
 
         After :meth:`handled_at_run_time`, the first widening takes the flagged blocks float after all.
         """
