@@ -125,7 +125,8 @@ def _model(manifest: mf.Manifest) -> Any:
     source = manifest.model.source.removeprefix("preset:")
     if not manifest.model.source.startswith("preset:") and not Path(source).exists():
         raise ConfigError(f"the bundle's model {manifest.model.source} is not here to cut into blocks")
-    return load_export_model(source, ExportOptions(outputs=eager_outputs(manifest), seed=manifest.model.seed or 0))
+    seed = manifest.model.extra.get("seed") or 0  # a preset's random weights: the same seed, the same model
+    return load_export_model(source, ExportOptions(outputs=eager_outputs(manifest), seed=seed))
 
 
 def _recipe_options(artifact: Artifact) -> Any:

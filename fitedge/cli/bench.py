@@ -222,6 +222,7 @@ def _per_block(targets: tuple[str, ...], matrix: MatrixSettings, out_dir: Path, 
                                 reuse=bundles_dir is not None)
         results = per_block_targets(targets, matrix, export)
     doc = {"per_block": [r.to_dict() for r in results]}
+    out_dir.mkdir(parents=True, exist_ok=True)
     path = write_json(out_dir / "per_block.json", doc)
     if as_json:
         click.echo(json.dumps(doc, indent=1))
