@@ -125,9 +125,12 @@ def _int8_lines(doc: dict[str, Any]) -> list[str]:
     lines = ["", f"int8 ({policy.get('mode', 'plain')}): {policy.get('reason', '')}."]
     for a in int8:
         kept = ", ".join(a.get("keep_float") or []) or "nothing"
-        why = (a.get("int8_policy") or {}).get("reason", "")
+        plan = a.get("int8_policy") or {}
+        why = plan.get("reason", "")
         widened = f" ({why.split('; ', 1)[1]})" if "; " in why else ""
-        lines.append(f"- {a['file']}: float kept for {kept}{widened}")
+        cost = plan.get("float_cost_ms")
+        costs = "" if cost is None else f"; expected to cost {cost:.2f} ms over plain int8 (blocks timed alone)"
+        lines.append(f"- {a['file']}: float kept for {kept}{widened}{costs}")
     return lines
 
 

@@ -45,6 +45,9 @@ class ExportOptions:
             passes ``min_cosine``) or ``plain`` (every block in int8).
         min_cosine: int8 cosine floor against float on held-out audio.
         allow_degraded: keep an int8 artifact below ``min_cosine`` (flagged in the manifest) instead of failing.
+        int8_costs: in ``auto``, time each block alone in float and int8 in each runtime exported to, so that the
+            plan keeps float where that is faster and widens by int8 error per ms saved. Off by default: it lowers
+            every screened block twice per runtime, and per-call overhead inflates small blocks' times.
         litert_int8: ``dynamic`` (default) or ``static``.
         onnx_int8: ``static`` QDQ (default) or ``dynamic``.
         threads: threads for the built-in timing and the parity runs.
@@ -73,6 +76,7 @@ class ExportOptions:
     int8: str = "auto"
     min_cosine: float = DEFAULT_INT8_MIN_COSINE
     allow_degraded: bool = False
+    int8_costs: bool = False
     litert_int8: str = LITERT_INT8_MODES[0]
     onnx_int8: str = ONNX_INT8_MODES[0]
     threads: int = 2

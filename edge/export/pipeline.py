@@ -5,7 +5,8 @@ speech; compute the golden outputs in eager PyTorch; then per target and precisi
 runtime, check parity (float: against eager on the golden input; int8: against float on held-out windows),
 time it; finally write golden files, manifest and report, and rename the folder into place. int8 artifacts go
 through int8 auto (:mod:`fitedge.quantize.auto`): the first plan, the search per artifact, and widening one the
-PER gate refuses; this module passes it the runtime side (lowering a plan, loading, timing).
+PER gate refuses; this module passes it the runtime side (lowering a plan, loading, timing, and each block's
+float and int8 time alone in the artifact's runtime, which makes the plan cost-aware).
 """
 
 from __future__ import annotations
@@ -25,18 +26,21 @@ from fitedge.edge.bundle import folder as bd
 from fitedge.edge.bundle import manifest as mf
 from fitedge.edge.export.model import ExportModel, load_export_model
 from fitedge.edge.export.options import ExportOptions
+from fitedge.edge.export.per_block import float_and_int8_ms
 from fitedge.edge.export.plan import ArtifactJob, build_artifact, plan_jobs
 from fitedge.edge.export.verify import check_fp32, check_int8
 from fitedge.edge.lower.onnx import lower_to_onnx
 from fitedge.edge.runtime.timing import side_by_side_ms, time_runner
 from fitedge.host import describe_cpu
 from fitedge.parity import Parity, compare_outputs, worst
-from fitedge.quantize.auto.policy import Int8Plan, sensitivity_table
+from fitedge.quantize.auto.block_models import block_models
+from fitedge.quantize.auto.policy import BlockCost, Int8Plan, sensitivity_table
 from fitedge.quantize.auto.refused import widened_after_refusal
 from fitedge.quantize.auto.screening import OnnxRuntimeSide, first_plan
 from fitedge.quantize.auto.search import Candidate, Int8Target, Lowered, search_int8
 
 log = logging.getLogger(__name__)
+COST_WINDOWS, COST_ROUNDS = 2, 5  # int8 auto's per-block costs: a short run, in turns (about a minute for fithubert)
 Progress = Callable[[str], None]
 
 
@@ -168,9 +172,13 @@ def _search_int8(job: ArtifactJob, model: ExportModel, calibration: list[np.ndar
                  options: ExportOptions, plan: Int8Plan, checked: Checked, say: Progress) -> Candidate:
     """int8 auto's search for ``job``'s artifact, lowering each plan it tries in ``job``'s runtime.
 
+    In auto with ``--int8-costs``, the plan first learns what each screened block costs in that runtime.
     ``--calibration auto`` compares the calibration methods on the first plan only; the later plans reuse its
     choice (and its record), since each comparison quantizes the model once per method.
     """
+    if plan.mode == "auto" and plan.sensitivity and not plan.costs and options.int8_costs:
+        plan = plan.with_costs(_block_costs(job, model, calibration, [r.block for r in plan.sensitivity], options,
+                                            say), job.runtime)
     compared: dict[str, Any] = {}
 
     def lower(keep_float: tuple[str, ...], into: Path) -> Lowered:
@@ -186,6 +194,18 @@ def _search_int8(job: ArtifactJob, model: ExportModel, calibration: list[np.ndar
                         time_side_by_side=lambda runners, rounds: side_by_side_ms(runners, checked.golden_input,
                                                                                  rounds))
     return search_int8(target, plan, say)
+
+
+def _block_costs(job: ArtifactJob, model: ExportModel, calibration: list[np.ndarray], names: list[str],
+                 options: ExportOptions, say: Progress) -> list[BlockCost]:
+    """Each block of ``names`` alone in ``job``'s runtime and int8 recipe, float and int8, timed in turns."""
+    say(f"{job.file}: timing each block alone in {job.runtime}, float and int8 (int8 auto's costs; "
+        f"--int8-costs)")
+    blocks = block_models(model.deployable(), names, calibration[:COST_WINDOWS])
+    times = float_and_int8_ms(job.backend, blocks, options, options.threads, COST_ROUNDS)
+    costs = [BlockCost(name, float_ms, int8_ms) for name, (float_ms, int8_ms) in times.items()]
+    say(f"{job.file}: int8 saves " + ", ".join(f"{c.block} {c.saving_ms:.2f} ms" for c in costs))
+    return costs
 
 
 def _lower(job: ArtifactJob, model: ExportModel, calibration: list[np.ndarray], folder: Path, options: ExportOptions,

@@ -63,10 +63,15 @@ def side_by_side_ms(runners: Sequence[Any], wav: np.ndarray, rounds: int) -> lis
     Taking turns puts any change in the machine's load during the comparison on every runner alike, which
     timing one after the other does not.
     """
-    for runner in runners:
-        runner.run(wav)
-    timings: list[list[float]] = [[] for _ in runners]
+    return in_turns_ms([partial(runner.run, wav) for runner in runners], rounds)
+
+
+def in_turns_ms(calls: Sequence[Callable[[], Any]], rounds: int) -> list[float]:
+    """Median ms of each call, timed in turns as :func:`side_by_side_ms` times runners (each its own input)."""
+    for call in calls:
+        call()
+    timings: list[list[float]] = [[] for _ in calls]
     for _ in range(rounds):
-        for runner, times in zip(runners, timings):
-            times.append(elapsed_ms(partial(runner.run, wav))[1])
+        for call, times in zip(calls, timings):
+            times.append(elapsed_ms(call)[1])
     return [float(np.median(times)) for times in timings]

@@ -128,6 +128,10 @@ def bench() -> None:
 @click.option("--profile", is_flag=True,
               help="Instead of the latency matrix, time every op of each artifact of the bundle/file TARGETs in its "
                    "runtime's profiler (first --seconds and --threads value); writes profile.json to --out.")
+@click.option("--per-block", is_flag=True,
+              help="Instead of the latency matrix, lower each block of every artifact of the TARGETs (bundles or "
+                   "models) alone in the artifact's runtime and recipe and time them in turns with the whole artifact "
+                   "(first --seconds and --threads value, --iters rounds); writes per_block.json to --out.")
 @click.option("--stream", is_flag=True,
               help="Instead of the latency matrix, stream --wav through every artifact (and eager) at each chunk "
                    "setting, each in its own process: RTF, per-chunk p50/p99, algorithmic and first-frame latency, "
@@ -145,9 +149,9 @@ def bench() -> None:
 def run(targets: tuple[str, ...], reference: str | None, seconds: tuple[float, ...], threads: tuple[int, ...],
         warmup: int, iters: int, timeout_s: float, processes: int, on: str, old_spelling: str | None, adb_binary: str,
         device_results: Path | None,
-        export_models: bool, bundles_dir: Path | None, out_dir: Path, as_json: bool, profile: bool, stream: bool,
-        wav_path: Path | None, chunks_ms: tuple[float, ...] | None, lefts_ms: tuple[float, ...] | None,
-        rights_ms: tuple[float, ...] | None) -> None:
+        export_models: bool, bundles_dir: Path | None, out_dir: Path, as_json: bool, profile: bool,
+        per_block: bool, stream: bool, wav_path: Path | None, chunks_ms: tuple[float, ...] | None,
+        lefts_ms: tuple[float, ...] | None, rights_ms: tuple[float, ...] | None) -> None:
     """Measure TARGETs: bundle folders, .pte/.tflite/.onnx files, or models (exported on the fly).
 
     Each artifact x length x threads runs in PROCESSES fresh processes: load time, first inference, WARMUP
@@ -166,8 +170,13 @@ def run(targets: tuple[str, ...], reference: str | None, seconds: tuple[float, .
 
     matrix = MatrixSettings(seconds=seconds, threads=threads, warmup=warmup, iters=iters, timeout_s=timeout_s,
                             processes=processes)
+    if profile and per_block:
+        raise click.UsageError("--profile and --per-block are two different tables: give one")
     if profile:
         _profile(targets, matrix, out_dir, as_json)
+        return
+    if per_block:
+        _per_block(targets, matrix, out_dir, as_json, bundles_dir)
         return
     if stream:
         from fitedge.bench.host.streambench import StreamBenchSettings, stream_settings
@@ -228,6 +237,31 @@ def _profile(targets: tuple[str, ...], matrix: MatrixSettings, out_dir: Path, as
         return
     for p in profiles:
         click.echo(format_profile(p) + "\n")
+    click.echo(f"wrote {path}")
+
+
+def _per_block(targets: tuple[str, ...], matrix: MatrixSettings, out_dir: Path, as_json: bool,
+               bundles_dir: Path | None) -> None:
+    """``run --per-block``: each artifact's blocks timed alone beside the whole, and ``per_block.json``."""
+    from fitedge.bench.host.onthefly import BundleExporter
+    from fitedge.bench.host.per_block import format_blocks, per_block_targets
+    from fitedge.files import write_json
+
+    if not targets:
+        raise ConfigError("--per-block needs TARGETs: bundle folders or model names")
+    with tempfile.TemporaryDirectory(prefix="fitedge-bench-") as tmp:
+        export = BundleExporter(bundles_dir or Path(tmp), seconds=matrix.seconds[:1], threads=matrix.threads[0],
+                                say=lambda line: click.echo(f"bench: export {line}", err=True),
+                                reuse=bundles_dir is not None)
+        results = per_block_targets(targets, matrix, export)
+    doc = {"per_block": [r.to_dict() for r in results]}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = write_json(out_dir / "per_block.json", doc)
+    if as_json:
+        click.echo(json.dumps(doc, indent=1))
+        return
+    for r in results:
+        click.echo(format_blocks(r) + "\n")
     click.echo(f"wrote {path}")
 
 

@@ -6,11 +6,18 @@ on real speech while the output cosine looked fine. So ``auto`` does what a care
 measures each block's own int8 cost (:mod:`fitedge.quantize.auto.sensitivity`), keeps the blocks that stand out in
 float, and, if an artifact then still misses the floor, takes the next most harmful block out of int8 too,
 until it passes or nothing is left to take out.
+
+With what each block costs in the runtime being exported (:class:`BlockCost`: the block alone in float and in
+int8, :mod:`fitedge.edge.export.per_block`), the plan is also cost-aware. Any plan that keeps the flagged blocks
+float meets the screening's accuracy bar, and its time is about plain int8's plus what int8 saves in each block
+kept float; so the fastest of them also keeps float every block where float is clearly faster than int8 (which
+only lowers the error). When an artifact still misses the floor, the next block taken out of int8 is the one
+with the most int8 error per millisecond that int8 saves in it, not the most harmful alone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -23,6 +30,24 @@ MAX_WIDENINGS = 4  # blocks auto may add one by one after the first choice; each
 # int8 fithubert artifacts timed side by side differed by up to 10% between runs on one idle machine, and a choice
 # that flips between runs would change the bundle's numbers from one export to the next.
 RUN_TIME_MARGIN = 1.15
+# A block is kept float for its speed only when int8 is slower by this much: timed alone in a short run, two
+# blocks within it would flip between exports (the same noise as RUN_TIME_MARGIN's).
+FLOAT_FASTER_MARGIN = 1.15
+SAVING_FLOOR_MS = 1e-3  # what int8 saves in a block, at least, when ranking blocks by error per ms saved
+
+
+@dataclass(frozen=True)
+class BlockCost:
+    """One block's median time alone in one runtime, in float and in int8 (the artifact's recipe)."""
+
+    block: str
+    float_ms: float
+    int8_ms: float
+
+    @property
+    def saving_ms(self) -> float:
+        """What int8 saves in this block (negative where float is faster)."""
+        return self.float_ms - self.int8_ms
 
 
 @dataclass(frozen=True)
@@ -35,9 +60,11 @@ class Int8Plan:
     sensitivity: tuple[BlockSensitivity, ...] = ()
     widened: int = 0
     run_time_quantized: tuple[str, ...] = ()  # flagged blocks left to a dynamic recipe instead of float
+    costs: tuple[BlockCost, ...] = ()  # each block's float and int8 time in the runtime exported to, when measured
 
     def widen(self, why: str) -> Int8Plan | None:
-        """The same plan with the most harmful block not yet float taken out of int8 (``None``: none left).
+        """The same plan with the most harmful block not yet float taken out of int8 (``None``: none left); with
+        costs, the one with the most int8 error per ms that int8 saves in it.
 
         After :meth:`handled_at_run_time`, the first widening takes the flagged blocks float after all.
         """
@@ -46,12 +73,38 @@ class Int8Plan:
         if self.run_time_quantized:
             return replace(self, keep_float=self.run_time_quantized, run_time_quantized=(), widened=self.widened + 1,
                            reason=f"{self.reason}; the flagged blocks float after all: {why}")
-        remaining = [r for r in sorted(self.sensitivity, key=lambda r: r.cosine) if r.block not in self.keep_float]
+        remaining = [r for r in self.sensitivity if r.block not in self.keep_float]
         if not remaining:
             return None
-        block = remaining[0].block
+        block = max(remaining, key=self._widening_priority).block
         return replace(self, keep_float=(*self.keep_float, block), widened=self.widened + 1,
                        reason=f"{self.reason}; {block} too: {why}")
+
+    def _widening_priority(self, result: BlockSensitivity) -> float:
+        """How much a block's int8 error weighs when widening: its loss, per ms int8 saves in it when timed."""
+        loss = 1.0 - result.cosine
+        cost = next((c for c in self.costs if c.block == result.block), None)
+        return loss if cost is None else loss / max(cost.saving_ms, SAVING_FLOOR_MS)
+
+    def with_costs(self, costs: Sequence[BlockCost], runtime: str) -> Int8Plan:
+        """This auto plan knowing ``costs`` in ``runtime``: also float where float is clearly faster than int8."""
+        if self.mode != "auto":
+            return self
+        free = [c for c in costs if c.block not in self.keep_float and c.int8_ms > FLOAT_FASTER_MARGIN * c.float_ms]
+        reason = self.reason
+        if free:
+            # After ", " not "; ": the report reads what follows "; " as the blocks widened after lowering.
+            times = ", ".join(f"{c.block} {c.float_ms:.2f} ms float, {c.int8_ms:.2f} ms int8" for c in free)
+            reason = f"{reason}, and {', '.join(c.block for c in free)} float too: faster float in {runtime} ({times})"
+        return replace(self, keep_float=(*self.keep_float, *(c.block for c in free)), costs=tuple(costs),
+                       reason=reason)
+
+    @property
+    def float_cost_ms(self) -> float | None:
+        """What the blocks kept float are expected to cost over plain int8 (``None`` without costs)."""
+        if not self.costs:
+            return None
+        return sum(c.saving_ms for c in self.costs if c.block in self.keep_float)
 
     def tolerates(self, cosine: float) -> bool:
         """Whether a whole artifact at ``cosine`` loses no more than a block that does not stand out would alone."""
@@ -71,7 +124,14 @@ class Int8Plan:
                                     f"against {float_ms:.1f} ms with them float is not {RUN_TIME_MARGIN:g}x faster")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"mode": self.mode, "keep_float": list(self.keep_float), "reason": self.reason}
+        doc: dict[str, Any] = {"mode": self.mode, "keep_float": list(self.keep_float), "reason": self.reason}
+        if self.costs:
+            errors = {r.block: r.cosine for r in self.sensitivity}
+            doc["blocks"] = [{"block": c.block, "cosine": round(errors[c.block], 7) if c.block in errors else None,
+                              "float_ms": round(c.float_ms, 4), "int8_ms": round(c.int8_ms, 4),
+                              "float": c.block in self.keep_float} for c in self.costs]
+            doc["float_cost_ms"] = round(self.float_cost_ms or 0.0, 4)
+        return doc
 
 
 def prefer_run_time(run_time_ms: float, float_ms: float) -> bool:

@@ -123,7 +123,7 @@ def test_litert_tries_dynamic_int8_first_and_keeps_float_blocks_when_it_is_not_e
     with torch.no_grad():
         encoder.feature_extractor.conv_layers[1].conv.weight[0] *= 300.0
     source = save_checkpoint(encoder, tmp_path / "fragile")
-    options = ExportOptions(targets=("tflite",), precisions=("int8",), seconds=1.0, calib_windows=4, timing_runs=0)
+    options = ExportOptions(targets=("tflite",), precisions=("int8",), seconds=1.0, calib_windows=4, timing_runs=0,)
     lines: list[str] = []
     doc = export_bundle(source, tmp_path / "bundle", options, progress=lines.append)
     [artifact] = doc["artifacts"]
@@ -158,7 +158,7 @@ def test_litert_keeps_dynamic_int8_only_when_it_is_clearly_faster_than_the_float
         thin_fithubert: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, margin: float) -> None:
     # The timings are real and noisy, so the margin forces each outcome: 0 (any time wins) and 1e9 (none does).
     monkeypatch.setattr(policy, "RUN_TIME_MARGIN", margin)
-    options = ExportOptions(targets=("tflite",), precisions=("int8",), seconds=1.0, calib_windows=4, timing_runs=0)
+    options = ExportOptions(targets=("tflite",), precisions=("int8",), seconds=1.0, calib_windows=4, timing_runs=0,)
     lines: list[str] = []
     doc = export_bundle(thin_fithubert, tmp_path / "bundle", options, progress=lines.append)
     [artifact] = doc["artifacts"]

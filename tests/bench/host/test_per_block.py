@@ -1,0 +1,75 @@
+"""``fitedge bench run --per-block`` on a real tiny bundle: every block of each of the six artifacts lowered alone in
+its runtime and recipe, timed in turns with the whole artifact; the table, per_block.json and ``--json``."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from fitedge.quantize.auto.sensitivity import blocks
+from tests.helpers.cli import assert_one_line_error, run_cli
+
+pytestmark = pytest.mark.slow
+ARGS = ("--seconds", "1", "--threads", "1", "--iters", "3")
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory) -> Path:
+    """A tiny bundle with every runtime in fp32 and int8 (1 s of audio)."""
+    from fitedge.edge.export.options import ExportOptions
+    from fitedge.edge.export.pipeline import export_bundle
+
+    out = tmp_path_factory.mktemp("perblock") / "tiny_bundle"
+    export_bundle("tiny", out, ExportOptions(seconds=1.0, threads=1, timing_runs=0))
+    return out
+
+
+def tiny_blocks() -> list[str]:
+    from fitedge.distill.models.config import preset
+    from fitedge.distill.models.deployable import DeployableEncoder, OutputSpec
+    from fitedge.distill.models.encoder import build_encoder
+
+    return blocks(DeployableEncoder(build_encoder(preset("tiny")).for_inference(), OutputSpec()))
+
+
+def test_every_block_of_every_artifact_is_timed_beside_the_whole(bundle: Path, tmp_path: Path) -> None:
+    result = run_cli("bench", "run", str(bundle), "--per-block", *ARGS, "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    doc = json.loads((tmp_path / "per_block.json").read_text())["per_block"]
+    assert sorted(a["artifact"] for a in doc) == sorted(f"tiny_{p}.{t}" for t in ("pte", "tflite", "onnx")
+                                                         for p in ("fp32", "int8"))
+    names = tiny_blocks()
+    for a in doc:
+        assert a["note"] is None and [b["block"] for b in a["blocks"]] == names, a
+        assert all(b["ms"] > 0 for b in a["blocks"]) and a["whole_ms"] > 0
+        # Each block alone pays its own call and leaves out the glue between blocks. On a model this tiny the
+        # calls dominate (ExecuTorch's blocks summed to 25x its whole .pte), so only a positive finite ratio here.
+        assert math.isfinite(a["ratio"]) and a["ratio"] > 0, a
+        assert a["sum_ms"] == pytest.approx(sum(b["ms"] for b in a["blocks"]), abs=1e-3)
+    int8 = next(a for a in doc if a["artifact"] == "tiny_int8.onnx")
+    assert set(int8["errors"]) <= set(names) | {"encoder.layers"} and int8["errors"]  # the bundle's screening
+    table = result.output
+    for a in doc:
+        assert f"{a['artifact']} ({a['runtime']}, {a['precision']}, 16000 samples, 1 threads" in table
+    assert table.count("sum of blocks") == 6 and "int8 error" in table
+    assert f"{names[0]} " in table and "ratio" in table
+
+
+def test_json_prints_the_same_for_machines(bundle: Path, tmp_path: Path) -> None:
+    result = run_cli("bench", "run", str(bundle / "tiny_int8.onnx"), "--per-block", "--json", *ARGS, "--out",
+                     str(tmp_path))
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.output)
+    assert printed == json.loads((tmp_path / "per_block.json").read_text())
+    (only,) = printed["per_block"]
+    assert only["runtime"] == "onnxruntime" and len(only["blocks"]) == len(tiny_blocks())
+    assert only["ratio"] == pytest.approx(only["sum_ms"] / only["whole_ms"], rel=1e-3)
+
+
+def test_per_block_needs_targets_and_is_not_the_profile(tmp_path: Path) -> None:
+    assert_one_line_error(run_cli("bench", "run", "--per-block", "--out", str(tmp_path)), "--per-block needs TARGETs")
+    result = run_cli("bench", "run", "tiny", "--per-block", "--profile", "--out", str(tmp_path))
+    assert result.exit_code == 2 and "give one" in result.output
