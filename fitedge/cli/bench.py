@@ -225,19 +225,12 @@ def run(targets: tuple[str, ...], reference: str | None, seconds: tuple[float, .
 def _profile(targets: tuple[str, ...], matrix: MatrixSettings, out_dir: Path, as_json: bool) -> None:
     """``run --profile``: the per-op table of every artifact, and ``profile.json``."""
     from fitedge.bench.host.profile import format_profile, profile_targets
-    from fitedge.files import write_json
 
     if not targets:
         raise ConfigError("--profile needs TARGETs: bundle folders or .pte/.tflite/.onnx files")
     profiles = profile_targets(targets, matrix, out_dir)
-    doc = {"profiles": [p.to_dict() for p in profiles]}
-    path = write_json(out_dir / "profile.json", doc)
-    if as_json:
-        click.echo(json.dumps(doc, indent=1))
-        return
-    for p in profiles:
-        click.echo(format_profile(p) + "\n")
-    click.echo(f"wrote {path}")
+    _write_and_print(out_dir / "profile.json", {"profiles": [p.to_dict() for p in profiles]}, as_json,
+                     [format_profile(p) for p in profiles])
 
 
 def _per_block(targets: tuple[str, ...], matrix: MatrixSettings, out_dir: Path, as_json: bool,
@@ -245,7 +238,6 @@ def _per_block(targets: tuple[str, ...], matrix: MatrixSettings, out_dir: Path, 
     """``run --per-block``: each artifact's blocks timed alone beside the whole, and ``per_block.json``."""
     from fitedge.bench.host.onthefly import BundleExporter
     from fitedge.bench.host.per_block import format_blocks, per_block_targets
-    from fitedge.files import write_json
 
     if not targets:
         raise ConfigError("--per-block needs TARGETs: bundle folders or model names")
@@ -254,15 +246,22 @@ def _per_block(targets: tuple[str, ...], matrix: MatrixSettings, out_dir: Path, 
                                 say=lambda line: click.echo(f"bench: export {line}", err=True),
                                 reuse=bundles_dir is not None)
         results = per_block_targets(targets, matrix, export)
-    doc = {"per_block": [r.to_dict() for r in results]}
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = write_json(out_dir / "per_block.json", doc)
+    _write_and_print(out_dir / "per_block.json", {"per_block": [r.to_dict() for r in results]}, as_json,
+                     [format_blocks(r) for r in results])
+
+
+def _write_and_print(path: Path, doc: dict, as_json: bool, tables: list[str]) -> None:
+    """Write ``doc`` to ``path``; print it as JSON, or print the tables and where it went."""
+    from fitedge.files import write_json
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    written = write_json(path, doc)
     if as_json:
         click.echo(json.dumps(doc, indent=1))
         return
-    for r in results:
-        click.echo(format_blocks(r) + "\n")
-    click.echo(f"wrote {path}")
+    for table in tables:
+        click.echo(table + "\n")
+    click.echo(f"wrote {written}")
 
 
 def _stream(targets: tuple[str, ...], wav_path: Path | None, config: StreamBenchSettings, export_models: bool,
