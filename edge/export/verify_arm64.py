@@ -167,9 +167,11 @@ def _parity_cell(check: Arm64Check) -> str:
 def _packages() -> dict[str, Any]:
     """fitedge's top packages as imported here: the child maps the same folders (setup.cfg's package_dir)."""
     # ``import fitedge.edge`` binds the root package too: only its folder is wanted here, not the facade.
+    # fitedge.quantize: the backends name their calibration methods from it (quantize/observers.py, numpy only).
     import fitedge.edge
+    import fitedge.quantize
 
-    return {"fitedge": fitedge, "fitedge.edge": fitedge.edge}
+    return {"fitedge": fitedge, "fitedge.edge": fitedge.edge, "fitedge.quantize": fitedge.quantize}
 
 
 def _emulator_version(qemu: str) -> str:
