@@ -185,7 +185,8 @@ def _search_int8(job: ArtifactJob, model: ExportModel, calibration: list[np.ndar
         plan_options = dataclasses.replace(options, calibration=compared["method"]) if compared else options
         entry, runner = _lower(job, model, calibration, into, plan_options, keep_float, say, checked.held_out)
         if "calibration" in entry:
-            compared.update(compared or {**entry["calibration"], "compared_on_keep_float": list(keep_float)})
+            if not compared:  # the first plan with a calibration: its comparison is the record
+                compared.update(entry["calibration"], compared_on_keep_float=list(keep_float))
             entry["calibration"] = dict(compared)
         return Lowered(entry, runner, into / job.file, _held_out_parity(runner, checked))
 
