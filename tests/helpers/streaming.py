@@ -3,7 +3,8 @@
 :class:`FakeModel` stands in for an artifact: for a window of ``N`` samples it returns ``F`` frames of 4 float32
 features, frame ``j`` = ``[mean, max, min, last]`` of ``x[j*H : j*H + R]``; the 4 features double as CTC logits
 over :data:`TOKENS`. :func:`write_stream_vectors` runs the real :class:`fitedge.edge.stream.stream.Stream` over it
-on espeak-ng speech fed in uneven pieces and writes what came out after each piece.
+on espeak-ng speech fed in uneven pieces and writes what came out after each piece, and where each window lay
+(:func:`window_fingerprint`); once as it is and once with ``shift_start`` (a chunked-attention model's stream).
 
 :func:`export_stream_bundle` is the real thing beside it: the tiny model's static ``.onnx`` sized for
 :data:`STREAM_SETTING`.
@@ -46,9 +47,11 @@ class FakeModel:
 
     def __init__(self, hop: int, receptive: int) -> None:
         self.hop, self.receptive = hop, receptive
+        self.windows: list[list[float]] = []  # the fingerprint of each input, in order
 
     def run(self, wav: np.ndarray) -> dict[str, np.ndarray]:
         x = np.asarray(wav, dtype=np.float32).reshape(-1)
+        self.windows.append(window_fingerprint(x))
         count = (len(x) - self.receptive) // self.hop + 1 if len(x) >= self.receptive else 0
         frames = np.zeros((count, 4), dtype=np.float32)
         for j in range(count):
@@ -78,12 +81,32 @@ def vector_speech() -> np.ndarray:
     return espeak("seven red apples", "en-us")[: int(1.3 * 16000)]
 
 
+def window_fingerprint(x: np.ndarray) -> list[float]:
+    """Where a window lies in the audio, in two numbers: its samples' sum and their sum weighted by position / N."""
+    x64 = np.asarray(x, dtype=np.float64)
+    return [float(x64.sum()), float((np.arange(len(x64)) * x64).sum() / len(x64))]
+
+
 def stream_vectors(wav: np.ndarray, geometry: StreamGeometry = VECTOR_GEOMETRY,
                    feeds: tuple[int, ...] = FEED_SIZES) -> dict[str, Any]:
-    """Stream ``wav`` through the fake model in pieces of ``feeds`` (then the rest); the vectors document."""
-    stream = Stream(FakeModel(geometry.hop, geometry.receptive), geometry)
+    """Stream ``wav`` through the fake model in pieces of ``feeds`` (then the rest); the vectors document.
+
+    ``shifted`` holds the same stream with ``shift_start``: the fake model is local, so its frames are the same;
+    its first windows are not."""
     sizes = list(feeds) + [len(wav) - sum(feeds)]
     assert sizes[-1] > 0, "the feed sizes must leave some audio for the last piece"
+    plain = _streamed(wav, geometry, sizes, shift_start=False)
+    return {"frame_hop_samples": geometry.hop, "receptive_field_samples": geometry.receptive,
+            "chunk_frames": geometry.chunk, "left_frames": geometry.left, "right_frames": geometry.right,
+            "window_samples": geometry.window_samples, "wav": _shortest(wav), "feed_sizes": sizes, **plain,
+            "tokens": TOKENS, "phonemes": greedy_ctc(np.array(plain["frames"], dtype=np.float32).reshape(-1, 4)),
+            "shifted": _streamed(wav, geometry, sizes, shift_start=True)}
+
+
+def _streamed(wav: np.ndarray, geometry: StreamGeometry, sizes: list[int], shift_start: bool) -> dict[str, Any]:
+    """The frames, frames emitted after each piece (and at the end), and the fingerprints of the windows run."""
+    model = FakeModel(geometry.hop, geometry.receptive)
+    stream = Stream(model, geometry, shift_start=shift_start)
     frames, after = [], []
     offset = 0
     for size in sizes:
@@ -94,12 +117,7 @@ def stream_vectors(wav: np.ndarray, geometry: StreamGeometry = VECTOR_GEOMETRY,
     stream.input_finished()
     frames.extend(stream.read().get("logits", np.zeros((0, 4), np.float32)))
     after.append(stream.emitted)
-    logits = np.array(frames, dtype=np.float32).reshape(-1, 4)
-    return {"frame_hop_samples": geometry.hop, "receptive_field_samples": geometry.receptive,
-            "chunk_frames": geometry.chunk, "left_frames": geometry.left, "right_frames": geometry.right,
-            "window_samples": geometry.window_samples, "wav": _shortest(wav), "feed_sizes": sizes,
-            "frames": [_shortest(f) for f in logits], "emitted_after_feed": after, "tokens": TOKENS,
-            "phonemes": greedy_ctc(logits)}
+    return {"frames": [_shortest(f) for f in frames], "emitted_after_feed": after, "windows": model.windows}
 
 
 def _shortest(values: np.ndarray) -> list[float]:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from fitedge.edge.stream.geometry import StreamGeometry
-from tests.helpers.streaming import FakeModel, greedy_ctc, read_stream_vectors, stream_vectors, write_stream_vectors
+from tests.helpers.streaming import (FakeModel, greedy_ctc, read_stream_vectors, stream_vectors, window_fingerprint,
+                                     write_stream_vectors)
 
 
 def check_vectors(doc: dict) -> None:
@@ -27,6 +28,20 @@ def check_vectors(doc: dict) -> None:
     full = FakeModel(geometry.hop, geometry.receptive).run(wav)["logits"][0]
     np.testing.assert_allclose(frames, full, atol=1e-5, rtol=0)
     assert doc["phonemes"] == greedy_ctc(frames) and doc["tokens"] == ["<blank>", "a", "b", "c"]
+    # A window per chunk; the fingerprints say which samples each saw (padded with zeros: the first has L*H).
+    windows = -(-total // geometry.chunk)
+    assert len(doc["windows"]) == windows
+    first = np.concatenate([np.zeros(geometry.left * geometry.hop, np.float32), wav])[:geometry.window_samples]
+    np.testing.assert_allclose(doc["windows"][0], window_fingerprint(first), rtol=1e-9, atol=1e-12)
+    # Shifted to the audio's start, the windows that would start before it differ and the rest are the same;
+    # this local model's frames do not change.
+    shifted = doc["shifted"]
+    early = sum(1 for k in range(windows) if geometry.window_start(k) < 0)
+    assert 0 < early < windows and len(shifted["windows"]) == windows
+    assert all(a != b for a, b in zip(shifted["windows"][:early], doc["windows"][:early]))
+    np.testing.assert_allclose(shifted["windows"][early:], doc["windows"][early:], rtol=1e-9, atol=1e-12)
+    assert shifted["emitted_after_feed"] == doc["emitted_after_feed"]
+    np.testing.assert_allclose(np.array(shifted["frames"], np.float32), full, atol=1e-5, rtol=0)
 
 
 def test_the_committed_vectors_are_self_consistent():
@@ -39,8 +54,10 @@ def test_the_committed_vectors_are_self_consistent():
 def test_the_python_stream_reproduces_the_committed_frames():
     doc = read_stream_vectors()
     again = stream_vectors(np.array(doc["wav"], dtype=np.float32), feeds=tuple(doc["feed_sizes"][:-1]))
-    assert again["emitted_after_feed"] == doc["emitted_after_feed"]
-    np.testing.assert_allclose(again["frames"], doc["frames"], atol=1e-5, rtol=0)
+    for now, then in ((again, doc), (again["shifted"], doc["shifted"])):
+        assert now["emitted_after_feed"] == then["emitted_after_feed"]
+        np.testing.assert_allclose(now["frames"], then["frames"], atol=1e-5, rtol=0)
+        np.testing.assert_allclose(now["windows"], then["windows"], rtol=1e-9, atol=1e-12)
 
 
 def test_write_stream_vectors_writes_a_consistent_file(tmp_path):

@@ -10,11 +10,16 @@ import java.util.List;
  * on overlapping windows: a window runs as soon as its last sample has arrived, and {@link #flush()} runs the
  * rest with zero padding, emitting only the {@code T} frames the whole utterance has. Only the samples the next
  * window still needs are kept, so memory stays bounded however long the stream runs. Not thread-safe.
+ *
+ * <p>With {@code shiftStart} (the manifest's {@code streaming.shift_start}: a chunked-attention model), a window
+ * that would start before the audio starts at its first sample instead, so its zeros fall after the samples that
+ * have arrived, where no emitted frame looks; the Python stream's {@code shift_start} does the same.
  */
 public final class FrameStream {
     private final StreamGeometry geometry;
     private final ModelRunner runner;
     private final int output;
+    private final boolean shiftStart;
     private float[] buffer = new float[0];
     private long bufferStart;   // global index of buffer[0]; samples before it are no longer needed
     private int buffered;
@@ -26,9 +31,15 @@ public final class FrameStream {
 
     /** Frames are the {@code output}-th tensor the runner returns, shaped {@code [1, F, D]} or {@code [F, D]}. */
     public FrameStream(StreamGeometry geometry, ModelRunner runner, int output) {
+        this(geometry, runner, output, false);
+    }
+
+    /** As above; {@code shiftStart}: windows that would start before the audio start at its first sample. */
+    public FrameStream(StreamGeometry geometry, ModelRunner runner, int output, boolean shiftStart) {
         this.geometry = geometry;
         this.runner = runner;
         this.output = output;
+        this.shiftStart = shiftStart;
     }
 
     /** Adds {@code length} samples from {@code samples[offset]}; returns the frames this completes. */
@@ -82,6 +93,9 @@ public final class FrameStream {
     /** Runs window {@link #nextWindow}, adds its frames below {@code limit} to {@code frames}, drops old samples. */
     private void runWindow(List<float[]> frames, long limit) throws ModelRunner.InferenceException {
         long start = geometry.windowStart(nextWindow);
+        if (shiftStart && start < 0) {
+            start = 0;  // same length, on the frame grid: the zeros move to the end
+        }
         float[] window = new float[geometry.windowSamples()];
         long from = Math.max(start, bufferStart);
         long to = Math.min(start + window.length, received);
@@ -92,7 +106,9 @@ public final class FrameStream {
         List<FloatTensor> outputs = runner.run(window);
         computeNanos += System.nanoTime() - began;
         float[][] local = frames(outputs);
-        for (int j = geometry.leftFrames; j < geometry.leftFrames + geometry.chunkFrames; j++) {
+        // The window-local index of the first frame it emits: L, or less in a window shifted to the audio's start.
+        int skip = (int) (nextWindow * geometry.chunkFrames - start / geometry.hopSamples);
+        for (int j = skip; j < skip + geometry.chunkFrames; j++) {
             if (emitted >= limit) {
                 break;
             }

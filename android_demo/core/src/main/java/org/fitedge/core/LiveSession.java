@@ -52,7 +52,7 @@ public final class LiveSession {
         }
         decoder = ctc;
         noPhonemesReason = reason;
-        stream = new FrameStream(geometry, runner, output);
+        stream = new FrameStream(geometry, runner, output, Boolean.TRUE.equals(m.streaming.shiftStart));
     }
 
     /** {@code length} new samples from {@code samples[0]}, read from the microphone at {@code nowNanos}. */

@@ -128,6 +128,8 @@ public final class Manifest {
         public Integer frameHopSamples;
         public Integer receptiveFieldSamples;
         public Integer windowSamples;
+        /** Optional (absent: false): windows that would start before the audio start at its first sample. */
+        public Boolean shiftStart;
     }
 
     /** A CTC head: its vocabulary file in the bundle (blank first) and the output that holds its logits. */

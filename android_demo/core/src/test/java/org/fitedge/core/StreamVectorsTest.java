@@ -16,7 +16,8 @@ import org.junit.Test;
 
 /**
  * The cross-language check: a vectors file written on the Python side (wav, feed sizes, the frames and phonemes
- * Python's stream emitted over the contract's fake model) replayed through this core's FrameStream and CtcGreedy.
+ * Python's stream emitted over the contract's fake model, and where each window lay; the same with shift_start)
+ * replayed through this core's FrameStream and CtcGreedy.
  * The file comes from {@code -Dfitedge.streamVectors=FILE} (run_tests.sh passes $FITEDGE_STREAM_VECTORS).
  */
 public class StreamVectorsTest {
@@ -35,33 +36,8 @@ public class StreamVectorsTest {
         assertEquals(v.get("window_samples").getAsInt(), g.windowSamples());
         float[] wav = floats(v.getAsJsonArray("wav"));
 
-        FrameStream stream = new FrameStream(g, new FakeStreamModel(g), 0);
-        List<float[]> frames = new ArrayList<>();
-        List<Long> emitted = new ArrayList<>();
-        int at = 0;
-        for (JsonElement size : v.getAsJsonArray("feed_sizes")) {
-            frames.addAll(stream.accept(wav, at, size.getAsInt()));
-            at += size.getAsInt();
-            emitted.add(stream.emitted());
-        }
-        assertEquals("feed_sizes add up to the wav", wav.length, at);
-        frames.addAll(stream.flush());
-        emitted.add(stream.emitted());
-
-        JsonArray expectedEmitted = v.getAsJsonArray("emitted_after_feed");
-        assertEquals(expectedEmitted.size(), emitted.size());
-        for (int i = 0; i < emitted.size(); i++) {
-            assertEquals("emitted after feed " + i, expectedEmitted.get(i).getAsLong(), (long) emitted.get(i));
-        }
-        JsonArray expectedFrames = v.getAsJsonArray("frames");
-        assertEquals(expectedFrames.size(), frames.size());
-        for (int f = 0; f < frames.size(); f++) {
-            float[] expected = floats(expectedFrames.get(f).getAsJsonArray());
-            assertEquals(expected.length, frames.get(f).length);
-            for (int d = 0; d < expected.length; d++) {
-                assertEquals("frame " + f + " feature " + d, expected[d], frames.get(f)[d], TOL);
-            }
-        }
+        List<float[]> frames = replay(v, v, g, wav, false);
+        replay(v, v.getAsJsonObject("shifted"), g, wav, true);
         List<String> tokens = new ArrayList<>();
         for (JsonElement t : v.getAsJsonArray("tokens")) {
             tokens.add(t.getAsString());
@@ -74,6 +50,64 @@ public class StreamVectorsTest {
         // Read by tests/android_demo/test_android_core.py: proof that the file was checked, not skipped.
         System.out.println("StreamVectorsTest: " + frames.size() + " frames, " + phonemes.size()
                 + " phonemes match " + file);
+    }
+
+    /**
+     * Streams {@code wav} in the vectors' feed sizes ({@code shiftStart} as given) and checks the frames emitted
+     * after each piece, the frames and the windows the model saw against {@code expected}; returns the frames.
+     */
+    private static List<float[]> replay(JsonObject v, JsonObject expected, StreamGeometry g, float[] wav,
+            boolean shiftStart) throws Exception {
+        String which = shiftStart ? "shifted: " : "";
+        FakeStreamModel model = new FakeStreamModel(g);
+        FrameStream stream = new FrameStream(g, model, 0, shiftStart);
+        List<float[]> frames = new ArrayList<>();
+        List<Long> emitted = new ArrayList<>();
+        int at = 0;
+        for (JsonElement size : v.getAsJsonArray("feed_sizes")) {
+            frames.addAll(stream.accept(wav, at, size.getAsInt()));
+            at += size.getAsInt();
+            emitted.add(stream.emitted());
+        }
+        assertEquals("feed_sizes add up to the wav", wav.length, at);
+        frames.addAll(stream.flush());
+        emitted.add(stream.emitted());
+
+        JsonArray expectedEmitted = expected.getAsJsonArray("emitted_after_feed");
+        assertEquals(which + "feeds", expectedEmitted.size(), emitted.size());
+        for (int i = 0; i < emitted.size(); i++) {
+            assertEquals(which + "emitted after feed " + i, expectedEmitted.get(i).getAsLong(), (long) emitted.get(i));
+        }
+        JsonArray expectedFrames = expected.getAsJsonArray("frames");
+        assertEquals(which + "frames", expectedFrames.size(), frames.size());
+        for (int f = 0; f < frames.size(); f++) {
+            float[] want = floats(expectedFrames.get(f).getAsJsonArray());
+            assertEquals(want.length, frames.get(f).length);
+            for (int d = 0; d < want.length; d++) {
+                assertEquals(which + "frame " + f + " feature " + d, want[d], frames.get(f)[d], TOL);
+            }
+        }
+        JsonArray expectedWindows = expected.getAsJsonArray("windows");
+        assertEquals(which + "windows run", expectedWindows.size(), model.windows.size());
+        for (int k = 0; k < model.windows.size(); k++) {
+            double[] got = fingerprint(model.windows.get(k));
+            JsonArray want = expectedWindows.get(k).getAsJsonArray();
+            for (int i = 0; i < got.length; i++) {
+                assertEquals(which + "window " + k + " fingerprint " + i, want.get(i).getAsDouble(), got[i], 1e-9);
+            }
+        }
+        return frames;
+    }
+
+    /** Where a window lies in the audio: sum, position-weighted sum / N (window_fingerprint in Python). */
+    private static double[] fingerprint(float[] x) {
+        double sum = 0;
+        double weighted = 0;
+        for (int i = 0; i < x.length; i++) {
+            sum += x[i];
+            weighted += (double) i * x[i];
+        }
+        return new double[] {sum, weighted / x.length};
     }
 
     private static float[] floats(JsonArray a) {
