@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -49,6 +50,8 @@ class PerReport:
     # Per test utterance, in corpus order: what a paired comparison of two systems on the same utterances needs.
     utterance_edits: list[int] = field(default_factory=list)
     utterance_phonemes: list[int] = field(default_factory=list)
+    # With chunk settings (``evaluate_per(stream=...)``): the same probe on the streamed frames, per setting.
+    streamed: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -153,7 +156,8 @@ def score_per(probe: PhonemeProbe, source: FeatureSource, corpus_dir: str | Path
 
 def evaluate_per(model_or_artifact: str | Path, corpus_dir: str | Path, layer: str | int = "last",
                  probe: ProbeConfig = DEFAULT_PROBE, settings: EvalSettings = EvalSettings(),
-                 threads: int | None = None, progress: bool = False, save_probe: str | Path | None = None) -> PerReport:
+                 threads: int | None = None, progress: bool = False, save_probe: str | Path | None = None,
+                 stream: Sequence[Any] = ()) -> PerReport:
     """Train a probe on the model's (or artifact's, or MFCC's) own features and report its test PER.
 
     Args:
@@ -166,11 +170,15 @@ def evaluate_per(model_or_artifact: str | Path, corpus_dir: str | Path, layer: s
         progress: show progress bars.
         save_probe: also write the trained probe here as a CTC head (:mod:`fitedge.distill.models.ctc_head`),
             what ``fitedge export --head`` ships.
+        stream: chunk settings (:class:`~fitedge.edge.stream.source.StreamSettings`) at which the same probe also
+            decodes the test split as a live stream emits it (:mod:`fitedge.bench.eval.streamed`); the report's
+            ``streamed`` gives each one's PER and its paired change against the full-utterance PER.
     """
     from fitedge.bench.eval.features import feature_source
+    from fitedge.bench.eval.streamed import streamed_features, streamed_per
 
-    if save_probe is not None and str(model_or_artifact) == "mfcc":
-        raise ConfigError("--save-probe needs a model's features: a probe on MFCC cannot be a head of the model")
+    if str(model_or_artifact) == "mfcc" and (save_probe is not None or stream):
+        raise ConfigError("--save-probe and --chunk-ms need a model: MFCC is neither a head's input nor streamed")
     with torch_threads(threads):
         source = feature_source(str(model_or_artifact), layer, threads)
         trained = train_corpus_probe(source, corpus_dir, probe, settings, progress)
@@ -178,8 +186,14 @@ def evaluate_per(model_or_artifact: str | Path, corpus_dir: str | Path, layer: s
             info = {"trained_on": str(model_or_artifact), "corpus": str(corpus_dir)}
             save_ctc_head(probe_head(trained, source.layer, info), save_probe)
         source.stats.padded = source.stats.chunked = 0  # the report counts the test split only
-        return score_per(trained, source, corpus_dir, str(model_or_artifact), settings, progress,
+        full = score_per(trained, source, corpus_dir, str(model_or_artifact), settings, progress,
                          {"layer": str(layer), "threads": threads})
+        rows = []
+        for setting in stream:
+            streamed = streamed_features(model_or_artifact, setting, source.layer, threads)
+            report = score_per(trained, streamed, corpus_dir, streamed.name, settings, progress)
+            rows.append(streamed_per(report, full, streamed.geometry, settings).to_dict())
+        return replace(full, streamed=rows)
 
 
 def _optional_split(corpus_dir: str | Path, split: str, settings: EvalSettings) -> list:

@@ -11,7 +11,8 @@ from fitedge import console
 from fitedge.errors import ConfigError
 
 
-def _floats(option: str, text: str) -> tuple[float, ...]:
+def milliseconds(option: str, text: str) -> tuple[float, ...]:
+    """Comma-separated milliseconds of ``option``; a one-line error if they are not numbers."""
     try:
         values = tuple(float(v) for v in text.split(",") if v.strip())
     except ValueError:
@@ -54,9 +55,9 @@ def stream(bundle: str, wav_path: Path, chunk_ms: str | None, left_ms: str | Non
     from fitedge.edge.stream.source import bundle_default_ms
 
     recorded = bundle_default_ms(bundle)
-    chunks = SWEEP_CHUNKS_MS if sweep else _floats("--chunk-ms", chunk_ms) if chunk_ms else (recorded[0],)
-    lefts = SWEEP_LEFTS_MS if sweep else _floats("--left-ms", left_ms) if left_ms else (recorded[1],)
-    rights = _floats("--right-ms", right_ms) if right_ms else (recorded[2],)
+    chunks = SWEEP_CHUNKS_MS if sweep else milliseconds("--chunk-ms", chunk_ms) if chunk_ms else (recorded[0],)
+    lefts = SWEEP_LEFTS_MS if sweep else milliseconds("--left-ms", left_ms) if left_ms else (recorded[1],)
+    rights = milliseconds("--right-ms", right_ms) if right_ms else (recorded[2],)
     doc = stream_report(bundle, read_audio(wav_path), settings_grid(chunks, lefts, rights), threads,
                         progress=console.say)
     if plot is not None:
