@@ -1,4 +1,5 @@
-"""The recipe's evaluation: PER of MFCC, teacher, students and every artifact on both corpora, as table rows.
+"""The recipe's evaluation: PER of MFCC, teacher, students and every artifact on both corpora, as table rows;
+and two students' PER streamed live against their full-utterance PER (:func:`evaluate_streaming`).
 
 Models get their own probe on whole utterances (:func:`evaluate_per`). Artifacts are judged as deployed
 (:func:`gate_artifacts`): the probe is trained on their float model's features seen through the artifact's
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fitedge.bench.endtoend.pipeline import LABELS, PLAIN, TRAINED_STUDENTS
+from fitedge.bench.endtoend.pipeline import LABELS, PLAIN, STREAM_SETTINGS, STREAM_STUDENT, TRAINED_STUDENTS
 from fitedge.bench.eval.gate import gate_artifacts
 from fitedge.bench.eval.per import EvalSettings, evaluate_per
 from fitedge.bench.eval.probe import ProbeConfig
@@ -44,7 +45,7 @@ def evaluate_all(config: Any, paths: Any, steps: Any, say: Any) -> list[Row]:
     settings = EvalSettings(max_train=config.max_train, max_test=config.max_test, seed=config.seed)
     probe = ProbeConfig(epochs=config.probe_epochs, seed=config.seed)
     models = [("teacher", paths.teacher, "pretrain teacher")]
-    models += [(LABELS[n], paths.student(n), f"distill {n}") for n in TRAINED_STUDENTS]
+    models += [(LABELS[n], paths.student(n), f"distill {n}") for n in (*TRAINED_STUDENTS, STREAM_STUDENT)]
     # Each model twice: its last layer (what the artifacts export) and SUPERB's learned weighted sum of layers.
     judged = [(Row("MFCC (floor)", "features", 0, note="13 MFCC + deltas, 20 ms stacks"), "mfcc", "last")]
     judged += [(Row(f"{name}, {label}", "eager", *_checkpoint_size(path)), str(path), layer)
@@ -72,6 +73,30 @@ def evaluate_all(config: Any, paths: Any, steps: Any, say: Any) -> list[Row]:
                 row = artifact_rows.setdefault(f"{name}/{file}", _artifact_row(bundle, name, file, latencies))
                 row.per[corpus_name] = numbers
     return rows + list(artifact_rows.values())
+
+
+def evaluate_streaming(config: Any, paths: Any, steps: Any, say: Any) -> list[dict[str, Any]]:
+    """The FitHuBERT student and its streaming twin on the synthetic test split, each decoded from its full-utterance
+    features and streamed live at every :data:`STREAM_SETTINGS` by the same probe (last layer, what artifacts give).
+    """
+    from fitedge.edge.stream.source import StreamSettings
+
+    if not steps.ok("synth corpus"):
+        return []
+    settings = EvalSettings(max_train=config.max_train, max_test=config.max_test, seed=config.seed)
+    probe = ProbeConfig(epochs=config.probe_epochs, seed=config.seed)
+    stream = [StreamSettings(*setting) for setting in STREAM_SETTINGS]
+    results = []
+    for name in ("fithubert", STREAM_STUDENT):
+        if not steps.ok(f"distill {name}"):
+            continue
+        say(f"[PER synth, streamed] {LABELS[name]}")
+        report = _cached(paths.per / f"synth_streamed_{name}.json",
+                         lambda n=name: evaluate_per(paths.student(n), paths.synth, "last", probe, settings,
+                                                     config.threads, stream=stream).to_dict())
+        results.append({"model": LABELS[name], **_numbers(report), "utterances": report["utterances"],
+                        "streamed": report["streamed"]})
+    return results
 
 
 def _gate_numbers(bundle: Path, corpus: Path, model: Path, probe: ProbeConfig, settings: EvalSettings) -> dict:

@@ -1,4 +1,4 @@
-"""The end-to-end recipe (``make recipe``): corpus -> small teacher -> three students -> six artifacts each -> PER.
+"""The end-to-end recipe (``make recipe``): corpus -> small teacher -> students -> six artifacts each -> PER.
 
 Every training and export step runs the documented ``fitedge`` command in a child process, exactly as a
 user would type it (the README shows the same commands), so the recipe adds no second code path and each
@@ -21,7 +21,10 @@ HuBERT Base): a FitHuBERT-shaped one (as deep as the teacher, 5/8 of its width w
 the model, a thin convolutional front end, conv1d time reduction) and a DistilHuBERT-shaped one (the
 teacher's front end and two layers with a 4x feed-forward). A third, the int8-aware FitHuBERT student,
 continues the first one's final checkpoint with fake int8 on (``--int8-aware``), so its artifacts show what
-training around the int8 rounding buys.
+training around the int8 rounding buys. A fourth, the FitHuBERT student's streaming-friendly twin (chunked
+attention, causal positional conv, per-frame front end), is distilled for the same minutes and judged streamed
+beside the FitHuBERT student: the streaming table gives both students' PER streamed live against their own
+full-utterance PER (same probe), at the same algorithmic latency.
 
 The synthetic test split is sized on its own (``synth_test_minutes``: 950 utterances at seed 0), so that the
 paired interval of an artifact's PER change against its float model is about +/-0.3 points; the report says
@@ -54,6 +57,11 @@ FITHUBERT_STUDENT = TEACHER.replace(
                  (64, 2, 2)),
     dim=160, ffn_dim=160, time_reduction="conv1d", time_reduction_factor=2)
 DISTILHUBERT_STUDENT = TEACHER.replace(dim=168, layers=2, ffn_dim=672)
+# The streaming-friendly twin of the FitHuBERT student: a per-frame front end, a causal positional conv, and
+# attention in 320 ms chunks (8 frames of 40 ms) with 320 ms of left context per layer.
+FITHUBERT_STREAM_STUDENT = FITHUBERT_STUDENT.replace(extractor_mode="frame_layer_norm", conv_activation="relu",
+                                                     pos_conv_causal=True, attention_chunk_frames=8,
+                                                     attention_left_frames=8)
 
 
 @dataclass(frozen=True)
@@ -112,17 +120,22 @@ class Paths:
         return self.work / "bundles" / name
 
 
-STUDENTS = {"fithubert": (FITHUBERT_STUDENT, "fithubert"), "distilhubert": (DISTILHUBERT_STUDENT, "distilhubert")}
+STREAM_STUDENT = "fithubert-stream"
+STUDENTS = {"fithubert": (FITHUBERT_STUDENT, "fithubert"), "distilhubert": (DISTILHUBERT_STUDENT, "distilhubert"),
+            STREAM_STUDENT: (FITHUBERT_STREAM_STUDENT, "fithubert")}
 INT8_AWARE = "fithubert-int8aware"  # the FitHuBERT student continued with fake int8 (its own distillation run)
-TRAINED_STUDENTS = (*STUDENTS, INT8_AWARE)
+TRAINED_STUDENTS = ("fithubert", "distilhubert", INT8_AWARE)  # exported, benchmarked, judged artifact by artifact
 LABELS = {"fithubert": "FitHuBERT student", "distilhubert": "DistilHuBERT student",
-          INT8_AWARE: "FitHuBERT int8-aware student"}
+          INT8_AWARE: "FitHuBERT int8-aware student", STREAM_STUDENT: "FitHuBERT streaming student"}
+# The streaming table's chunk settings (chunk, left, right ms): both students at the same algorithmic latency
+# (320 ms chunks, no lookahead: the streaming student's own), and 640 ms chunks with 320 ms of lookahead.
+STREAM_SETTINGS = ((320.0, 1280.0, 0.0), (640.0, 1280.0, 320.0))
 PLAIN = "+plain"  # suffix of a student's bundle exported with --int8 plain (the default is auto)
 
 
 def run_recipe(config: RecipeConfig = RecipeConfig(), say: Say = print) -> Path:
     """Run every step (skipping those already done) and write the report; returns ``report.md``'s path."""
-    from fitedge.bench.endtoend.evaluation import evaluate_all
+    from fitedge.bench.endtoend.evaluation import evaluate_all, evaluate_streaming
     from fitedge.bench.endtoend.report import write_recipe_report
 
     p = Paths(Path(config.work).absolute())
@@ -151,9 +164,11 @@ def run_recipe(config: RecipeConfig = RecipeConfig(), say: Say = print) -> Path:
              ["bench", "run", p.bundle(name), "--seconds", "4", "--threads", config.threads, "--warmup", "2",
               "--iters", "10", "--out", p.bench / name], needs=[f"export {name}"])
         _plain_int8(steps, say, p, name, config)
+    _distill(steps, say, p, STREAM_STUDENT, config)
     rows = evaluate_all(config, p, steps, say)
+    streaming = evaluate_streaming(config, p, steps, say)
     steps.done["recipe, all steps"] = round(time.monotonic() - start, 1)
-    report = write_recipe_report(p.report, rows, steps, asdict(config), training_runs(p))
+    report = write_recipe_report(p.report, rows, steps, asdict(config), training_runs(p), streaming)
     say(f"report: {report}")
     return report
 
@@ -190,7 +205,7 @@ def training_runs(p: Paths) -> dict[str, str]:
     """For each trained model, the steps it ran and what its schedule spanned, from its checkpoint."""
     runs = {"teacher": (p.teacher, "pretrain")}
     # The run's last checkpoint records its schedule and steps; "best" records only the step it was saved at.
-    runs.update({LABELS[name]: (p.distill_run(name) / "final", "distill") for name in TRAINED_STUDENTS})
+    runs.update({LABELS[n]: (p.distill_run(n) / "final", "distill") for n in (*TRAINED_STUDENTS, STREAM_STUDENT)})
     lines = {}
     for name, (folder, kind) in runs.items():
         config = folder / "config.json"
@@ -245,7 +260,8 @@ def parse_args(argv: list[str] | None = None) -> RecipeConfig:
     """The recipe's command line: an optional work folder and ``--quick``; anything else is refused."""
     parser = argparse.ArgumentParser(
         prog="python -m fitedge.bench.endtoend.pipeline",
-        description="The end-to-end recipe (make recipe): corpus, teacher, three students, six artifacts each, PER. "
+        description="The end-to-end recipe (make recipe): corpus, teacher, four students (three exported to six "
+                    "artifacts each, one streamed), PER. "
                     "Steps whose output exists are not run again, so an interrupted recipe continues.")
     parser.add_argument("work", nargs="?", default=RecipeConfig.work,
                         help="folder for every step's output (default: %(default)s)")
