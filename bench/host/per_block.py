@@ -4,7 +4,9 @@ For each artifact of the bundle TARGETs, its model's blocks (each conv layer, th
 positional conv, time reduction, each transformer layer) are lowered alone with the artifact's runtime and recipe
 (blocks an int8 artifact keeps float in fp32) and timed in turns with the whole artifact, in this process
 (:mod:`fitedge.edge.export.per_block`). Beside each block's time goes its int8 error from the bundle's screening
-where the bundle has one. Works for all three runtimes, two of which have no profiler in their pip wheels.
+where the bundle has one. An empty call timed in the same turns gives what each block pays for being called
+alone, so the blocks' work can be set against the whole. Works for all three runtimes, two of which have no
+profiler in their pip wheels.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from fitedge.bench.host.matrix import MatrixSettings
 from fitedge.bench.host.targets import EAGER, Artifact, Exporter, eager_outputs, resolve_targets
 from fitedge.edge.backends import BACKENDS
 from fitedge.edge.bundle import manifest as mf
-from fitedge.edge.export.per_block import BlockTime, per_block_times
+from fitedge.edge.export.per_block import PerBlockTimes, per_block_times
 from fitedge.errors import ConfigError
 from fitedge.extras import absent, install_hint
 
@@ -29,7 +31,7 @@ CALIBRATION_WINDOWS = 4  # static int8 blocks calibrate on what they see on thes
 
 @dataclass
 class ArtifactBlocks:
-    """One artifact's blocks timed alone, the whole artifact in the same turns; or why not (``note``)."""
+    """One artifact's blocks timed alone beside the whole artifact (``times``); or why not (``note``)."""
 
     model: str
     artifact: str
@@ -38,19 +40,16 @@ class ArtifactBlocks:
     samples: int
     threads: int
     rounds: int
-    blocks: list[BlockTime] = field(default_factory=list)
+    times: PerBlockTimes | None = None
     errors: dict[str, float] = field(default_factory=dict)  # block -> 1 - cosine with it alone in int8
-    whole_ms: float | None = None
     note: str | None = None
 
-    @property
-    def sum_ms(self) -> float:
-        return sum(b.ms for b in self.blocks)
-
     def to_dict(self) -> dict[str, Any]:
-        doc = asdict(self)
-        doc["sum_ms"] = round(self.sum_ms, 4)
-        doc["ratio"] = round(self.sum_ms / self.whole_ms, 4) if self.whole_ms else None
+        doc = {k: v for k, v in asdict(self).items() if k != "times"}
+        t = self.times
+        doc.update(blocks=[asdict(b) for b in t.blocks] if t else [], whole_ms=t.whole_ms if t else None,
+                   call_ms=t.call_ms if t else None, sum_ms=round(t.sum_ms, 4) if t else None,
+                   work_ms=round(t.work_ms, 4) if t else None, ratio=round(t.ratio, 4) if t else None)
         return doc
 
 
@@ -110,9 +109,8 @@ def _time(artifact: Artifact, result: ArtifactBlocks, models: list[Any], windows
     kept = entry.keep_float if entry is not None else []
     floats = [m.name for m in models if any(m.name == k or m.name.startswith(k + ".") for k in kept)]
     whole = runtime.load(artifact.path, threads=result.threads)
-    times = per_block_times(BACKENDS.for_runtime(artifact.runtime), models, artifact.precision, floats,
-                            _recipe_options(artifact), result.threads, result.rounds, (whole, windows[0][None]))
-    result.blocks, result.whole_ms = list(times.blocks), times.whole_ms
+    result.times = per_block_times(BACKENDS.for_runtime(artifact.runtime), models, artifact.precision, floats,
+                                   _recipe_options(artifact), result.threads, result.rounds, (whole, windows[0][None]))
     screened = (manifest.extra.get("int8_policy") or {}).get("sensitivity") or []
     result.errors = {s["block"]: 1.0 - s["cosine"] for s in screened}
 
@@ -142,17 +140,18 @@ def _recipe_options(artifact: Artifact) -> Any:
 
 
 def format_blocks(result: ArtifactBlocks) -> str:
-    """A plain-text table: each block's p50 and share of the blocks' sum, its int8 error, then sum against whole."""
+    """A plain-text table: each block's p50 and share of the blocks' sum, its int8 error, then sums and whole."""
     head = (f"{result.artifact} ({result.runtime}, {result.precision}, {result.samples} samples, {result.threads} "
             f"threads, {result.rounds} rounds in turns)")
-    if not result.blocks:
+    t = result.times
+    if t is None:
         return f"{head}\n  skipped: {result.note}"
-    total = result.sum_ms
     lines = [head, f"  {'block':<34} {'ms p50':>9} {'share':>7} {'int8 error':>11}"]
-    for b in result.blocks:
+    for b in t.blocks:
         error = f"{result.errors[b.block]:.2e}" if b.block in result.errors else "-"
         float_mark = " (float)" if b.precision != result.precision else ""
-        lines.append(f"  {b.block + float_mark:<34} {b.ms:>9.3f} {100 * b.ms / total:>6.1f}% {error:>11}")
-    lines.append(f"  sum of blocks {total:.3f} ms, whole artifact {result.whole_ms:.3f} ms: ratio "
-                 f"{total / result.whole_ms:.3f}")
+        lines.append(f"  {b.block + float_mark:<34} {b.ms:>9.3f} {100 * b.ms / t.sum_ms:>6.1f}% {error:>11}")
+    lines.append(f"  sum of blocks {t.sum_ms:.3f} ms; one call with no work {t.call_ms:.3f} ms")
+    lines.append(f"  blocks' work (less one call each, plus the whole's one) {t.work_ms:.3f} ms, whole artifact "
+                 f"{t.whole_ms:.3f} ms: ratio {t.ratio:.3f}")
     return "\n".join(lines)

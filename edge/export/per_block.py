@@ -3,9 +3,12 @@
 The runtimes' pip wheels give no per-part times (ExecuTorch's has no event tracer, LiteRT's Interpreter no
 profiler), so each block is lowered as its own small model (:mod:`fitedge.quantize.auto.block_models`) through the
 same backend and recipe as the artifact, loaded in the real runtime, and timed in turns with the others and the
-whole artifact. The sum of the blocks misses what lies between them (waveform normalisation, the residual add and
-LayerNorm after the positional conv, a head) and adds one call's overhead per block; the ratio to the whole says
-how far that goes. ``fitedge bench run --per-block`` prints these times; int8 auto reads what int8 saves per block.
+whole artifact. Each block alone pays a call (copying its input in, waking the thread pool), which the whole
+artifact pays once; so an empty model that costs one call (:func:`~fitedge.quantize.auto.block_models.call_probe`)
+is timed in the same turns, and the blocks' *work* is their times less one call each, plus the whole's one call.
+That work still misses what lies between blocks (waveform normalisation, the residual add and LayerNorm after the
+positional conv, a head); its ratio to the whole says how far. ``fitedge bench run --per-block`` prints these
+times; int8 auto reads what int8 saves per block.
 """
 
 from __future__ import annotations
@@ -40,21 +43,26 @@ class BlockTime:
 
 @dataclass(frozen=True)
 class PerBlockTimes:
-    """The blocks of one artifact timed alone, and the whole artifact timed in the same turns."""
+    """The blocks of one artifact timed alone, the whole artifact and an empty call, all in the same turns."""
 
-    runtime: str
-    precision: str
     blocks: tuple[BlockTime, ...]
     whole_ms: float
+    call_ms: float  # a model that costs one call and no work
 
     @property
     def sum_ms(self) -> float:
+        """The blocks' times as measured, each with its own call."""
         return sum(b.ms for b in self.blocks)
 
     @property
+    def work_ms(self) -> float:
+        """The blocks' times less one call each, plus the one call the whole artifact pays."""
+        return sum(max(b.ms - self.call_ms, 0.0) for b in self.blocks) + self.call_ms
+
+    @property
     def ratio(self) -> float:
-        """The blocks' sum over the whole artifact's time."""
-        return self.sum_ms / self.whole_ms
+        """The blocks' work over the whole artifact's time."""
+        return self.work_ms / self.whole_ms
 
 
 def time_blocks(backend: Backend, cases: Sequence[tuple[BlockModel, str]], options: Any, threads: int, rounds: int,
@@ -77,11 +85,14 @@ def time_blocks(backend: Backend, cases: Sequence[tuple[BlockModel, str]], optio
 
 def per_block_times(backend: Backend, blocks: Sequence[BlockModel], precision: str, keep_float: Sequence[str],
                     options: Any, threads: int, rounds: int, whole: tuple[Runner, np.ndarray]) -> PerBlockTimes:
-    """Every block at the artifact's ``precision`` (those in ``keep_float`` fp32), beside the whole artifact."""
+    """Every block at the artifact's ``precision`` (those in ``keep_float`` fp32), beside whole and empty call."""
+    from fitedge.quantize.auto.block_models import call_probe
+
     cases = [(b, "fp32" if b.name in keep_float else precision) for b in blocks]
+    cases.append((call_probe(whole[1].shape[-1]), "fp32"))
     times, whole_ms = time_blocks(backend, cases, options, threads, rounds, whole)
     assert whole_ms is not None
-    return PerBlockTimes(backend.name, precision, tuple(times), whole_ms)
+    return PerBlockTimes(tuple(times[:-1]), whole_ms, times[-1].ms)
 
 
 def float_and_int8_ms(backend: Backend, blocks: Sequence[BlockModel], options: Any, threads: int,

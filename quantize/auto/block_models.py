@@ -5,6 +5,7 @@ Every lowering path takes one ``(1, samples)`` float input, so a block model tak
 ``(1, numel)`` and views it back to the shape the block sees inside the full model (a free reshape): the same
 backends, recipes and runners then lower, quantize and run blocks as they do whole models. The inputs are taken
 from the float model on real audio, so a static int8 recipe calibrates each block on the ranges it really sees.
+:func:`call_probe` is the empty block: a model that costs one call and nothing else.
 """
 
 from __future__ import annotations
@@ -84,3 +85,28 @@ def _module(deployable: DeployableEncoder, name: str) -> nn.Module:
     if isinstance(module, nn.ModuleList) and len(module) == 0:
         raise ConfigError(f"block {name!r} is empty")
     return module
+
+
+CALL_PROBE = "one call, no work"
+
+
+class _OneCall(nn.Module):
+    """A 16-wide linear layer on the first 16 samples: one op that a runtime delegates as it would a block's."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.linear = nn.Linear(16, 16)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.linear(x[:, :16])
+
+
+def call_probe(samples: int) -> BlockModel:
+    """A model that takes ``samples`` like the whole artifact and does next to nothing: what one call costs.
+
+    Timed beside the blocks, it measures each runtime's fixed cost per call (copying the input in, waking the
+    thread pool, the interpreter's bookkeeping), which every block timed alone pays once more than the whole does.
+    """
+    torch.manual_seed(0)
+    audio = 0.1 * np.random.default_rng(0).standard_normal(samples).astype(np.float32)
+    return BlockModel(CALL_PROBE, FlatBlock(_OneCall(), (1, samples)).eval(), (audio,))
