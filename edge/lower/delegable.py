@@ -88,14 +88,15 @@ class DelegableAttention(nn.Module):
 
 class DelegablePositionalConv(nn.Module):
     """:class:`PositionalConvEmbedding` with the even kernel's extra frame never computed: pad one frame less
-    on the right instead of slicing it off afterwards (a slice over a dynamic length does not delegate)."""
+    on the right instead of slicing it off afterwards (a slice over a dynamic length does not delegate).
+    A causal one keeps its ``kernel - 1`` frames of left padding and none on the right."""
 
     def __init__(self, pos_conv: PositionalConvEmbedding) -> None:
         super().__init__()
         if pos_conv.weight_normed:
             raise ValueError("fold weight norm before export")
         conv = pos_conv.conv
-        self.pad = (conv.padding[0], conv.padding[0] - pos_conv.trim)
+        self.pad = (conv.padding[0] + pos_conv.left_pad, conv.padding[0] - pos_conv.trim)
         self.conv = nn.Conv1d(conv.in_channels, conv.out_channels, conv.kernel_size[0], groups=conv.groups)
         self.conv.weight, self.conv.bias = conv.weight, conv.bias
 
