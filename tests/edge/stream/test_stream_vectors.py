@@ -6,8 +6,14 @@ from __future__ import annotations
 import numpy as np
 
 from fitedge.edge.stream.geometry import StreamGeometry
-from tests.helpers.streaming import (FakeModel, greedy_ctc, read_stream_vectors, stream_vectors, window_fingerprint,
-                                     write_stream_vectors)
+from tests.helpers.streaming import (
+    FakeModel,
+    greedy_ctc,
+    read_stream_vectors,
+    stream_vectors,
+    window_fingerprint,
+    write_stream_vectors,
+)
 
 
 def check_vectors(doc: dict) -> None:
