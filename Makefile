@@ -76,7 +76,7 @@ lint: setup
 clean:
 	rm -rf $(VENV) build *.egg-info
 
-# The end-to-end recipe (about 60 min on 2 cores): corpus, teacher, two students, their artifacts, PER table.
+# The end-to-end recipe (over 2 hours on 2 cores): corpus, teacher, four students, their artifacts, PER tables.
 .PHONY: recipe
 recipe: setup system
 	$(PY) -m fitedge.bench.endtoend.pipeline runs/recipe

@@ -66,7 +66,7 @@ FITHUBERT_STREAM_STUDENT = FITHUBERT_STUDENT.replace(extractor_mode="frame_layer
 
 @dataclass(frozen=True)
 class RecipeConfig:
-    """Sizes and time budgets of the recipe; the defaults fit 60 minutes on 2 CPU cores."""
+    """Sizes and time budgets of the recipe; the defaults train for 40 minutes on 2 CPU cores (scoring takes longer)."""
 
     work: str = "runs/recipe"
     synth_minutes: float = 90.0
