@@ -64,3 +64,13 @@ def test_a_masked_model_exports_to_a_dynamic_onnx_that_streams_as_its_full_utter
     full = full_utterance(build_preset("tiny-stream").for_inference(), speech)
     streamed = stream_all(fitedge.stream(out / "tiny-stream_fp32.onnx"), speech, feed=320)  # zero-padded windows
     assert frame_cosines(streamed["last_hidden_state"], full).min() >= 0.999
+
+
+def test_a_streaming_bundle_of_a_chunked_model_tells_the_app_to_shift_its_first_windows(tmp_path):
+    from fitedge.edge.bundle.manifest import Manifest
+
+    out = tmp_path / "bundle"
+    fitedge.export("tiny-stream", out, targets=("onnx",), precisions=("fp32",), timing_runs=0, chunk_ms=320,
+                   left_ms=320, right_ms=0)
+    assert Manifest.read(out).streaming["shift_start"] is True  # what the Java core's LiveSession reads
+    assert fitedge.stream(out).shift_start
