@@ -177,8 +177,10 @@ def evaluate_per(model_or_artifact: str | Path, corpus_dir: str | Path, layer: s
     from fitedge.bench.eval.features import feature_source
     from fitedge.bench.eval.streamed import streamed_features, streamed_per
 
-    if str(model_or_artifact) == "mfcc" and (save_probe is not None or stream):
-        raise ConfigError("--save-probe and --chunk-ms need a model: MFCC is neither a head's input nor streamed")
+    if save_probe is not None and str(model_or_artifact) == "mfcc":
+        raise ConfigError("--save-probe needs a model's features: a probe on MFCC cannot be a head of the model")
+    if stream and str(model_or_artifact) == "mfcc":
+        raise ConfigError("--chunk-ms needs a model to stream: MFCC features are not streamed")
     with torch_threads(threads):
         source = feature_source(str(model_or_artifact), layer, threads)
         trained = train_corpus_probe(source, corpus_dir, probe, settings, progress)

@@ -19,6 +19,7 @@ from typing import Any
 from fitedge.audio import SAMPLE_RATE
 from fitedge.bench.host.streaming import Setting
 from fitedge.edge.bundle import manifest as mf
+from fitedge.edge.stream.geometry import streaming_section
 from fitedge.errors import BundleError
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ def bundle_matches(folder: Path, source: str, options: Any) -> bool:
     audio = manifest.audio
     bounds = (audio.min_samples, audio.max_samples) if audio.dynamic else None
     geometry = options.stream_geometry(manifest.model.config)
-    streaming = geometry.to_manifest() if geometry else None
+    streaming = streaming_section(geometry, manifest.model.config) if geometry else None
     samples = geometry.window_samples if geometry else options.input_samples
     return (manifest.model.source in (source, f"preset:{source}") and audio.input_samples == samples
             and bounds == options.dynamic and manifest.streaming == streaming

@@ -31,7 +31,7 @@ from fitedge.edge.export.plan import ArtifactJob, build_artifact, plan_jobs
 from fitedge.edge.export.verify import check_fp32, check_int8
 from fitedge.edge.lower.onnx import lower_to_onnx
 from fitedge.edge.runtime.timing import side_by_side_ms, time_runner
-from fitedge.edge.stream.geometry import is_chunked
+from fitedge.edge.stream.geometry import streaming_section
 from fitedge.host import describe_cpu
 from fitedge.parity import Parity, compare_outputs, worst
 from fitedge.quantize.auto.block_models import block_models
@@ -115,8 +115,7 @@ def export_bundle(source: str | Path, out: str | Path, options: ExportOptions,
             timing={"threads": options.threads, "runs": options.timing_runs},
             extra={} if plan is None else {"int8_policy": {**plan.to_dict(), "sensitivity": sensitivity_table(plan)}})
         if streaming is not None:
-            # A chunked-attention model's windows may start at the audio's first sample (an app's stream must know).
-            manifest.extra["streaming"] = {**streaming.to_manifest(), "shift_start": is_chunked(model.config)}
+            manifest.extra["streaming"] = streaming_section(streaming, model.config)
         manifest.extra.update(model.write_head(tmp))  # --head: tokens.txt and the manifest's head section
         manifest.write(tmp)
         bd.write_bundle_report(tmp, manifest)

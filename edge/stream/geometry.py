@@ -158,6 +158,13 @@ def model_stream_frames(config: Any) -> tuple[int, int, int] | None:
     return chunk, -(earliest // chunk) * chunk, -(-ahead // factor)
 
 
+def streaming_section(geometry: StreamGeometry, config: Any) -> dict[str, Any]:
+    """A bundle manifest's ``streaming`` section for a model of ``config`` exported for ``geometry``: its numbers,
+    and whether a window that would start before the audio starts at its first sample (a chunked-attention model;
+    an app's stream must know)."""
+    return {**geometry.to_manifest(), "shift_start": is_chunked(config)}
+
+
 def is_chunked(config: Any) -> bool:
     """Whether a model (config or its dict) has chunked attention: its streams may start at the audio's first
     sample (:class:`~fitedge.edge.stream.stream.Stream`'s ``shift_start``)."""

@@ -10,7 +10,7 @@ import pytest
 
 import fitedge
 from fitedge.edge.bundle.manifest import Manifest
-from fitedge.edge.stream.geometry import StreamGeometry
+from fitedge.edge.stream.geometry import StreamGeometry, streaming_section
 from fitedge.edge.stream.stream import stream_all
 from fitedge.errors import ConfigError
 from tests.helpers.cli import assert_one_line_error, run_cli
@@ -35,6 +35,7 @@ def test_the_static_input_is_the_window_and_the_manifest_says_so(bundle):
     geometry = StreamGeometry.of_model(manifest.model.config, **SETTING)
     # tiny attends to everything: its windows keep their zeros before the audio (an app reads shift_start).
     assert manifest.streaming == {**geometry.to_manifest(), "shift_start": False}
+    assert manifest.streaming == streaming_section(geometry, manifest.model.config)
     assert manifest.audio.input_samples == geometry.window_samples and manifest.artifacts[0].static
 
 
