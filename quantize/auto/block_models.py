@@ -107,6 +107,8 @@ def call_probe(samples: int) -> BlockModel:
     Timed beside the blocks, it measures each runtime's fixed cost per call (copying the input in, waking the
     thread pool, the interpreter's bookkeeping), which every block timed alone pays once more than the whole does.
     """
-    torch.manual_seed(0)
+    with torch.random.fork_rng():  # fixed weights without touching the caller's random state
+        torch.manual_seed(0)
+        module = FlatBlock(_OneCall(), (1, samples)).eval()
     audio = 0.1 * np.random.default_rng(0).standard_normal(samples).astype(np.float32)
-    return BlockModel(CALL_PROBE, FlatBlock(_OneCall(), (1, samples)).eval(), (audio,))
+    return BlockModel(CALL_PROBE, module, (audio,))
