@@ -74,3 +74,37 @@ def test_a_streaming_bundle_of_a_chunked_model_tells_the_app_to_shift_its_first_
                    left_ms=320, right_ms=0)
     assert Manifest.read(out).streaming["shift_start"] is True  # what the Java core's LiveSession reads
     assert fitedge.stream(out).shift_start
+
+
+def _int8_loss(encoder, calibration: list[np.ndarray], held_out: list[np.ndarray]) -> float:
+    """Mean 1 - cosine of ``encoder``'s output in the ExecuTorch int8 recipe (run in PyTorch) against float."""
+    from fitedge.distill.models.deployable import DeployableEncoder, OutputSpec
+    from fitedge.edge.lower.delegable import norm_modules, xnnpack_friendly
+    from fitedge.quantize.pt2e import quantize_for_executorch, run_in_eager
+
+    friendly = xnnpack_friendly(DeployableEncoder(encoder, OutputSpec()).eval())
+    int8 = run_in_eager(quantize_for_executorch(friendly, calibration, norm_modules(friendly)).module)
+    with torch.no_grad():
+        cosines = [torch.nn.functional.cosine_similarity(friendly(torch.from_numpy(w)[None])[0].flatten(),
+                                                         torch.from_numpy(int8(w)[0]).flatten(), dim=0)
+                   for w in held_out]
+    return float(np.mean([1.0 - c for c in cosines]))
+
+
+def test_int8_keeps_a_chunked_model_attending_as_well_as_the_same_weights_unmasked() -> None:
+    """The mask is one tensor with the scores in int8: a huge masked value would round every real score to 0."""
+    pytest.importorskip("executorch")
+    from fitedge.quantize.calibration import builtin_speech, windows
+
+    torch.manual_seed(0)
+    masked = build_encoder(preset("tiny-stream").replace(dropout=0.0, attention_dropout=0.0)).for_inference()
+    with torch.no_grad():  # peaked attention, as a trained model's: an untrained one's is nearly uniform anyway
+        for layer in masked.encoder.layers:
+            layer.attention.q_proj.weight.mul_(30.0)
+    unmasked = build_encoder(preset("tiny-stream").replace(attention_chunk_frames=0, attention_left_frames=0))
+    unmasked = unmasked.for_inference()
+    unmasked.load_state_dict(masked.state_dict())
+    clips = windows(builtin_speech()[:6], 16000, 6, 16000)
+    losses = {name: _int8_loss(encoder, clips[:4], clips[4:])
+              for name, encoder in (("masked", masked), ("unmasked", unmasked))}
+    assert losses["masked"] < 1.25 * losses["unmasked"], losses
