@@ -44,9 +44,12 @@ def _split_items(data: str, split: str):
 @click.command("distill")
 @config_option
 @click.option("--teacher", required=True, help="Teacher: a checkpoint (any format `fitedge import` reads) or preset.")
-@click.option("--student", help="Student architecture: a preset (e.g. fithubert) or a config JSON.")
+@click.option("--student", help="Student architecture: a preset (e.g. fithubert) or a config JSON. With --init-from: "
+              "the checkpoint's weights in this architecture (same parameter names and shapes, e.g. fithubert -> "
+              "fithubert-edge).")
 @click.option("--init-from", type=click.Path(exists=True, file_okay=False),
-              help="Start from a fitedge checkpoint (e.g. RUN_DIR/final, hint heads included) instead of --student.")
+              help="Start from a fitedge checkpoint (e.g. RUN_DIR/final, hint heads included) instead of fresh "
+                   "weights.")
 @click.option("--data", required=True, type=click.Path(exists=True), help="Training audio: corpus, .tsv or folder.")
 @click.option("--valid", "valid_data", type=click.Path(exists=True),
               help="Validation audio (.tsv or folder); default: the corpus folder's valid split, if any.")
@@ -112,9 +115,12 @@ def distill(ctx: click.Context, teacher: str, student: str | None, init_from: st
       fitedge distill --teacher runs/pre/teacher --student student.json --data corpus/ --out runs/d --minutes 15
       fitedge distill --teacher runs/pre/teacher --init-from runs/d/final --data corpus/ --out runs/d8 \\
           --minutes 5 --steps auto --int8-aware --int8-aware-from 0
+      fitedge distill --teacher runs/pre/teacher --init-from runs/d/final --student fithubert-edge.json \\
+          --data corpus/ --out runs/edge8 --minutes 2 --steps auto --int8-aware --int8-aware-from 0
     """
-    if (student is None) == (init_from is None):
-        raise ConfigError("give either --student (a fresh student) or --init-from (a checkpoint to continue)")
+    if student is None and init_from is None:
+        raise ConfigError("give --student (a fresh student), --init-from (a checkpoint to continue), or both "
+                          "(the checkpoint's weights in --student's architecture)")
     if nproc > 1 and "LOCAL_RANK" not in os.environ:
         sys.exit(_relaunch_under_torchrun(ctx, nproc))
     import torch
@@ -122,6 +128,7 @@ def distill(ctx: click.Context, teacher: str, student: str | None, init_from: st
     import fitedge
     from fitedge.distill.checkpoints.folder import read_checkpoint
     from fitedge.distill.models.encoder import build_encoder
+    from fitedge.distill.models.pretrained import build_with_weights
     from fitedge.distill.train.distillation import distill as run_distill
     from fitedge.distill.train.distributed import setup_distributed, teardown_distributed
     from fitedge.distill.train.layer_map import parse_layer_map
@@ -142,7 +149,9 @@ def distill(ctx: click.Context, teacher: str, student: str | None, init_from: st
     torch.manual_seed(seed)  # the same --seed gives the same initial student (on every rank)
     if init_from:
         start = read_checkpoint(init_from)
-        student_model, init_heads = start.build(), start.heads
+        config = start.config if student is None else _encoder_config(student)
+        source = init_from if student is None else f"--init-from {init_from} as --student {student}"
+        student_model, init_heads = build_with_weights(config, start.state_dict, source), start.heads
     else:
         student_model, init_heads = build_encoder(_encoder_config(student)), None
     try:

@@ -78,6 +78,27 @@ def test_int8_aware_continuation_trains_through_fake_int8_and_records_it(teacher
     assert "int8_aware" not in json.loads((tmp_path / "plain" / "final" / "config.json").read_text())
 
 
+def test_a_continuation_takes_the_checkpoint_into_a_student_of_the_same_shapes(teacher_dir, speech,
+                                                                              tmp_path) -> None:
+    """``--init-from`` with ``--student``: the GroupNorm student's weights continue in the per-frame front end."""
+    base = _train(teacher_dir, speech, tmp_path / "base", max_steps=2).final_dir
+    edge = tmp_path / "edge.json"
+    read_checkpoint(base).config.replace(extractor_mode="frame_layer_norm").save(edge)
+    args = ["distill", "--teacher", str(teacher_dir), "--init-from", str(base), "--data", str(speech), "--steps", "1",
+            "--batch-seconds", "4", "--crop-seconds", "0"]
+    result = CliRunner().invoke(cli, [*args, "--student", str(edge), "--out", str(tmp_path / "edge")])
+    assert result.exit_code == 0, result.output
+    start, continued = read_checkpoint(base), read_checkpoint(tmp_path / "edge" / "final")
+    assert continued.config.extractor_mode == "frame_layer_norm" and start.config.extractor_mode == "group_norm"
+    assert continued.state_dict.keys() == start.state_dict.keys()
+    # One step at the schedule's first (warm-up) learning rate: the weights moved from the start, not from scratch.
+    moved = max(float((continued.state_dict[k] - v).abs().max()) for k, v in start.state_dict.items())
+    assert 0 < moved < 0.05, moved
+    wrong = CliRunner().invoke(cli, [*args, "--student", "fithubert", "--out", str(tmp_path / "wrong")])
+    assert wrong.exit_code == 1 and "as --student fithubert" in wrong.output and "Traceback" not in wrong.output
+    assert not (tmp_path / "wrong" / "final").exists()
+
+
 def test_a_run_stopped_with_fake_quantization_on_resumes_to_the_same_weights(teacher_dir, speech,
                                                                              tmp_path) -> None:
     config = {"max_steps": 8, "int8_aware_from": 0.0}
@@ -96,7 +117,7 @@ def test_a_run_stopped_with_fake_quantization_on_resumes_to_the_same_weights(tea
 def test_bad_int8_aware_options_are_refused_in_one_line(teacher_dir, speech, tmp_path) -> None:
     args = ["distill", "--teacher", str(teacher_dir), "--data", str(speech), "--out", str(tmp_path / "run")]
     neither = CliRunner().invoke(cli, args)
-    assert neither.exit_code == 1 and "either --student" in neither.output and "Traceback" not in neither.output
+    assert neither.exit_code == 1 and "give --student" in neither.output and "Traceback" not in neither.output
     late = CliRunner().invoke(cli, [*args, "--student", "tiny", "--int8-aware", "--int8-aware-from", "1"])
     assert late.exit_code == 2 and "int8-aware-from" in late.output
     assert not (tmp_path / "run" / "final").exists()
