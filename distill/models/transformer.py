@@ -185,11 +185,15 @@ def chunk_attention_bias(frames: int, chunk: int, left: int, like: Tensor) -> Te
     """``(1, 1, frames, frames)`` scores bias: 0 where query frame ``i`` may see key frame ``j``, else
     :data:`MASKED_SCORE`.
 
-    Frame ``i`` lies in the chunk starting at ``s = (i // chunk) * chunk`` and sees ``s - left <= j < s + chunk``.
-    Built from frame indices (dtype and device of ``like``), not stored: it follows any input length, and a
-    static-shape export folds it into a constant.
+    Frame ``i`` lies in the chunk starting at ``s = (i // chunk) * chunk`` and sees ``s - left <= j < s + chunk``,
+    that is ``j // chunk <= i // chunk <= (j + left) // chunk``. Built from frame indices (dtype and device of
+    ``like``), not stored: it follows any input length, and a static-shape export folds it into a constant.
+    Comparisons of floor divisions only: int8 quantizers annotate every ``mul`` and ``add`` whatever its dtype,
+    and LiteRT's then put a histogram observer on integer frame arithmetic, which cannot take it.
     """
-    index = torch.arange(frames, device=like.device)
-    start = torch.div(index, chunk, rounding_mode="floor") * chunk
-    visible = (index[None, :] >= start[:, None] - left) & (index[None, :] < start[:, None] + chunk)
+    def chunk_of(first: int) -> Tensor:
+        return torch.div(torch.arange(first, first + frames, device=like.device), chunk, rounding_mode="floor")
+
+    query, key, reach = chunk_of(0)[:, None], chunk_of(0)[None, :], chunk_of(left)[None, :]
+    visible = (key <= query) & (reach >= query)
     return ((~visible).to(like.dtype) * MASKED_SCORE)[None, None]

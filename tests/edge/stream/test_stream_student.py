@@ -108,3 +108,21 @@ def test_int8_keeps_a_chunked_model_attending_as_well_as_the_same_weights_unmask
     losses = {name: _int8_loss(encoder, clips[:4], clips[4:])
               for name, encoder in (("masked", masked), ("unmasked", unmasked))}
     assert losses["masked"] < 1.25 * losses["unmasked"], losses
+
+
+@pytest.mark.parametrize("observer", ["histogram", "minmax"])
+def test_litert_static_int8_calibrates_a_chunked_model(observer: str) -> None:
+    """The mask's frame arithmetic is integer: an observer on it (histogram cannot take integers) broke the export."""
+    pytest.importorskip("litert_torch")
+    from fitedge.distill.models.deployable import DeployableEncoder, OutputSpec
+    from fitedge.quantize.calibration import builtin_speech, windows
+    from fitedge.quantize.pt2e import quantize_for_litert, run_in_eager
+
+    torch.manual_seed(0)
+    model = DeployableEncoder(build_encoder(preset("tiny-stream")).for_inference(), OutputSpec()).eval()
+    clips = windows(builtin_speech()[:4], 16000, 3, 16000)
+    int8 = run_in_eager(quantize_for_litert(model, clips[:2], [], mode="static", observer=observer).module)
+    with torch.no_grad():
+        reference = model(torch.from_numpy(clips[2])[None])[0].flatten()
+    cosine = torch.nn.functional.cosine_similarity(reference, torch.from_numpy(int8(clips[2])[0]).flatten(), dim=0)
+    assert cosine > 0.95, float(cosine)
