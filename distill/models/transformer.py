@@ -189,7 +189,7 @@ def chunk_attention_bias(frames: int, chunk: int, left: int, like: Tensor) -> Te
     that is ``j // chunk <= i // chunk <= (j + left) // chunk``. Built from frame indices (dtype and device of
     ``like``), not stored: it follows any input length, and a static-shape export folds it into a constant.
     Comparisons of floor divisions only: int8 quantizers annotate every ``mul`` and ``add`` whatever its dtype,
-    and LiteRT's then put a histogram observer on integer frame arithmetic, which cannot take it.
+    and LiteRT's static calibration then fails on observers of integer frame arithmetic.
     """
     def chunk_of(first: int) -> Tensor:
         return torch.div(torch.arange(first, first + frames, device=like.device), chunk, rounding_mode="floor")
