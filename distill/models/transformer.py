@@ -194,6 +194,7 @@ def chunk_attention_bias(frames: int, chunk: int, left: int, like: Tensor) -> Te
     def chunk_of(first: int) -> Tensor:
         return torch.div(torch.arange(first, first + frames, device=like.device), chunk, rounding_mode="floor")
 
-    query, key, reach = chunk_of(0)[:, None], chunk_of(0)[None, :], chunk_of(left)[None, :]
+    own = chunk_of(0)
+    query, key, reach = own[:, None], own[None, :], chunk_of(left)[None, :]
     visible = (key <= query) & (reach >= query)
     return ((~visible).to(like.dtype) * MASKED_SCORE)[None, None]
