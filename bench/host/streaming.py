@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -224,16 +224,36 @@ def bundle_reference(folder: Path, manifest: Any, threads: int | None) -> Any:
     """The bundle's model in eager PyTorch (float32), returning what its artifacts return: the reference."""
     from fitedge.bench.host.targets import eager_outputs, eager_source
     from fitedge.distill.checkpoints.source import load_encoder
+    from fitedge.distill.models.deployable import OutputSpec
     from fitedge.edge import runtime
 
     origin = eager_source(manifest.model)
     if origin is None:
         raise ConfigError(f"{folder}: the manifest's model {manifest.model.source} is not here to run eagerly")
     encoder = load_encoder(origin, seed=manifest.model.extra.get("seed") or 0)
-    reference = runtime.load(encoder, threads=threads, outputs=eager_outputs(manifest))
+    head = bundle_head(folder, manifest)
+    outputs = OutputSpec.parse(eager_outputs(manifest), encoder.config.layers)
+    reference = runtime.load(encoder, threads=threads, outputs=replace(outputs, logits=head is not None), head=head)
     if reference.output_names != manifest.output_names():
         raise ConfigError(f"{folder}: eager PyTorch cannot give the bundle's outputs {manifest.output_names()}")
     return reference
+
+
+def bundle_head(folder: Path, manifest: Any) -> Any:
+    """The CTC head a bundle was exported with (``None`` without one), checked against the manifest's sha256."""
+    from fitedge.distill.models.ctc_head import load_ctc_head
+    from fitedge.edge.bundle.manifest import sha256_file
+
+    head = manifest.extra.get("head")
+    if head is None:
+        return None
+    if "file" not in head:
+        raise ConfigError(f"{folder}: the bundle does not hold its CTC head's weights (exported before heads were "
+                          "kept); export it again to run it eagerly")
+    path = folder / head["file"]
+    if not path.is_file() or sha256_file(path) != head["probe_sha256"]:
+        raise ConfigError(f"{path}: missing, or its sha256 differs from the manifest's")
+    return load_ctc_head(path)
 
 
 def stream_report(source: str | Path, wav: np.ndarray, settings: Sequence[Setting], threads: int | None = None,

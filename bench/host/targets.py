@@ -85,8 +85,9 @@ def eager_source(model: mf.ModelInfo) -> str | None:
 
 
 def eager_outputs(manifest: mf.Manifest) -> str:
-    """The eager ``outputs=`` option that returns what the bundle's artifacts return."""
-    names = manifest.output_names()
+    """The eager ``outputs=`` option that returns what the bundle's artifacts return (a CTC head's logits aside)."""
+    logits = (manifest.extra.get("head") or {}).get("output")
+    names = [n for n in manifest.output_names() if n != logits]
     if names and all(n.startswith("hidden_state_") for n in names):
         return ",".join(n.removeprefix("hidden_state_") for n in names)
     return "last"  # final_proj needs the checkpoint's head; the backbone dominates the time anyway

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from fitedge.edge.export.options import ExportOptions
 from fitedge.files import write_text
 
 TOKENS_FILE = "tokens.txt"
+HEAD_FILE = "head.safetensors"  # the --head file, copied: eager PyTorch gives the bundle's reference logits from it
 
 
 @dataclass
@@ -82,13 +84,15 @@ class ExportModel:
         return {k: v for k, v in self.int8_aware.items() if k != "activation_ranges"}
 
     def write_head(self, folder: Path) -> dict[str, Any]:
-        """With a CTC head: write ``tokens.txt`` (one token per line, the blank first) into the bundle ``folder`` and
-        return the manifest's ``head`` section as ``{"head": ...}``; without one, ``{}``."""
+        """With a CTC head: write ``tokens.txt`` (one token per line, the blank first) and a copy of the head file
+        into the bundle ``folder`` and return the manifest's ``head`` section as ``{"head": ...}``; without one,
+        ``{}``."""
         if not isinstance(self.head, CtcHead):
             return {}
         text = "".join(f"{t}\n" for t in self.head.tokens)
         write_text(folder / TOKENS_FILE, text)
-        return {"head": {"kind": "ctc", "output": LOGITS, "tokens": TOKENS_FILE,
+        shutil.copyfile(str(self.head_file), folder / HEAD_FILE)
+        return {"head": {"kind": "ctc", "output": LOGITS, "tokens": TOKENS_FILE, "file": HEAD_FILE,
                          "tokens_sha256": sha256_bytes(text.encode()), "blank": BLANK,
                          "vocab_size": len(self.head.tokens), "layer": self.head.layer,
                          "probe_source": Path(str(self.head_file)).name, "probe_sha256": sha256_file(self.head_file)}}

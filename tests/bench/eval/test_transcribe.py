@@ -83,6 +83,7 @@ def test_bundle_has_tokens_and_a_valid_head_section(setup: dict[str, Path]) -> N
     assert tokens == load_ctc_head(setup["head"]).tokens and tokens[head["blank"]] == BLANK_TOKEN
     assert head["kind"] == "ctc" and head["output"] == "logits" and head["vocab_size"] == len(tokens)
     assert head["layer"] == "weighted" and head["probe_source"] == "head.safetensors"
+    assert (setup["bundle"] / head["file"]).read_bytes() == setup["head"].read_bytes()  # eager's reference head
     assert tokens[1:] == phoneme_inventory(setup["corpus"])
     assert [o["name"] for o in doc["outputs"]] == ["last_hidden_state", "logits"]
     assert doc["outputs"][1]["layer"] is None and doc["outputs"][1]["shape"][-1] == len(tokens)
@@ -144,15 +145,22 @@ def test_bad_input_gives_one_line_errors(setup: dict[str, Path], tmp_path: Path)
         ExportOptions(outputs="final_proj", head=str(setup["head"]))
 
 
-def test_transcribe_stream_decodes_the_frames_a_live_stream_emits(setup: dict[str, Path]) -> None:
+@pytest.fixture(scope="module")
+def streaming_bundle(setup: dict[str, Path]) -> tuple[Path, dict]:
+    """The head exported for 320 ms chunks (ONNX, fp32): its window is one chunk and its context."""
+    options = ExportOptions(targets=("onnx",), precisions=("fp32",), timing_runs=0, head=str(setup["head"]),
+                            chunk_ms=320, left_ms=640, right_ms=160)
+    bundle = setup["root"] / "streaming_bundle"
+    return bundle, export_bundle(setup["model"], bundle, options)
+
+
+def test_transcribe_stream_decodes_the_frames_a_live_stream_emits(setup: dict[str, Path],
+                                                                  streaming_bundle: tuple[Path, dict]) -> None:
     """``--stream``: the audio arrives in 20 ms pieces; an artifact exported for the chunk emits every frame once."""
     from fitedge.distill.data.audio import read_audio
     from fitedge.edge.stream.geometry import StreamGeometry
 
-    options = ExportOptions(targets=("onnx",), precisions=("fp32",), timing_runs=0, head=str(setup["head"]),
-                            chunk_ms=320, left_ms=640, right_ms=160)
-    bundle = setup["root"] / "streaming_bundle"
-    doc = export_bundle(setup["model"], bundle, options)
+    bundle, doc = streaming_bundle
     result = run_cli("transcribe", str(bundle), str(setup["wav"]), "--stream", "--json")
     assert result.exit_code == 0, result.output
     (streamed,) = json.loads(result.output)["artifacts"]
@@ -162,3 +170,19 @@ def test_transcribe_stream_decodes_the_frames_a_live_stream_emits(setup: dict[st
     assert streamed["frames"] == geometry.frames(len(read_audio(setup["wav"])))
     tokens = set(load_ctc_head(setup["head"]).tokens[1:])
     assert streamed["phonemes"] and set(streamed["phonemes"]) <= tokens
+
+
+def test_stream_measures_a_head_bundle_against_eager_logits(setup: dict[str, Path],
+                                                            streaming_bundle: tuple[Path, dict]) -> None:
+    """The full-utterance reference is eager PyTorch with the bundle's own head, so a head bundle streams with a
+    streamed-vs-full PER (it used to stop: eager gave no logits)."""
+    bundle, _ = streaming_bundle
+    result = run_cli("stream", str(bundle), "--wav", str(setup["wav"]), "--threads", "1", "--json")
+    assert result.exit_code == 0, result.output
+    rows = {r["artifact"]: r for r in json.loads(result.output[result.output.index("{"):])["results"]}
+    assert sorted(rows) == ["eager", "model_fp32.onnx"]
+    eager, onnx = rows["eager"], rows["model_fp32.onnx"]
+    assert eager["per_vs_full"] is not None and 0.0 <= eager["per_vs_full"] <= 100.0
+    # The fp32 file streams the same windows as eager, so it decodes the same phonemes.
+    assert onnx["per_vs_full"] == pytest.approx(eager["per_vs_full"], abs=1e-6)
+    assert onnx["cosine_mean"] == pytest.approx(eager["cosine_mean"], abs=1e-4)
