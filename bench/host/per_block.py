@@ -4,9 +4,9 @@ For each artifact of the bundle TARGETs, its model's blocks (each conv layer, th
 positional conv, time reduction, each transformer layer) are lowered alone with the artifact's runtime and recipe
 (blocks an int8 artifact keeps float in fp32) and timed in turns with the whole artifact, in this process
 (:mod:`fitedge.edge.export.per_block`). Beside each block's time goes its int8 error from the bundle's screening
-where the bundle has one. An empty call timed in the same turns gives what each block pays for being called
-alone, so the blocks' work can be set against the whole. Works for all three runtimes, two of which have no
-profiler in their pip wheels.
+where the bundle has one. Each block's empty twin, timed in the same turns, gives what the block pays for being
+called alone (its boundary), so the blocks' work can be set against the whole. Works for all three runtimes, two
+of which have no profiler in their pip wheels.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class ArtifactBlocks:
         doc = {k: v for k, v in asdict(self).items() if k != "times"}
         t = self.times
         doc.update(blocks=[asdict(b) for b in t.blocks] if t else [], whole_ms=t.whole_ms if t else None,
-                   call_ms=t.call_ms if t else None, sum_ms=round(t.sum_ms, 4) if t else None,
+                   whole_boundary_ms=t.whole_boundary_ms if t else None, sum_ms=round(t.sum_ms, 4) if t else None,
                    work_ms=round(t.work_ms, 4) if t else None, ratio=round(t.ratio, 4) if t else None)
         return doc
 
@@ -102,14 +102,13 @@ def _cut(manifest: mf.Manifest, samples: int) -> tuple[list[Any], list[np.ndarra
 
 def _time(artifact: Artifact, result: ArtifactBlocks, models: list[Any], windows: list[np.ndarray]) -> None:
     """Time ``artifact``'s blocks (those its int8 keeps float in fp32) beside it, into ``result``."""
-    from fitedge.edge import runtime
-
     manifest = mf.Manifest.read(artifact.path.parent)
     entry = manifest.artifact(artifact.path.name)
     kept = entry.keep_float if entry is not None else []
     floats = [m.name for m in models if any(m.name == k or m.name.startswith(k + ".") for k in kept)]
-    whole = runtime.load(artifact.path, threads=result.threads)
-    result.times = per_block_times(BACKENDS.for_runtime(artifact.runtime), models, artifact.precision, floats,
+    backend = BACKENDS.for_runtime(artifact.runtime)
+    whole = backend.open_quiet(artifact.path, result.threads, {})  # opened as the blocks are, beside them
+    result.times = per_block_times(backend, models, artifact.precision, floats,
                                    _recipe_options(artifact), result.threads, result.rounds, (whole, windows[0][None]))
     screened = (manifest.extra.get("int8_policy") or {}).get("sensitivity") or []
     result.errors = {s["block"]: 1.0 - s["cosine"] for s in screened}
@@ -140,18 +139,20 @@ def _recipe_options(artifact: Artifact) -> Any:
 
 
 def format_blocks(result: ArtifactBlocks) -> str:
-    """A plain-text table: each block's p50 and share of the blocks' sum, its int8 error, then sums and whole."""
+    """A plain-text table: each block's p50, its boundary's, its work and share of the work, its int8 error; then
+    the sums against the whole."""
     head = (f"{result.artifact} ({result.runtime}, {result.precision}, {result.samples} samples, {result.threads} "
             f"threads, {result.rounds} rounds in turns)")
     t = result.times
     if t is None:
         return f"{head}\n  skipped: {result.note}"
-    lines = [head, f"  {'block':<34} {'ms p50':>9} {'share':>7} {'int8 error':>11}"]
+    lines = [head, f"  {'block':<34} {'ms p50':>9} {'boundary':>9} {'work':>9} {'share':>7} {'int8 error':>11}"]
     for b in t.blocks:
         error = f"{result.errors[b.block]:.2e}" if b.block in result.errors else "-"
         float_mark = " (float)" if b.precision != result.precision else ""
-        lines.append(f"  {b.block + float_mark:<34} {b.ms:>9.3f} {100 * b.ms / t.sum_ms:>6.1f}% {error:>11}")
-    lines.append(f"  sum of blocks {t.sum_ms:.3f} ms; one call with no work {t.call_ms:.3f} ms")
-    lines.append(f"  blocks' work (less one call each, plus the whole's one) {t.work_ms:.3f} ms, whole artifact "
+        lines.append(f"  {b.block + float_mark:<34} {b.ms:>9.3f} {b.boundary_ms:>9.3f} {b.work_ms:>9.3f} "
+                     f"{100 * b.work_ms / t.work_ms:>6.1f}% {error:>11}")
+    lines.append(f"  sum of blocks {t.sum_ms:.3f} ms; the whole's boundary {t.whole_boundary_ms:.3f} ms")
+    lines.append(f"  blocks' work (less their boundaries, plus the whole's) {t.work_ms:.3f} ms, whole artifact "
                  f"{t.whole_ms:.3f} ms: ratio {t.ratio:.3f}")
     return "\n".join(lines)

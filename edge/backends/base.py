@@ -204,6 +204,11 @@ class Backend:
         """Load ``path``; ``overrides`` replace what :func:`io_for` reads from the manifest beside it."""
         raise NotImplementedError
 
+    def open_quiet(self, path: Path, threads: int | None, overrides: dict[str, Any]) -> Runner:
+        """:meth:`open`, with threads that sleep between calls: for timing many programs in turns in one process
+        (per-block times), where one program's threads still spinning after its call take the next one's cores."""
+        return self.open(path, threads, overrides)
+
     def write_metadata(self, path: Path, metadata: dict[str, str]) -> None:
         """Write fitedge's description into the file itself; a format without a free-form field keeps none."""
 

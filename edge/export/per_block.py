@@ -3,9 +3,19 @@
 The runtimes' pip wheels give no per-part times (ExecuTorch's has no event tracer, LiteRT's Interpreter no
 profiler), so each block is lowered as its own small model (:mod:`fitedge.quantize.auto.block_models`) through the
 same backend and recipe as the artifact, loaded in the real runtime, and timed in turns with the others and the
-whole artifact. Each block alone pays a call (copying its input in, waking the thread pool), which the whole
-artifact pays once; so an empty model that costs one call (:func:`~fitedge.quantize.auto.block_models.call_probe`)
-is timed in the same turns, and the blocks' *work* is their times less one call each, plus the whole's one call.
+whole artifact. Two things keep a block alone from costing what it costs inside the whole:
+
+- its boundary: the call, copying its input in and its output out, and in a static int8 recipe quantizing the
+  one and dequantizing the other, where inside the whole the blocks hand each other int8 tensors. Empty models
+  that take and give one size (:func:`~fitedge.quantize.auto.block_models.size_probe`, one multiply) are lowered
+  the same way and timed in the same turns; a block's boundary is half the probe of its input size plus half the
+  probe of its output size, and the blocks' *work* is their times less their boundaries, plus the whole's own
+  boundary. On fithubert's early convs the boundary is a third of the time alone.
+- cold caches and a sleeping thread pool, after dozens of other programs ran: each timed call follows
+  :data:`WARM_CALLS` untimed calls of the same program, as inside the whole each block follows the one before;
+  and the other programs' threads still spinning: every program (the whole included) is opened with
+  :meth:`~fitedge.edge.backends.base.Backend.open_quiet`.
+
 That work still misses what lies between blocks (waveform normalisation, the residual add and LayerNorm after the
 positional conv, a head); its ratio to the whole says how far. ``fitedge bench run --per-block`` prints these
 times; int8 auto reads what int8 saves per block.
@@ -15,7 +25,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,35 +39,44 @@ if TYPE_CHECKING:  # cutting a model into blocks needs torch; timing them and re
     from fitedge.quantize.auto.block_models import BlockModel
 
 BLOCK_OUTPUT = "block_output"
+WARM_CALLS = 2  # untimed calls before each timed one: 1 left fithubert's blocks 1.35x the whole, 2 left 1.26x
 NO_GRID = (1, 0)  # a block model takes any flat length; its length is static anyway
 
 
 @dataclass(frozen=True)
 class BlockTime:
-    """One block's median time alone in its runtime, at ``precision`` (fp32 where an int8 artifact keeps it float)."""
+    """One block's median time alone in its runtime, at ``precision`` (fp32 where an int8 artifact keeps it float),
+    and its empty twin's: what being called alone costs it."""
 
     block: str
     precision: str
     ms: float
+    boundary_ms: float = 0.0
+
+    @property
+    def work_ms(self) -> float:
+        """The block's time less its boundary's (never below zero)."""
+        return max(self.ms - self.boundary_ms, 0.0)
 
 
 @dataclass(frozen=True)
 class PerBlockTimes:
-    """The blocks of one artifact timed alone, the whole artifact and an empty call, all in the same turns."""
+    """The blocks of one artifact timed alone with their boundaries, and the whole artifact with its own boundary,
+    all in the same turns."""
 
     blocks: tuple[BlockTime, ...]
     whole_ms: float
-    call_ms: float  # a model that costs one call and no work
+    whole_boundary_ms: float  # the whole's empty twin: audio in, its outputs out
 
     @property
     def sum_ms(self) -> float:
-        """The blocks' times as measured, each with its own call."""
+        """The blocks' times as measured, each with its own boundary."""
         return sum(b.ms for b in self.blocks)
 
     @property
     def work_ms(self) -> float:
-        """The blocks' times less one call each, plus the one call the whole artifact pays."""
-        return sum(max(b.ms - self.call_ms, 0.0) for b in self.blocks) + self.call_ms
+        """The blocks' times less their boundaries, plus the one boundary the whole artifact pays."""
+        return sum(b.work_ms for b in self.blocks) + self.whole_boundary_ms
 
     @property
     def ratio(self) -> float:
@@ -77,7 +96,7 @@ def time_blocks(backend: Backend, cases: Sequence[tuple[BlockModel, str]], optio
         calls = [partial(runner.run, block.inputs[0]) for runner, (block, _) in zip(runners, cases)]
         if whole is not None:
             calls.append(partial(whole[0].run, whole[1]))
-        times = in_turns_ms(calls, rounds)
+        times = in_turns_ms(calls, rounds, WARM_CALLS)
         del calls, runners  # release the programs before their files go
     blocks = [BlockTime(block.name, precision, round(ms, 4)) for (block, precision), ms in zip(cases, times)]
     return blocks, (round(times[-1], 4) if whole is not None else None)
@@ -85,14 +104,24 @@ def time_blocks(backend: Backend, cases: Sequence[tuple[BlockModel, str]], optio
 
 def per_block_times(backend: Backend, blocks: Sequence[BlockModel], precision: str, keep_float: Sequence[str],
                     options: Any, threads: int, rounds: int, whole: tuple[Runner, np.ndarray]) -> PerBlockTimes:
-    """Every block at the artifact's ``precision`` (those in ``keep_float`` fp32), beside whole and empty call."""
-    from fitedge.quantize.auto.block_models import call_probe
+    """Every block at the artifact's ``precision`` (those in ``keep_float`` fp32) and its boundary, beside the whole
+    artifact and the whole's boundary (at ``precision``: its input and outputs are float either way)."""
+    from fitedge.quantize.auto.block_models import block_output, size_probe
 
-    cases = [(b, "fp32" if b.name in keep_float else precision) for b in blocks]
-    cases.append((call_probe(whole[1].shape[-1]), "fp32"))
+    runner, audio = whole
+    ends = [(b.inputs[0], block_output(b), "fp32" if b.name in keep_float else precision) for b in blocks]
+    ends.append((audio, np.concatenate([v.reshape(-1) for v in runner.run(audio).values()]), precision))
+    probes: dict[tuple[int, str], BlockModel] = {}  # one per size and precision: fithubert's 12 layers share one
+    for given, gives, at in ends:
+        for values in (given, gives):
+            probes.setdefault((values.size, at), size_probe(values))
+    cases = [(b, at) for b, (_, _, at) in zip(blocks, ends)] + [(m, at) for (_, at), m in probes.items()]
     times, whole_ms = time_blocks(backend, cases, options, threads, rounds, whole)
     assert whole_ms is not None
-    return PerBlockTimes(tuple(times[:-1]), whole_ms, times[-1].ms)
+    probe_ms = {key: t.ms for key, t in zip(probes, times[len(blocks):])}
+    boundary = [(probe_ms[given.size, at] + probe_ms[gives.size, at]) / 2 for given, gives, at in ends]
+    timed = tuple(replace(t, boundary_ms=round(ms, 4)) for t, ms in zip(times[:len(blocks)], boundary))
+    return PerBlockTimes(timed, whole_ms, round(boundary[-1], 4))
 
 
 def float_and_int8_ms(backend: Backend, blocks: Sequence[BlockModel], options: Any, threads: int,
@@ -107,4 +136,4 @@ def _lower(backend: Backend, block: BlockModel, precision: str, folder: Path, op
     path = folder / f"{block.name}_{precision}{backend.suffix}"
     backend.build(BuildRequest(block.module, precision, path, block.samples, None, NO_GRID, [BLOCK_OUTPUT],
                                list(block.inputs), [], options))
-    return backend.open(path, threads, {"input_samples": block.samples, "output_names": [BLOCK_OUTPUT]})
+    return backend.open_quiet(path, threads, {"input_samples": block.samples, "output_names": [BLOCK_OUTPUT]})

@@ -66,12 +66,18 @@ def side_by_side_ms(runners: Sequence[Any], wav: np.ndarray, rounds: int) -> lis
     return in_turns_ms([partial(runner.run, wav) for runner in runners], rounds)
 
 
-def in_turns_ms(calls: Sequence[Callable[[], Any]], rounds: int) -> list[float]:
-    """Median ms of each call, timed in turns as :func:`side_by_side_ms` times runners (each its own input)."""
+def in_turns_ms(calls: Sequence[Callable[[], Any]], rounds: int, warm: int = 0) -> list[float]:
+    """Median ms of each call, timed in turns as :func:`side_by_side_ms` times runners (each its own input).
+
+    ``warm``: untimed calls before each timed one, so that each call is timed with its own data in the caches and
+    its threads awake rather than after the others ran.
+    """
     for call in calls:
         call()
     timings: list[list[float]] = [[] for _ in calls]
     for _ in range(rounds):
         for call, times in zip(calls, timings):
+            for _ in range(warm):
+                call()
             times.append(elapsed_ms(call)[1])
     return [float(np.median(times)) for times in timings]

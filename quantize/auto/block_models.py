@@ -5,7 +5,7 @@ Every lowering path takes one ``(1, samples)`` float input, so a block model tak
 ``(1, numel)`` and views it back to the shape the block sees inside the full model (a free reshape): the same
 backends, recipes and runners then lower, quantize and run blocks as they do whole models. The inputs are taken
 from the float model on real audio, so a static int8 recipe calibrates each block on the ranges it really sees.
-:func:`call_probe` is the empty block: a model that costs one call and nothing else.
+:func:`size_probe` is an empty block: what moving a block's input in and its output out costs.
 """
 
 from __future__ import annotations
@@ -87,28 +87,31 @@ def _module(deployable: DeployableEncoder, name: str) -> nn.Module:
     return module
 
 
-CALL_PROBE = "one call, no work"
-
-
-class _OneCall(nn.Module):
-    """A 16-wide linear layer on the first 16 samples: one op that a runtime delegates as it would a block's."""
+class _Scale(nn.Module):
+    """One multiply by a weight: an op that every runtime delegates and every static int8 recipe quantizes."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.linear = nn.Linear(16, 16)
+        self.scale = nn.Parameter(torch.tensor([0.5]))  # not 1: a converter may drop a multiply by one
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.linear(x[:, :16])
+        return x * self.scale
 
 
-def call_probe(samples: int) -> BlockModel:
-    """A model that takes ``samples`` like the whole artifact and does next to nothing: what one call costs.
+def size_probe(values: np.ndarray) -> BlockModel:
+    """A model that takes ``values`` and gives as many back, each times one weight: what moving that many values
+    into a call and out of it costs (copying them, and in a static int8 recipe quantizing and dequantizing them).
 
-    Timed beside the blocks, it measures each runtime's fixed cost per call (copying the input in, waking the
-    thread pool, the interpreter's bookkeeping), which every block timed alone pays once more than the whole does.
+    A block timed alone pays that for its input and its output, where inside the whole model the blocks hand each
+    other tensors in the runtime's own format; half a probe of its input size plus half one of its output size is
+    that boundary. (A probe that slices or tiles its input to the output's size measures the slice instead, which
+    LiteRT runs outside XNNPACK at up to 70 ms for fithubert's conv sizes.)
     """
-    with torch.random.fork_rng():  # fixed weights without touching the caller's random state
-        torch.manual_seed(0)
-        module = FlatBlock(_OneCall(), (1, samples)).eval()
-    audio = 0.1 * np.random.default_rng(0).standard_normal(samples).astype(np.float32)
-    return BlockModel(CALL_PROBE, module, (audio,))
+    flat = np.asarray(values, dtype=np.float32).reshape(-1)
+    return BlockModel(f"{flat.size} values in and out", FlatBlock(_Scale(), (1, flat.size)).eval(), (flat,))
+
+
+def block_output(block: BlockModel) -> np.ndarray:
+    """What ``block`` gives for its first input, flattened."""
+    with torch.no_grad():
+        return block.module(torch.from_numpy(block.inputs[0])[None]).reshape(-1).numpy()
