@@ -1,11 +1,12 @@
-"""``fitedge transcribe``: phonemes of a WAV file from every artifact of a bundle with a CTC head.
+"""``fitedge transcribe``: phonemes of WAV files from every artifact of a bundle with a CTC head.
 
 Each artifact runs in its own runtime and sees the audio as the PER evaluation feeds it (a static artifact
 gets long audio in windows of its length, the last zero-padded, frames over padding dropped:
 :class:`fitedge.bench.eval.features.ModelFeatures`). Its ``logits`` are decoded greedily
 (:func:`fitedge.bench.eval.ctc.greedy_ctc`, which also takes the frames of one chunk of a stream). Each int8
 artifact is compared with its fp32 sibling (same runtime) token by token: agreement = 1 - edit distance /
-the fp32 transcript's length (below 0 when the int8 one is mostly insertions).
+the fp32 transcript's length (below 0 when the int8 one is mostly insertions); over several files, pooled: the
+edits summed over the fp32 lengths summed.
 
 With a stream (``--stream``), each artifact instead hears the audio as a live microphone delivers it, in 20 ms
 pieces through :func:`fitedge.stream`, and the frames it emits as they become final are decoded: what the demo
@@ -14,7 +15,7 @@ app's Live mode shows. A static artifact streams only with the chunk and context
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -87,15 +88,18 @@ def agreement(reference: Sequence[str], hypothesis: Sequence[str]) -> float:
     return 1.0 - edit_distance(reference, hypothesis) / len(reference)
 
 
-def transcribe_artifact(path: str | Path, wav: np.ndarray, head: BundleHead, threads: int | None = None,
-                        stream: Any = None) -> tuple[int, list[str]]:
-    """The number of logit frames and the greedy phonemes of one artifact on ``wav`` (16 kHz float32).
+def artifact_decoder(path: str | Path, head: BundleHead, threads: int | None = None,
+                     stream: Any = None) -> Callable[[np.ndarray], tuple[int, list[str]]]:
+    """A function from ``wav`` (16 kHz float32) to the number of logit frames and the greedy phonemes of the
+    artifact at ``path``, loaded once. ``stream``: a :class:`~fitedge.edge.stream.source.StreamSettings` to hear
+    each file live instead of whole."""
+    features = artifact_features(path, head.output, threads) if stream is None else None
 
-    ``stream``: a :class:`~fitedge.edge.stream.source.StreamSettings` to hear the audio live instead of whole.
-    """
-    logits = (artifact_features(path, head.output, threads)(wav)[0] if stream is None
-              else streamed_logits(path, wav, head.output, stream, threads))
-    return logits.shape[0], greedy_ctc(logits, head.tokens)
+    def decode(wav: np.ndarray) -> tuple[int, list[str]]:
+        logits = features(wav)[0] if features is not None else streamed_logits(path, wav, head.output, stream,
+                                                                               threads)
+        return logits.shape[0], greedy_ctc(logits, head.tokens)
+    return decode
 
 
 def streamed_logits(path: str | Path, wav: np.ndarray, output: str, settings: Any,
@@ -113,10 +117,11 @@ def streamed_logits(path: str | Path, wav: np.ndarray, output: str, settings: An
     return np.concatenate([f for f in frames if f is not None])
 
 
-def transcribe_bundle(bundle: str | Path, audio: str | Path, artifacts: Sequence[str] = (),
-                      threads: int | None = None, stream: Any = None) -> list[Transcript]:
-    """Phonemes of ``audio`` from every artifact of ``bundle`` (or those named, each int8 with its fp32 sibling);
-    ``stream`` (:class:`~fitedge.edge.stream.source.StreamSettings`): heard live, chunk by chunk."""
+def transcribe_files(bundle: str | Path, audios: Sequence[str | Path], artifacts: Sequence[str] = (),
+                     threads: int | None = None, stream: Any = None) -> list[list[Transcript]]:
+    """Phonemes of each of ``audios`` from every artifact of ``bundle`` (or those named, each int8 with its fp32
+    sibling), one list per file; each artifact is loaded once. ``stream``
+    (:class:`~fitedge.edge.stream.source.StreamSettings`): each file heard live, chunk by chunk."""
     from fitedge.distill.data.audio import read_audio
 
     manifest = Manifest.read(bundle)
@@ -128,16 +133,41 @@ def transcribe_bundle(bundle: str | Path, audio: str | Path, artifacts: Sequence
     chosen = [a for a in manifest.artifacts if not artifacts or a.file in artifacts]
     siblings = {a.file: fp32_sibling(a, manifest.artifacts) for a in chosen if a.precision == "int8"}
     needed = {a.file for a in chosen} | {s.file for s in siblings.values() if s is not None}
-    wav = read_audio(audio)
-    decoded = {a.file: transcribe_artifact(Path(bundle) / a.file, wav, head, threads, stream)
-               for a in manifest.artifacts if a.file in needed}
+    entries = [a for a in manifest.artifacts if a.file in needed]
+    wavs = [read_audio(audio) for audio in audios]  # every file read first: a bad one fails before any model runs
+    decoded = {}
+    for a in entries:
+        decode = artifact_decoder(Path(bundle) / a.file, head, threads, stream)
+        decoded[a.file] = [decode(wav) for wav in wavs]
     results = []
-    for a in manifest.artifacts:
-        if a.file not in needed:
-            continue
-        frames, phonemes = decoded[a.file]
-        sibling = siblings.get(a.file)
-        score = None if sibling is None else round(agreement(decoded[sibling.file][1], phonemes), 4)
-        results.append(Transcript(a.file, a.runtime, a.precision, frames, phonemes,
-                                  None if sibling is None else sibling.file, score))
+    for i in range(len(wavs)):
+        transcripts = []
+        for a in entries:
+            frames, phonemes = decoded[a.file][i]
+            sibling = siblings.get(a.file)
+            score = None if sibling is None else round(agreement(decoded[sibling.file][i][1], phonemes), 4)
+            transcripts.append(Transcript(a.file, a.runtime, a.precision, frames, phonemes,
+                                          None if sibling is None else sibling.file, score))
+        results.append(transcripts)
     return results
+
+
+def transcribe_bundle(bundle: str | Path, audio: str | Path, artifacts: Sequence[str] = (),
+                      threads: int | None = None, stream: Any = None) -> list[Transcript]:
+    """Phonemes of one ``audio`` file from every artifact of ``bundle``: :func:`transcribe_files` for one file."""
+    return transcribe_files(bundle, [audio], artifacts, threads, stream)[0]
+
+
+def pooled_agreement(files: Sequence[Sequence[Transcript]]) -> dict[str, float]:
+    """Each int8 artifact's agreement with its fp32 sibling over all ``files`` together: 1 - the edit distances
+    summed / the fp32 transcripts' lengths summed (so a long prompt weighs more than a short one)."""
+    edits: dict[str, list[int]] = {}
+    for transcripts in files:
+        by_file = {t.file: t for t in transcripts}
+        for t in transcripts:
+            if t.sibling is not None:
+                reference = by_file[t.sibling].phonemes
+                counts = edits.setdefault(t.file, [0, 0])
+                counts[0] += edit_distance(reference, t.phonemes)
+                counts[1] += len(reference)
+    return {file: round(1.0 - e / n, 4) if n else float(e == 0) for file, (e, n) in edits.items()}

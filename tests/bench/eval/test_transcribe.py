@@ -111,8 +111,45 @@ def test_transcribe_prints_phonemes_for_every_artifact(setup: dict[str, Path]) -
     as_json = run_cli("transcribe", str(setup["bundle"]), str(setup["wav"]), "--artifact", "model_fp32.onnx",
                       "--json")
     assert as_json.exit_code == 0, as_json.output
-    (only,) = json.loads(as_json.output)["artifacts"]
+    (only,) = json.loads(as_json.output)["files"][0]["artifacts"]
     assert only["file"] == "model_fp32.onnx" and only["phonemes"]
+
+
+def test_several_files_load_each_artifact_once_and_pool_the_agreement(setup: dict[str, Path]) -> None:
+    from fitedge.bench.eval.edit_distance import edit_distance
+    from fitedge.distill.data.audio import write_audio
+
+    other = setup["root"] / "other.wav"
+    write_audio(other, espeak("the door is open", "en-us"))
+    files = [setup["wav"], other]
+    result = run_cli("transcribe", str(setup["bundle"]), *map(str, files), "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert [f["audio"] for f in doc["files"]] == [str(f) for f in files]
+    for file in ("model_int8.onnx", "model_int8.tflite"):
+        pairs = [next((a["phonemes"], b["phonemes"]) for a in f["artifacts"] for b in f["artifacts"]
+                      if b["file"] == file and a["file"] == b["sibling"]) for f in doc["files"]]
+        edits = sum(edit_distance(ref, hyp) for ref, hyp in pairs)
+        assert doc["agreement"][file] == pytest.approx(1 - edits / sum(len(ref) for ref, _ in pairs), abs=1e-4)
+    single = [transcribe_bundle(setup["bundle"], f) for f in files]  # the same transcripts, one file at a time
+    assert [[r.phonemes for r in one] for one in single] == [[a["phonemes"] for a in f["artifacts"]]
+                                                             for f in doc["files"]]
+    text = run_cli("transcribe", str(setup["bundle"]), *map(str, files)).output
+    assert f"{other}:" in text and "model_int8.onnx: agreement over all 2 files" in text
+
+
+def test_pooled_agreement_weighs_prompts_by_length() -> None:
+    from fitedge.bench.eval.transcribe import Transcript, pooled_agreement
+
+    def pair(reference: str, hypothesis: str) -> list[Transcript]:
+        return [Transcript("a_fp32.onnx", "onnxruntime", "fp32", 9, reference.split()),
+                Transcript("a_int8.onnx", "onnxruntime", "int8", 9, hypothesis.split(), "a_fp32.onnx",
+                           agreement(reference.split(), hypothesis.split()))]
+
+    files = [pair("K AE T", "K AE T"), pair("S IH T", "S AH T"), pair("D AO G Z R AH N", "D AO G Z R AH N")]
+    assert pooled_agreement(files) == {"a_int8.onnx": pytest.approx(1 - 1 / 13, abs=1e-4)}  # not the mean, 0.889
+    assert pooled_agreement([pair("", "")]) == {"a_int8.onnx": 1.0}
+    assert pooled_agreement([pair("", "K")]) == {"a_int8.onnx": 0.0}
 
 
 def test_agreement_is_one_minus_token_edit_rate() -> None:
@@ -163,7 +200,7 @@ def test_transcribe_stream_decodes_the_frames_a_live_stream_emits(setup: dict[st
     bundle, doc = streaming_bundle
     result = run_cli("transcribe", str(bundle), str(setup["wav"]), "--stream", "--json")
     assert result.exit_code == 0, result.output
-    (streamed,) = json.loads(result.output)["artifacts"]
+    (streamed,) = json.loads(result.output)["files"][0]["artifacts"]
     section = doc["streaming"]
     geometry = StreamGeometry(section["frame_hop_samples"], section["receptive_field_samples"],
                               section["chunk_frames"], section["left_frames"], section["right_frames"])
