@@ -92,8 +92,8 @@ class OnnxRuntimeBackend(Backend):
         return OnnxRunner(path, threads, overrides)
 
     def open_quiet(self, path: Path, threads: int | None, overrides: dict[str, Any]) -> Runner:
-        """ONNX Runtime's intra-op threads spin after each call by default. Timed in turns, 49 fithubert sessions
-        spinning against each other put its blocks at 3.4x the whole file; with spinning off, 1.03x."""
+        """ONNX Runtime's intra-op threads spin after each call by default. Timed in turns, fithubert's 49 sessions
+        spinning against each other summed to 2.1x the whole file; with spinning off, 1.03x."""
         import onnxruntime as ort
 
         options = ort.SessionOptions()

@@ -10,7 +10,7 @@ whole artifact. Two things keep a block alone from costing what it costs inside 
   that take and give one size (:func:`~fitedge.quantize.auto.block_models.size_probe`, one multiply) are lowered
   the same way and timed in the same turns; a block's boundary is half the probe of its input size plus half the
   probe of its output size, and the blocks' *work* is their times less their boundaries, plus the whole's own
-  boundary. On fithubert's early convs the boundary is a third of the time alone.
+  boundary. On fithubert's early convs the boundary is a third to a half of the time alone.
 - cold caches and a sleeping thread pool, after dozens of other programs ran: each timed call follows
   :data:`WARM_CALLS` untimed calls of the same program, as inside the whole each block follows the one before;
   and the other programs' threads still spinning: every program (the whole included) is opened with
@@ -39,14 +39,14 @@ if TYPE_CHECKING:  # cutting a model into blocks needs torch; timing them and re
     from fitedge.quantize.auto.block_models import BlockModel
 
 BLOCK_OUTPUT = "block_output"
-WARM_CALLS = 2  # untimed calls before each timed one: 1 left fithubert's blocks 1.35x the whole, 2 left 1.26x
+WARM_CALLS = 2  # untimed calls before each: fithubert's LiteRT int8 blocks summed 1.63x the whole cold, 1.35x, 1.26x
 NO_GRID = (1, 0)  # a block model takes any flat length; its length is static anyway
 
 
 @dataclass(frozen=True)
 class BlockTime:
     """One block's median time alone in its runtime, at ``precision`` (fp32 where an int8 artifact keeps it float),
-    and its empty twin's: what being called alone costs it."""
+    and its boundary: what being called alone costs it (half its input size's probe plus half its output size's)."""
 
     block: str
     precision: str
@@ -66,7 +66,7 @@ class PerBlockTimes:
 
     blocks: tuple[BlockTime, ...]
     whole_ms: float
-    whole_boundary_ms: float  # the whole's empty twin: audio in, its outputs out
+    whole_boundary_ms: float  # the whole artifact's own boundary: audio in, its outputs out
 
     @property
     def sum_ms(self) -> float:
