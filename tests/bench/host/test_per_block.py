@@ -35,12 +35,17 @@ def tiny_blocks() -> list[str]:
     return blocks(DeployableEncoder(build_encoder(preset("tiny")).for_inference(), OutputSpec()))
 
 
-def test_every_block_of_every_artifact_is_timed_beside_the_whole(bundle: Path, tmp_path: Path) -> None:
-    result = run_cli("bench", "run", str(bundle), "--per-block", *ARGS, "--out", str(tmp_path))
+# Every runtime and both precisions, in three artifacts: each block and size probe is lowered per artifact, and
+# all six took minutes of the suite.
+ARTIFACTS = ("tiny_int8.pte", "tiny_fp32.tflite", "tiny_int8.onnx")
+
+
+def test_every_block_of_an_artifact_of_each_runtime_is_timed_beside_the_whole(bundle: Path, tmp_path: Path) -> None:
+    result = run_cli("bench", "run", *(str(bundle / a) for a in ARTIFACTS), "--per-block", *ARGS,
+                     "--out", str(tmp_path))
     assert result.exit_code == 0, result.output
     doc = json.loads((tmp_path / "per_block.json").read_text())["per_block"]
-    assert sorted(a["artifact"] for a in doc) == sorted(f"tiny_{p}.{t}" for t in ("pte", "tflite", "onnx")
-                                                         for p in ("fp32", "int8"))
+    assert sorted(a["artifact"] for a in doc) == sorted(ARTIFACTS)
     names = tiny_blocks()
     for a in doc:
         assert a["note"] is None and [b["block"] for b in a["blocks"]] == names, a
@@ -57,7 +62,7 @@ def test_every_block_of_every_artifact_is_timed_beside_the_whole(bundle: Path, t
     table = result.output
     for a in doc:
         assert f"{a['artifact']} ({a['runtime']}, {a['precision']}, 16000 samples, 1 threads" in table
-    assert table.count("sum of blocks") == 6 and table.count("the whole's boundary") == 6 and "int8 error" in table
+    assert table.count("sum of blocks") == 3 and table.count("the whole's boundary") == 3 and "int8 error" in table
     assert f"{names[0]} " in table and "ratio" in table
 
 
