@@ -57,8 +57,8 @@ _EXTRACTOR_MODES = {"default": "group_norm", "group_norm": "group_norm", "layer_
 # the head-size-64 rule is wrong for the 1280-wide ones (16 heads of 80, not 20 of 64).
 RELEASED_HEADS = {(768, 3072): 12, (1024, 4096): 16, (1280, 5120): 16, (1920, 7680): 16}
 # Fields that change what the model computes; a stated value of one of them must agree with an --encoder given.
-_NUMERIC_FIELDS = ("conv_layers", "conv_bias", "extractor_mode", "conv_activation", "feature_layer_norm", "dim",
-                   "layers", "heads", "ffn_dim", "layer_norm_first", "pos_conv_kernel", "pos_conv_groups",
+_NUMERIC_FIELDS = ("conv_layers", "conv_bias", "extractor_mode", "conv_activation", "mu_law", "feature_layer_norm",
+                   "dim", "layers", "heads", "ffn_dim", "layer_norm_first", "pos_conv_kernel", "pos_conv_groups",
                    "pos_conv_causal", "attention_chunk_frames", "attention_left_frames", "time_reduction",
                    "time_reduction_factor", "layer_norm_eps", "normalize_waveform")
 

@@ -46,6 +46,9 @@ class EncoderConfig:
             needs no look at the rest of the audio (live speech) and keeps int8 ranges local.
         conv_activation: ``gelu`` (the family's) or ``relu`` in the feature extractor; a ReLU right after a
             conv fuses into it in the int8 recipes (XNNPACK's conv+relu pattern), a GELU does not.
+        mu_law: compand the audio with mu-law of this mu before the first conv (fitedge's own, for int8; 255 as
+            in G.711): an 8-bit grid over raw audio loses the frames 48 dB below the loudest, a companded one keeps
+            them. 0: off (the family's).
         feature_layer_norm: LayerNorm on the extracted features before the projection.
         dim: transformer width (fairseq ``encoder_embed_dim``).
         layers: number of transformer layers.
@@ -81,6 +84,7 @@ class EncoderConfig:
     conv_bias: bool = False
     extractor_mode: str = "group_norm"
     conv_activation: str = "gelu"
+    mu_law: float = 0.0
     feature_layer_norm: bool = True
     dim: int = 768
     layers: int = 12
@@ -112,6 +116,8 @@ class EncoderConfig:
             raise ConfigError(f"extractor_mode must be one of {EXTRACTOR_MODES}, got {self.extractor_mode!r}")
         if self.conv_activation not in CONV_ACTIVATIONS:
             raise ConfigError(f"conv_activation must be one of {CONV_ACTIVATIONS}, got {self.conv_activation!r}")
+        if self.mu_law < 0:
+            raise ConfigError(f"mu_law must be >= 0 (0: off), got {self.mu_law}")
         if self.time_reduction not in TIME_REDUCTIONS:
             raise ConfigError(f"time_reduction must be one of {TIME_REDUCTIONS}, got {self.time_reduction!r}")
         if self.time_reduction and self.time_reduction_factor < 2:

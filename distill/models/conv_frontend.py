@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor, nn
 
@@ -14,6 +16,25 @@ class ChannelLayerNorm(nn.LayerNorm):
 
 
 ACTIVATIONS = {"gelu": nn.GELU, "relu": nn.ReLU}
+
+
+class MuLaw(nn.Module):
+    """mu-law companding of audio in [-1, 1]: ``sign(x) ln(1 + mu |x|) / ln(1 + mu)`` (G.711's curve, unquantized).
+
+    An 8-bit per-tensor grid over raw audio keeps about 48 dB below the loudest sample, so the quiet frames of an
+    utterance round to zero before the first conv sees them. Companded, a frame 56 dB down still spans several
+    steps of that grid, and the first conv's input and output stay int8-friendly.
+    """
+
+    def __init__(self, mu: float) -> None:
+        super().__init__()
+        self.mu = float(mu)
+
+    def forward(self, wav: Tensor) -> Tensor:
+        return torch.sign(wav) * torch.log1p(self.mu * wav.abs()) / math.log1p(self.mu)
+
+    def extra_repr(self) -> str:
+        return f"mu={self.mu:g}"
 
 
 class ConvLayerBlock(nn.Module):
@@ -44,13 +65,19 @@ class ConvLayerBlock(nn.Module):
 
 
 class FeatureExtractor(nn.Module):
-    """A stack of :class:`ConvLayerBlock`; ``(batch, samples)`` to ``(batch, frames, channels)``."""
+    """A stack of :class:`ConvLayerBlock`; ``(batch, samples)`` to ``(batch, frames, channels)``.
 
-    def __init__(self, blocks: list[ConvLayerBlock]) -> None:
+    ``compand``, if given (a :class:`MuLaw`), maps the audio before the first conv.
+    """
+
+    def __init__(self, blocks: list[ConvLayerBlock], compand: nn.Module | None = None) -> None:
         super().__init__()
+        self.compand = compand
         self.conv_layers = nn.ModuleList(blocks)
 
     def forward(self, wav: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
+        if self.compand is not None:
+            wav = self.compand(wav)
         x = wav.unsqueeze(1)
         for block in self.conv_layers:
             x = block(x)
@@ -60,13 +87,13 @@ class FeatureExtractor(nn.Module):
 
 
 def build_feature_extractor(conv_layers: tuple[tuple[int, int, int], ...], mode: str, bias: bool,
-                            activation: str = "gelu") -> FeatureExtractor:
+                            activation: str = "gelu", mu_law: float = 0.0) -> FeatureExtractor:
     """Build the extractor from a ``(channels, kernel, stride)`` spec.
 
     ``mode="group_norm"`` puts a per-channel GroupNorm after the first conv only (HuBERT Base);
     ``mode="layer_norm"`` puts a LayerNorm over channels after every conv ("stable layer norm" models);
     ``mode="frame_layer_norm"`` puts a LayerNorm over channels after the first conv only (per frame; the
-    parameters have the GroupNorm's names and shapes).
+    parameters have the GroupNorm's names and shapes). ``mu_law > 0`` compands the audio first (:class:`MuLaw`).
     """
     blocks, in_ch = [], 1
     for i, (out_ch, kernel, stride) in enumerate(conv_layers):
@@ -78,4 +105,4 @@ def build_feature_extractor(conv_layers: tuple[tuple[int, int, int], ...], mode:
             norm = None
         blocks.append(ConvLayerBlock(in_ch, out_ch, kernel, stride, bias, norm, activation))
         in_ch = out_ch
-    return FeatureExtractor(blocks)
+    return FeatureExtractor(blocks, MuLaw(mu_law) if mu_law > 0 else None)

@@ -142,7 +142,7 @@ class Encoder(nn.Module):
 def build_encoder(config: EncoderConfig) -> Encoder:
     """Build an :class:`Encoder` with freshly initialised weights from ``config``."""
     c = config
-    extractor = build_feature_extractor(c.conv_layers, c.extractor_mode, c.conv_bias, c.conv_activation)
+    extractor = build_feature_extractor(c.conv_layers, c.extractor_mode, c.conv_bias, c.conv_activation, c.mu_law)
     projection = FeatureProjection(c.conv_layers[-1][0], c.dim, c.feature_dropout, c.feature_layer_norm,
                                    c.layer_norm_eps)
     layers = [
