@@ -11,6 +11,7 @@ from fnmatch import fnmatchcase
 
 from torch import nn
 
+from fitedge.distill.models.conv_frontend import MuLaw
 from fitedge.errors import ConfigError
 
 ENCODER_PREFIX = "encoder."  # DeployableEncoder keeps the encoder under this attribute
@@ -36,6 +37,15 @@ def leaf_modules(deployable: nn.Module, names: list[str]) -> list[str]:
     """Every module with its own parameters at or under ``names`` (what a quantizer annotates)."""
     return [n for n, m in deployable.named_modules()
             if any(n == o or n.startswith(o + ".") for o in names) and any(True for _ in m.parameters(recurse=False))]
+
+
+def float_by_design(deployable: nn.Module) -> list[str]:
+    """Modules no int8 recipe quantizes, whatever the policy: the audio compander (:class:`MuLaw`).
+
+    Its job is to bring raw audio onto a scale that an 8-bit grid can carry; a quantizer that rounded its own
+    intermediate ``|x|`` to 8 bits (XNNPACK's annotates the products in it) would undo that before the log.
+    """
+    return [n for n, m in deployable.named_modules() if isinstance(m, MuLaw)]
 
 
 def display_name(qualified: str) -> str:

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from fitedge.distill.models.deployable import capture
-from fitedge.quantize.keep_float import leaf_modules
+from fitedge.quantize.keep_float import float_by_design, leaf_modules
 from fitedge.quantize.observers import PT2E_METHODS
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def executorch_quantizer(module: nn.Module, keep_float: list[str], observer: str
     quantizer = XNNPACKQuantizer().set_global(observed_by(config, observer))
     # The kept modules themselves, not only their weighted leaves: the residual adds and products inside a
     # transformer layer belong to no leaf, and quantized they would still round its activations to int8.
-    for name in dict.fromkeys(keep_float + leaf_modules(module, keep_float)):
+    for name in dict.fromkeys(keep_float + leaf_modules(module, keep_float) + float_by_design(module)):
         # set_module_name refuses None, but annotate() reads a None entry as "leave this module float".
         quantizer.module_name_config[name] = None
     return quantizer
@@ -78,7 +78,7 @@ def quantize_for_litert(module: nn.Module, calibration: Sequence[np.ndarray], ke
     config = get_symmetric_quantization_config(is_per_channel=True, is_dynamic=mode == "dynamic")
     quantizer = PT2EQuantizer().set_global(config if mode == "dynamic" else observed_by(config, observer))
     graph = capture(module, len(calibration[0])).module()
-    for name in _litert_stack_names(graph, leaf_modules(module, keep_float)):
+    for name in _litert_stack_names(graph, leaf_modules(module, keep_float) + float_by_design(module)):
         # set_module_name refuses None; an entry of None is what "leave this module alone" means to annotate().
         quantizer.module_name_config[name] = None
     # Dynamic quantization observes nothing at calibration; one window is enough to trace the observers.
