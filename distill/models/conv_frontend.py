@@ -31,7 +31,10 @@ class MuLaw(nn.Module):
         self.mu = float(mu)
 
     def forward(self, wav: Tensor) -> Tensor:
-        return torch.sign(wav) * torch.log1p(self.mu * wav.abs()) / math.log1p(self.mu)
+        # XNNPACK has neither sign nor log1p: written with log and a clamp, the compander runs inside the
+        # delegate. The clamp is sign(x) wherever |x| >= 2**-24, far below 16-bit audio's last bit.
+        sign = torch.clamp(wav * 2.0**24, -1.0, 1.0)
+        return sign * torch.log(1.0 + self.mu * wav.abs()) / math.log1p(self.mu)
 
     def extra_repr(self) -> str:
         return f"mu={self.mu:g}"
@@ -76,9 +79,9 @@ class FeatureExtractor(nn.Module):
         self.conv_layers = nn.ModuleList(blocks)
 
     def forward(self, wav: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
-        if self.compand is not None:
-            wav = self.compand(wav)
         x = wav.unsqueeze(1)
+        if self.compand is not None:  # after the unsqueeze, which XNNPACK leaves out: one delegated partition
+            x = self.compand(x)
         for block in self.conv_layers:
             x = block(x)
             if lengths is not None:

@@ -14,7 +14,7 @@ from fitedge.edge.export.model import load_export_model
 from fitedge.edge.export.options import ExportOptions
 from fitedge.quantize.keep_float import float_by_design
 
-COMPANDER_OPS = ("abs", "sign", "log1p")
+COMPANDER_OPS = ("abs", "clamp", "log")
 
 
 def _rounded_sources(graph: torch.nn.Module) -> set[str]:
