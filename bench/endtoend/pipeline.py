@@ -19,12 +19,14 @@ stands out) and with ``--int8 plain`` (every block in int8), so the table shows 
 The two students have the same number of parameters, about 23.8% of the teacher's (FitHuBERT's ratio to
 HuBERT Base): a FitHuBERT-shaped one (as deep as the teacher, 5/8 of its width with a feed-forward as wide as
 the model, a thin convolutional front end, conv1d time reduction) and a DistilHuBERT-shaped one (the
-teacher's front end and two layers with a 4x feed-forward). A third, the int8-aware FitHuBERT student,
-continues the first one's final checkpoint with fake int8 on (``--int8-aware``), so its artifacts show what
-training around the int8 rounding buys. A fourth, the FitHuBERT student's streaming-friendly twin (chunked
-attention, causal positional conv, per-frame front end), is distilled for the same minutes and judged streamed
-beside the FitHuBERT student: the streaming table gives both students' PER streamed live against their own
-full-utterance PER (same probe), at the same algorithmic latency.
+teacher's front end and two layers with a 4x feed-forward). A third, the int8-aware FitHuBERT student, is
+the first one with mu-law companded audio (``mu_law``: an 8-bit grid then keeps the quiet frames that it
+rounds away in raw audio), distilled for the same minutes with fake int8 on for the last third
+(``--int8-aware``), so its artifacts show what a student trained for int8 buys. A fourth, the FitHuBERT
+student's streaming-friendly twin (chunked attention, causal positional conv, per-frame front end), is
+distilled for the same minutes and judged streamed beside the FitHuBERT student: the streaming table gives
+both students' PER streamed live against their own full-utterance PER (same probe), at the same algorithmic
+latency.
 
 The synthetic test split is sized on its own (``synth_test_minutes``: 950 utterances at seed 0), so that the
 paired interval of an artifact's PER change against its float model is about +/-0.3 points; the report says
@@ -62,11 +64,13 @@ DISTILHUBERT_STUDENT = TEACHER.replace(dim=168, layers=2, ffn_dim=672)
 FITHUBERT_STREAM_STUDENT = FITHUBERT_STUDENT.replace(extractor_mode="frame_layer_norm", conv_activation="relu",
                                                      pos_conv_causal=True, attention_chunk_frames=8,
                                                      attention_left_frames=8)
+# The int8 twin: companded audio, so that the first conv's 8-bit input keeps the quiet frames (see mu_law).
+FITHUBERT_INT8_STUDENT = FITHUBERT_STUDENT.replace(mu_law=255.0)
 
 
 @dataclass(frozen=True)
 class RecipeConfig:
-    """Sizes and time budgets of the recipe; the defaults train for 40 minutes on 2 CPU cores (scoring takes longer)."""
+    """Sizes and time budgets of the recipe; the defaults train for 44 minutes on 2 CPU cores (scoring takes longer)."""
 
     work: str = "runs/recipe"
     synth_minutes: float = 90.0
@@ -74,7 +78,7 @@ class RecipeConfig:
     pretrain_minutes: float = 20.0
     teacher_ctc_weight: float = 1.0  # the teacher's CTC phoneme loss on the synthetic train split (0: HuBERT's)
     distill_minutes: float = 6.0
-    int8_aware_minutes: float = 2.0  # the int8-aware student: the FitHuBERT student's final, trained on in int8
+    int8_aware_from: float = 0.67  # the int8-aware student trains with fake int8 after this share of its minutes
     probe_epochs: int = 40
     max_train: int = 600
     max_test: int | None = None  # every test utterance of both corpora
@@ -84,7 +88,7 @@ class RecipeConfig:
 
 # A smoke run of every step in a few minutes: checks the plumbing, measures nothing worth reporting.
 QUICK = RecipeConfig(synth_minutes=3.0, synth_test_minutes=0.5, pretrain_minutes=0.5, distill_minutes=0.3,
-                     int8_aware_minutes=0.2, probe_epochs=5, max_train=40, max_test=20)
+                     probe_epochs=5, max_train=40, max_test=20)
 
 
 @dataclass
@@ -121,9 +125,9 @@ class Paths:
 
 
 STREAM_STUDENT = "fithubert-stream"
+INT8_AWARE = "fithubert-int8aware"  # the FitHuBERT student's int8 twin, distilled int8-aware
 STUDENTS = {"fithubert": (FITHUBERT_STUDENT, "fithubert"), "distilhubert": (DISTILHUBERT_STUDENT, "distilhubert"),
-            STREAM_STUDENT: (FITHUBERT_STREAM_STUDENT, "fithubert")}
-INT8_AWARE = "fithubert-int8aware"  # the FitHuBERT student continued with fake int8 (its own distillation run)
+            INT8_AWARE: (FITHUBERT_INT8_STUDENT, "fithubert"), STREAM_STUDENT: (FITHUBERT_STREAM_STUDENT, "fithubert")}
 TRAINED_STUDENTS = ("fithubert", "distilhubert", INT8_AWARE)  # exported, benchmarked, judged artifact by artifact
 LABELS = {"fithubert": "FitHuBERT student", "distilhubert": "DistilHuBERT student",
           INT8_AWARE: "FitHuBERT int8-aware student", STREAM_STUDENT: "FitHuBERT streaming student"}
@@ -174,20 +178,17 @@ def run_recipe(config: RecipeConfig = RecipeConfig(), say: Say = print) -> Path:
 
 
 def _distill(steps: StepLog, say: Say, p: Paths, name: str, config: RecipeConfig) -> None:
-    """Distil one student from the teacher; the int8-aware one continues the FitHuBERT student's final run."""
-    common = ["--teacher", p.teacher, "--data", p.synth, "--out", p.distill_run(name), "--batch-seconds", 16,
-              "--crop-seconds", 4, "--steps", "auto", "--threads", config.threads, "--seed", config.seed]
+    """Distil one student from the teacher, for the same minutes as every other; the int8-aware one with fake int8
+    on for the last part."""
+    student, objective = STUDENTS[name]
+    student.save(p.configs / f"{name}.json")
+    args = ["--teacher", p.teacher, "--data", p.synth, "--out", p.distill_run(name), "--batch-seconds", 16,
+            "--crop-seconds", 4, "--steps", "auto", "--threads", config.threads, "--seed", config.seed,
+            "--student", p.configs / f"{name}.json", "--objective", objective, "--minutes", config.distill_minutes]
     if name == INT8_AWARE:
-        args = ["--init-from", p.distill_run("fithubert") / "final", "--objective", "fithubert", "--minutes",
-                config.int8_aware_minutes, "--int8-aware", "--int8-aware-from", 0]
-        needs = ["pretrain teacher", "distill fithubert"]
-    else:
-        student, objective = STUDENTS[name]
-        student.save(p.configs / f"{name}.json")
-        args = ["--student", p.configs / f"{name}.json", "--objective", objective, "--minutes", config.distill_minutes]
-        needs = ["pretrain teacher"]
-    _cmd(steps, say, f"distill {name}", p.distill_run(name) / "final" / "config.json", ["distill", *common, *args],
-         needs=needs)
+        args += ["--int8-aware", "--int8-aware-from", config.int8_aware_from]
+    _cmd(steps, say, f"distill {name}", p.distill_run(name) / "final" / "config.json", ["distill", *args],
+         needs=["pretrain teacher"])
 
 
 def _plain_int8(steps: StepLog, say: Say, p: Paths, name: str, config: RecipeConfig) -> None:
@@ -215,6 +216,8 @@ def training_runs(p: Paths) -> dict[str, str]:
         settings = meta.get("distill", meta)
         scheduled = (f"of {settings['max_steps']} scheduled steps" if settings.get("max_steps") else
                      f"steps, learning rate scheduled over {settings.get('max_minutes')} minutes")
+        if settings.get("int8_aware_from") is not None:
+            scheduled += f", fake int8 from {settings['int8_aware_from']:.0%} of it"
         lines[name] = f"{meta.get('steps')} {scheduled}" + (f" (stopped: {meta['stopped']})" if meta.get("stopped")
                                                              else "")
     return lines

@@ -232,6 +232,8 @@ PRESETS: dict[str, EncoderConfig] = {
 _EDGE_FRONT_END = {"extractor_mode": "frame_layer_norm", "conv_activation": "relu"}
 PRESETS["fithubert-edge"] = PRESETS["fithubert"].replace(**_EDGE_FRONT_END)
 PRESETS["tiny-edge"] = PRESETS["tiny"].replace(**_EDGE_FRONT_END)
+# The int8 twin: companded audio (see mu_law), for --int8-aware distillation; every block then stays int8.
+PRESETS["fithubert-int8"] = PRESETS["fithubert"].replace(mu_law=255.0)
 # Streaming-friendly twins: chunked attention and a causal positional conv, so that a stream of one chunk
 # (left context as the model's reach needs, no right context) gives exactly the full-utterance output. Chunks
 # are counted in output frames: 8 x 40 ms for fithubert's time reduction, 16 x 20 ms for tiny.
@@ -248,6 +250,7 @@ PRESET_NOTES: dict[str, str] = {
     "tiny": "2 layers of 64: for tests and quick demos",
     "fithubert-edge": "fithubert with a per-frame LayerNorm and ReLU in the conv front end: int8- and stream-friendly",
     "tiny-edge": "tiny with fithubert-edge's front end: for tests",
+    "fithubert-int8": "fithubert with mu-law companded audio: an 8-bit front end keeps quiet frames (--int8-aware)",
     "fithubert-stream": "fithubert-edge with attention in 320 ms chunks + 320 ms left, causal positional conv",
     "tiny-stream": "tiny-edge with attention in 320 ms chunks + 320 ms left, causal positional conv: for tests",
 }

@@ -91,7 +91,9 @@ def _split_items(data: str, split: str):
               help="DataLoader workers.")
 @click.option("--threads", type=click.IntRange(min=1), help="CPU threads per process (default: torch's choice).")
 @click.option("--int8-aware", is_flag=True,
-              help="Train the last part of the schedule with fake int8, as the export's int8 recipes round.")
+              help="Train the last part of the schedule with fake int8, as the export's int8 recipes round. A "
+                   "student with companded audio (mu_law in its config, the fithubert-int8 preset) then keeps "
+                   "every block in int8.")
 @click.option("--int8-aware-from", "int8_aware_start", default=INT8_AWARE_FROM, show_default=True,
               type=click.FloatRange(0, 1, max_open=True),
               help="Share of the schedule after which --int8-aware training begins.")
@@ -113,10 +115,10 @@ def distill(ctx: click.Context, teacher: str, student: str | None, init_from: st
       fitedge distill --teacher hubert_base_ls960.pt --student fithubert --data LibriSpeech/train-clean-100 \\
           --out runs/fit --steps 200000 --nproc 2 --accum 4 --amp fp16
       fitedge distill --teacher runs/pre/teacher --student student.json --data corpus/ --out runs/d --minutes 15
-      fitedge distill --teacher runs/pre/teacher --init-from runs/d/final --data corpus/ --out runs/d8 \\
+      fitedge distill --teacher runs/pre/teacher --student fithubert-int8 --data corpus/ --out runs/d8 \\
+          --minutes 6 --steps auto --int8-aware --int8-aware-from 0.67
+      fitedge distill --teacher runs/pre/teacher --init-from runs/d/final --data corpus/ --out runs/d8b \\
           --minutes 5 --steps auto --int8-aware --int8-aware-from 0
-      fitedge distill --teacher runs/pre/teacher --init-from runs/d/final --student fithubert-edge.json \\
-          --data corpus/ --out runs/edge8 --minutes 2 --steps auto --int8-aware --int8-aware-from 0
     """
     if student is None and init_from is None:
         raise ConfigError("give --student (a fresh student), --init-from (a checkpoint to continue), or both "

@@ -10,10 +10,12 @@ import pytest
 from fitedge.bench.endtoend.evaluation import Row
 from fitedge.bench.endtoend.pipeline import (
     DISTILHUBERT_STUDENT,
+    FITHUBERT_INT8_STUDENT,
     FITHUBERT_STREAM_STUDENT,
     FITHUBERT_STUDENT,
     INT8_AWARE,
     STREAM_SETTINGS,
+    STUDENTS,
     TEACHER,
     Paths,
     StepLog,
@@ -28,6 +30,11 @@ def test_students_are_about_the_papers_share_of_the_teacher() -> None:
     for student in (FITHUBERT_STUDENT, DISTILHUBERT_STUDENT):
         assert build_encoder(student).num_parameters() / teacher == pytest.approx(0.238, abs=0.01)
     assert FITHUBERT_STUDENT.layers == TEACHER.layers and DISTILHUBERT_STUDENT.layers == 2  # thin-deep vs wide-shallow
+
+
+def test_the_int8_aware_student_is_the_fithubert_students_twin_with_companded_audio() -> None:
+    assert STUDENTS[INT8_AWARE] == (FITHUBERT_INT8_STUDENT, "fithubert")  # its own run, the same objective
+    assert FITHUBERT_INT8_STUDENT.mu_law > 0 and FITHUBERT_INT8_STUDENT.replace(mu_law=0.0) == FITHUBERT_STUDENT
 
 
 def test_the_streaming_student_is_the_fithubert_students_twin_and_streams_at_the_compared_latency() -> None:
@@ -87,5 +94,6 @@ def test_the_int8_aware_run_has_its_training_line(tmp_path) -> None:
     p = Paths(tmp_path)
     (p.distill_run(INT8_AWARE) / "final").mkdir(parents=True)
     (p.distill_run(INT8_AWARE) / "final" / "config.json").write_text(json.dumps(
-        {"distill": {"steps": 300, "distill": {"max_minutes": 2.0, "int8_aware_from": 0.0}}}))
-    assert training_runs(p) == {"FitHuBERT int8-aware student": "300 steps, learning rate scheduled over 2.0 minutes"}
+        {"distill": {"steps": 1300, "distill": {"max_minutes": 6.0, "int8_aware_from": 0.67}}}))
+    assert training_runs(p) == {"FitHuBERT int8-aware student":
+                                "1300 steps, learning rate scheduled over 6.0 minutes, fake int8 from 67% of it"}

@@ -19,9 +19,9 @@ from fitedge.edge.bundle.manifest import read_bundle_manifest
 from fitedge.errors import ConfigError
 
 
-def test_edge_presets_keep_the_parameter_names_and_shapes_of_their_base() -> None:
-    for base in ("tiny", "fithubert"):
-        plain, edge = build_encoder(preset(base)).state_dict(), build_encoder(preset(f"{base}-edge")).state_dict()
+def test_deployment_presets_keep_the_parameter_names_and_shapes_of_their_base() -> None:
+    for base, twin in (("tiny", "tiny-edge"), ("fithubert", "fithubert-edge"), ("fithubert", "fithubert-int8")):
+        plain, edge = build_encoder(preset(base)).state_dict(), build_encoder(preset(twin)).state_dict()
         assert {k: v.shape for k, v in plain.items()} == {k: v.shape for k, v in edge.items()}
     first = build_encoder(preset("tiny-edge")).feature_extractor.conv_layers[0]
     assert isinstance(first.layer_norm, ChannelLayerNorm) and isinstance(first.activation, nn.ReLU)
