@@ -36,7 +36,7 @@ def _windows() -> list[np.ndarray]:
     return [(rng.standard_normal(16000) * 0.1).astype(np.float32) for _ in range(2)]
 
 
-def test_the_compander_is_float_by_design() -> None:
+def test_a_model_without_a_compander_has_nothing_float_by_design() -> None:
     plain = load_export_model("tiny", ExportOptions(seconds=1.0)).deployable()
     assert float_by_design(plain) == []
 
