@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from fitedge.audio import SAMPLE_RATE
-from fitedge.bench.host.streaming import Setting
 from fitedge.edge.bundle import manifest as mf
 from fitedge.edge.stream.geometry import streaming_section
+from fitedge.edge.stream.source import StreamSettings
 from fitedge.errors import BundleError
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ class BundleExporter:
 
     def __init__(self, root: Path, seconds: tuple[float, ...], threads: int = 2,
                  say: Callable[[str], None] | None = None, reuse: bool = False, sample_rate: int = SAMPLE_RATE,
-                 stream: Setting | None = None) -> None:
+                 stream: StreamSettings | None = None) -> None:
         self.root, self.seconds, self.threads, self.say = root, seconds, threads, say
         self.reuse, self.sample_rate, self.stream = reuse, sample_rate, stream
         self.done: dict[str, Path] = {}  # a source named twice is exported once

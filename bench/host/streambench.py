@@ -17,8 +17,9 @@ TARGET serves the settings each of its artifacts can take, and without ``--chunk
 from __future__ import annotations
 
 import tempfile
+from collections import defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +27,12 @@ import numpy as np
 
 from fitedge.bench.host.isolate import run_isolated
 from fitedge.bench.host.matrix import mib
-from fitedge.bench.host.streaming import Setting, settings_grid
+from fitedge.bench.host.streaming import settings_grid
 from fitedge.bench.host.targets import EAGER, Artifact, bundle_artifacts
 from fitedge.edge.backends import BACKENDS
 from fitedge.edge.bundle import manifest as mf
 from fitedge.edge.stream.geometry import SAMPLE_RATE, StreamGeometry, is_chunked, model_hop_and_receptive
-from fitedge.edge.stream.source import bundle_default_ms
+from fitedge.edge.stream.source import StreamSettings, bundle_default_ms
 from fitedge.errors import ConfigError
 
 # The acceptance settings of issue 21: 320 and 640 ms chunks; 1280 ms left and 320 ms right context kept the
@@ -41,7 +42,7 @@ DEFAULT_SETTINGS = tuple(settings_grid(DEFAULT_CHUNKS_MS, (DEFAULT_LEFT_MS,), (D
 NUMBERS = ("windows", "frames", "rtf", "chunk_p50_ms", "chunk_p99_ms", "first_frame_latency_ms", "peak_rss_mb",
            "baseline_rss_mb", "cosine_mean", "cosine_worst", "per_vs_full")
 
-StreamExporter = Callable[[str, Setting], Path]
+StreamExporter = Callable[[str, StreamSettings], Path]
 """Exports a model source for one streaming setting and returns the bundle folder."""
 
 
@@ -56,22 +57,22 @@ class StreamBenchSettings:
         timeout_s: wall-clock limit of one cell's process.
     """
 
-    settings: tuple[Setting, ...] | None = None
+    settings: tuple[StreamSettings, ...] | None = None
     threads: int = 2
     timeout_s: float = 300.0
 
 
-def stream_bundles(targets: list[str], settings: tuple[Setting, ...] | None,
-                   export: StreamExporter | None) -> Iterator[tuple[Path, str | None, tuple[Setting, ...]]]:
+def stream_bundles(targets: list[str], settings: tuple[StreamSettings, ...] | None,
+                   export: StreamExporter | None) -> Iterator[tuple[Path, str | None, tuple[StreamSettings, ...]]]:
     """``(bundle folder, the one artifact file asked for or None, settings)`` per target, exporting models."""
     for target in targets:
         path = Path(target)
         if path.is_dir():
-            yield path, None, settings or (Setting(*bundle_default_ms(path)),)
+            yield path, None, settings or (StreamSettings(*bundle_default_ms(path)),)
         elif BACKENDS.find_file(path) is not None:
             if not path.is_file():
                 raise ConfigError(f"{target}: no such artifact file")
-            yield path.parent, path.name, settings or (Setting(*bundle_default_ms(path.parent)),)
+            yield path.parent, path.name, settings or (StreamSettings(*bundle_default_ms(path.parent)),)
         elif export is None:
             raise ConfigError(f"{target}: --stream --no-export takes bundle folders or artifact files; a model is "
                               "exported once per chunk setting")
@@ -111,12 +112,15 @@ def run_stream_bench(targets: list[str], wav: np.ndarray, config: StreamBenchSet
     rows = []
     seconds = len(wav) / SAMPLE_RATE
     no_eager = BACKENDS.for_runtime(EAGER).runtime_missing()
+    bundles = list(stream_bundles(targets, config.settings, export))
+    ambiguous = folders_sharing_a_model(bundles)
     with tempfile.TemporaryDirectory(prefix="fitedge-stream-") as tmp:
-        for index, (folder, only, settings) in enumerate(stream_bundles(targets, config.settings, export)):
+        for index, (folder, only, settings) in enumerate(bundles):
             manifest = mf.Manifest.read(folder)
             hop, receptive = model_hop_and_receptive(manifest.model.config)
-            geometries = [StreamGeometry.from_ms(hop, receptive, *asdict(s).values()) for s in settings]
-            artifacts = [a for a in bundle_artifacts(folder) if only in (None, a.name)]
+            geometries = [s.geometry(hop, receptive) for s in settings]
+            artifacts = [replace(a, bundle=str(folder)) if folder in ambiguous else a
+                         for a in bundle_artifacts(folder) if only in (None, a.name)]
             data = Path(tmp, f"{index}.npz")
             if not no_eager:
                 reference = full_reference(folder, manifest, wav, config.threads)
@@ -134,6 +138,17 @@ def run_stream_bench(targets: list[str], wav: np.ndarray, config: StreamBenchSet
                     if on_row is not None:
                         on_row(row)
     return rows
+
+
+def folders_sharing_a_model(bundles: list[tuple[Path, str | None, tuple[StreamSettings, ...]]]) -> set[Path]:
+    """The bundle folders whose model name another folder also streams at one of the same settings (two students
+    whose checkpoints are both called ``final``, say): their rows are labelled with the folder."""
+    folders: dict[tuple[str, StreamSettings], set[Path]] = defaultdict(set)
+    for folder, _, settings in bundles:
+        model = mf.Manifest.read(folder).model.name
+        for setting in settings:
+            folders[model, setting].add(folder)
+    return {folder for shared in folders.values() if len(shared) > 1 for folder in shared}
 
 
 def _problem(artifact: Artifact, geometry: StreamGeometry, no_eager: str | None) -> str | None:
@@ -198,7 +213,7 @@ def stream_table_doc(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def stream_settings(chunks_ms: tuple[float, ...] | None, lefts_ms: tuple[float, ...] | None,
-                    rights_ms: tuple[float, ...] | None) -> tuple[Setting, ...] | None:
+                    rights_ms: tuple[float, ...] | None) -> tuple[StreamSettings, ...] | None:
     """The grid of the settings given, the defaults filling the rest; ``None`` when none is given (each bundle
     then serves its own)."""
     if chunks_ms is None and lefts_ms is None and rights_ms is None:

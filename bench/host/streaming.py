@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from fitedge.edge.stream.geometry import SAMPLE_RATE, StreamGeometry, is_chunked, model_hop_and_receptive
+from fitedge.edge.stream.source import StreamSettings
 from fitedge.edge.stream.stream import Stream
 from fitedge.errors import ConfigError
 
@@ -32,18 +33,10 @@ SWEEP_CHUNKS_MS = (160.0, 320.0, 640.0, 1280.0)
 SWEEP_LEFTS_MS = (640.0, 1280.0, 2560.0)
 
 
-@dataclass(frozen=True)
-class Setting:
-    """One chunk/context setting in milliseconds."""
-
-    chunk_ms: float
-    left_ms: float
-    right_ms: float
-
-
-def settings_grid(chunks_ms: Sequence[float], lefts_ms: Sequence[float], rights_ms: Sequence[float]) -> list[Setting]:
+def settings_grid(chunks_ms: Sequence[float], lefts_ms: Sequence[float],
+                  rights_ms: Sequence[float]) -> list[StreamSettings]:
     """Every combination, chunk first."""
-    return [Setting(c, left, right) for c in chunks_ms for left in lefts_ms for right in rights_ms]
+    return [StreamSettings(c, left, right) for c in chunks_ms for left in lefts_ms for right in rights_ms]
 
 
 @dataclass(frozen=True)
@@ -256,7 +249,7 @@ def bundle_head(folder: Path, manifest: Any) -> Any:
     return load_ctc_head(path)
 
 
-def stream_report(source: str | Path, wav: np.ndarray, settings: Sequence[Setting], threads: int | None = None,
+def stream_report(source: str | Path, wav: np.ndarray, settings: Sequence[StreamSettings], threads: int | None = None,
                   progress: Callable[[str], None] = lambda line: None) -> dict[str, Any]:
     """Measure every target of ``source`` at every setting it can serve; the report document (JSON-ready)."""
     from fitedge.host import describe_cpu
@@ -264,7 +257,7 @@ def stream_report(source: str | Path, wav: np.ndarray, settings: Sequence[Settin
     targets, reference, config = stream_targets(source, threads)
     hop, receptive = model_hop_and_receptive(config)
     full = {name: value[0] for name, value in reference.run(wav).items()}
-    geometries = [(s, StreamGeometry.from_ms(hop, receptive, s.chunk_ms, s.left_ms, s.right_ms)) for s in settings]
+    geometries = [(s, s.geometry(hop, receptive)) for s in settings]
     results, skipped = [], []
     for target in targets:
         served = [(s, g) for s, g in geometries if target.static_samples in (None, g.window_samples)]

@@ -96,10 +96,9 @@ def _stream_settings(source: str, chunk_ms: str | None, left_ms: str | None, rig
         return []
     from fitedge.bench.host.streaming import settings_grid
     from fitedge.cli.stream import milliseconds
-    from fitedge.edge.stream.source import StreamSettings, bundle_default_ms
+    from fitedge.edge.stream.source import bundle_default_ms
 
     own = bundle_default_ms(Path(source).parent if Path(source).is_file() else source)
-    grid = settings_grid(milliseconds("--chunk-ms", chunk_ms),
+    return settings_grid(milliseconds("--chunk-ms", chunk_ms),
                          milliseconds("--left-ms", left_ms) if left_ms else (own[1],),
                          milliseconds("--right-ms", right_ms) if right_ms else (own[2],))
-    return [StreamSettings(g.chunk_ms, g.left_ms, g.right_ms) for g in grid]

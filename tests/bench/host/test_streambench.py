@@ -8,14 +8,23 @@ from __future__ import annotations
 import copy
 import json
 import math
+import shutil
 
 import numpy as np
 import pytest
 
 from fitedge.bench.host.onthefly import BundleExporter, bundle_matches
-from fitedge.bench.host.streaming import Setting, ctc_per, stream_parity
+from fitedge.bench.host.streambench import (
+    StreamBenchSettings,
+    folders_sharing_a_model,
+    run_stream_bench,
+    stream_bundles,
+)
+from fitedge.bench.host.streaming import ctc_per, stream_parity
 from fitedge.bench.report.results import read_results, validate_results
+from fitedge.distill.data.audio import read_audio
 from fitedge.edge.export.options import ExportOptions
+from fitedge.edge.stream.source import StreamSettings
 from fitedge.errors import DataError
 from tests.helpers.cli import assert_one_line_error, run_cli
 from tests.helpers.hidden import fitedge_without
@@ -97,8 +106,22 @@ def test_a_missing_runtime_is_one_skipped_line(bundle, wav_file, tmp_path):
     assert [line.split()[0] for line in result.stdout.splitlines()[2:-2]] == ["eager"]  # the eager row still ran
 
 
+def test_two_bundles_of_one_model_name_are_told_apart_by_their_folder(bundle, wav_file, tmp_path):
+    # Two recipe students both come out of a folder called "final": their rows must not share a name.
+    first, second = shutil.copytree(bundle, tmp_path / "student_a"), shutil.copytree(bundle, tmp_path / "student_b")
+    setting = StreamSettings(**STREAM_SETTING)
+    config = StreamBenchSettings(settings=(setting,), threads=1)
+    targets = [str(folder / "tiny_fp32.onnx") for folder in (first, second)]
+    assert folders_sharing_a_model(list(stream_bundles(targets, (setting,), None))) == {first, second}
+    rows = run_stream_bench(targets, read_audio(wav_file), config, export=None)
+    assert [r["artifact"] for r in rows] == [f"{first}/tiny_fp32.onnx", f"{second}/tiny_fp32.onnx"]
+    assert all(r["status"] == "ok" for r in rows), rows
+    # One bundle alone keeps the plain file name.
+    assert run_stream_bench(targets[:1], read_audio(wav_file), config, export=None)[0]["artifact"] == "tiny_fp32.onnx"
+
+
 def test_a_model_is_exported_once_per_setting_and_a_matching_bundle_is_reused(bundle, tmp_path):
-    exporter = BundleExporter(tmp_path, seconds=(), stream=Setting(320.0, 640.0, 160.0))
+    exporter = BundleExporter(tmp_path, seconds=(), stream=StreamSettings(320.0, 640.0, 160.0))
     assert exporter.suffix() == "-stream-c320-l640-r160"
     same = ExportOptions(targets=("onnx",), precisions=("fp32",), **SETTING)
     assert bundle_matches(bundle, "tiny", same)
