@@ -93,13 +93,36 @@ QUICK = RecipeConfig(synth_minutes=3.0, synth_test_minutes=0.5, pretrain_minutes
 
 @dataclass
 class StepLog:
-    """What happened to each step: seconds taken, or why it is not available."""
+    """What happened to each step: seconds taken, done by an earlier run (cached), or why it is not available.
+
+    ``times``: a JSON file of the seconds each step took when it last ran, kept in the work folder, so that a
+    report from a run that reused earlier steps still says what they cost (``None`` in ``cached`` when unknown).
+    """
 
     done: dict[str, float] = field(default_factory=dict)
+    cached: dict[str, float | None] = field(default_factory=dict)
     missing: dict[str, str] = field(default_factory=dict)
+    times: Path | None = None
 
     def ok(self, name: str) -> bool:
-        return name in self.done
+        return name in self.done or name in self.cached
+
+    def ran(self, name: str, seconds: float) -> None:
+        self.done[name] = seconds
+        if self.times is not None:
+            recorded = {**self._recorded(), name: seconds}
+            temporary = self.times.with_name(self.times.name + ".tmp")
+            temporary.write_text(json.dumps(recorded, indent=1))
+            temporary.replace(self.times)
+
+    def reused(self, name: str) -> None:
+        self.cached[name] = self._recorded().get(name)
+
+    def _recorded(self) -> dict[str, float]:
+        try:
+            return json.loads(self.times.read_text()) if self.times is not None else {}
+        except (OSError, ValueError):
+            return {}  # none yet, or written by hand: the steps it lacks read "cached"
 
 
 class Paths:
@@ -111,6 +134,7 @@ class Paths:
         self.pretrain, self.configs = work / "pretrain", work / "configs"
         self.teacher = self.pretrain / "teacher"
         self.bench, self.per, self.report = work / "bench", work / "per", work / "report"
+        self.step_times = work / "steps.json"
 
     def distill_run(self, name: str) -> Path:
         return self.work / f"distill_{name}"
@@ -144,7 +168,7 @@ def run_recipe(config: RecipeConfig = RecipeConfig(), say: Say = print) -> Path:
 
     p = Paths(Path(config.work).absolute())
     p.configs.mkdir(parents=True, exist_ok=True)
-    steps = StepLog()
+    steps = StepLog(times=p.step_times)
     start = time.monotonic()
     _cmd(steps, say, "synth corpus", p.synth / "corpus.json",
          ["data", "synth", "--out", p.synth, "--minutes", config.synth_minutes, "--test-minutes",
@@ -227,7 +251,7 @@ def _cmd(steps: StepLog, say: Say, name: str, marker: Path, args: list, needs: t
     """Run ``fitedge ARGS`` unless ``marker`` exists; record the outcome under ``name``."""
     if marker.exists():
         say(f"[{name}] already done ({marker})")
-        steps.done[name] = 0.0
+        steps.reused(name)
         return
     missing = [n for n in needs if not steps.ok(n)]
     if missing:
@@ -243,7 +267,7 @@ def _cmd(steps: StepLog, say: Say, name: str, marker: Path, args: list, needs: t
         steps.missing[name] = errors[-1] if errors else f"exit status {returncode}"
         say(f"[{name}] FAILED: {steps.missing[name]}")
         return
-    steps.done[name] = round(time.monotonic() - start, 1)
+    steps.ran(name, round(time.monotonic() - start, 1))
     say(f"[{name}] done in {steps.done[name]:.0f} s")
 
 

@@ -41,7 +41,9 @@ def write_recipe_report(folder: Path, rows: list[Row], steps: Any, config: dict,
                   "is streamed minus full, in points, with its paired 95% interval.", ""]
     lines += ["## Test-set size", "", *sizing_lines(rows), ""]
     lines += ["## Steps", ""]
-    lines += [f"- {name}: {'cached' if seconds == 0 else f'{seconds:g} s'}" for name, seconds in steps.done.items()]
+    lines += [f"- {name}: {seconds:g} s" for name, seconds in steps.done.items()]
+    lines += [f"- {name}: cached" + ("" if seconds is None else f" (took {seconds:g} s when it ran)")
+              for name, seconds in steps.cached.items()]
     lines += [f"- {name}: not available: {why}" for name, why in steps.missing.items()]
     lines += ["", "## Training (each run's schedule spans its minutes on this machine)", ""]
     lines += [f"- {name}: {what}" for name, what in training.items()]

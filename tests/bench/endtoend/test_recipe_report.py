@@ -19,6 +19,7 @@ from fitedge.bench.endtoend.pipeline import (
     TEACHER,
     Paths,
     StepLog,
+    _cmd,
     training_runs,
 )
 from fitedge.bench.endtoend.report import sizing_lines, write_recipe_report
@@ -97,3 +98,20 @@ def test_the_int8_aware_run_has_its_training_line(tmp_path) -> None:
         {"distill": {"steps": 1300, "distill": {"max_minutes": 6.0, "int8_aware_from": 0.67}}}))
     assert training_runs(p) == {"FitHuBERT int8-aware student":
                                 "1300 steps, learning rate scheduled over 6.0 minutes, fake int8 from 67% of it"}
+
+
+def test_a_cached_step_reports_the_seconds_it_took_when_it_ran(tmp_path) -> None:
+    p = Paths(tmp_path)
+    marker = tmp_path / "done.txt"
+    first = StepLog(times=p.step_times)
+    _cmd(first, lambda line: None, "made a file", marker, ["--version"])
+    assert first.ok("made a file") and first.done["made a file"] > 0  # ran: fitedge --version, no marker yet
+    marker.write_text("x")
+    again = StepLog(times=p.step_times)
+    _cmd(again, lambda line: None, "made a file", marker, ["--version"])
+    _cmd(again, lambda line: None, "from an older run", marker, ["--version"])
+    assert again.ok("made a file") and "made a file" not in again.done
+    report = write_recipe_report(tmp_path / "report", [], again, {}, {}).read_text()
+    took = first.done["made a file"]
+    assert f"- made a file: cached (took {took:g} s when it ran)" in report
+    assert "- from an older run: cached\n" in report  # no time on record for it
