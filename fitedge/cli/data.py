@@ -96,6 +96,26 @@ def asterisk(out: Path, sounds: Path | None, transcripts: Path | None, force: bo
     _report(out, info, as_json)
 
 
+@data.command("merge")
+@click.argument("corpora", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Corpus folder to create.")
+@click.option("--force", is_flag=True, help="Replace --out if it exists.")
+@click.option("--json", "as_json", is_flag=True, help="Print corpus.json instead of a summary.")
+def merge(corpora: tuple[Path, ...], out: Path, force: bool, as_json: bool) -> None:
+    """One corpus whose train, valid and test splits are those of CORPORA together.
+
+    \b
+    The new folder holds manifests only: its rows point at the CORPORA's audio, which must stay where it is.
+    The CORPORA must share one phoneme inventory. Example (a teacher that hears real and synthetic speech):
+      fitedge data merge corpus_synth/ corpus_asterisk/ --out corpus_mixed/
+      fitedge pretrain --data corpus_mixed/ --out runs/pre --ctc-weight 1
+    """
+    from fitedge.distill.data.merge import merge_corpora
+
+    info = merge_corpora(corpora, out, force=force)
+    _report(out, info, as_json)
+
+
 def _report(out: Path, info: dict, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(info, indent=2, sort_keys=True))
