@@ -1,8 +1,9 @@
-"""PT2E int8 recipes: ExecuTorch (XNNPACK quantizer, static) and LiteRT (litert-torch quantizer, dynamic or static).
+"""PT2E int8 recipes: ExecuTorch (XNNPACK quantizer) and LiteRT (litert-torch quantizer), each static or dynamic.
 
 Both follow the same steps: capture the float module with ``torch.export``, annotate it with the runtime's
 quantizer (weights int8 symmetric per output channel), run the calibration windows through it to observe
-activation ranges, and convert. Modules kept float are left unannotated, so they stay float ops.
+activation ranges (a dynamic recipe observes none: its activations are quantized per input at run time), and
+convert. Modules kept float are left unannotated, so they stay float ops.
 """
 
 from __future__ import annotations
@@ -35,25 +36,34 @@ class QuantizedModule:
 
 def quantize_for_executorch(module: nn.Module, calibration: Sequence[np.ndarray], keep_float: list[str],
                             dynamic: tuple[int, int] | None = None, grid: tuple[int, int] | None = None,
-                            observer: str = PT2E_METHODS[0]) -> QuantizedModule:
-    """XNNPACK quantizer: static int8 activations per tensor (observed by ``observer``), int8 weights per channel.
+                            observer: str = PT2E_METHODS[0], mode: str = "static") -> QuantizedModule:
+    """XNNPACK quantizer, int8 weights per channel; ``static``: int8 activations per tensor (observed by
+    ``observer``) from op to op; ``dynamic``: each conv's and linear's input quantized at run time (XNNPACK's
+    qd8 kernels: a scale per row), float in between.
 
     ``dynamic``/``grid``: capture with the bounded dynamic length, so the quantized graph keeps it.
     """
-    quantizer = executorch_quantizer(module, keep_float, observer)
-    converted = prepare_calibrate_convert(module, quantizer, calibration, dynamic=dynamic, grid=grid)
-    return QuantizedModule(converted, quantizer, "pt2e-xnnpack-static-per-channel-float-norms")
+    quantizer = executorch_quantizer(module, keep_float, observer, mode)
+    # Dynamic quantization observes nothing at calibration; one window is enough to trace the graph.
+    windows = calibration if mode == "static" else calibration[:1]
+    converted = prepare_calibrate_convert(module, quantizer, windows, dynamic=dynamic, grid=grid)
+    return QuantizedModule(converted, quantizer, f"pt2e-xnnpack-{mode}-per-channel-float-norms")
 
 
-def executorch_quantizer(module: nn.Module, keep_float: list[str], observer: str = PT2E_METHODS[0]) -> Any:
-    """The XNNPACK quantizer of the ExecuTorch recipe, leaving ``keep_float`` modules of ``module`` float."""
+def executorch_quantizer(module: nn.Module, keep_float: list[str], observer: str = PT2E_METHODS[0],
+                         mode: str = "static") -> Any:
+    """The XNNPACK quantizer of the ExecuTorch recipe (``static`` or ``dynamic``), leaving ``keep_float`` modules
+    of ``module`` float."""
     from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import (
         XNNPACKQuantizer,
         get_symmetric_quantization_config,
     )
 
-    config = get_symmetric_quantization_config(is_per_channel=True)
-    quantizer = XNNPACKQuantizer().set_global(observed_by(config, observer))
+    if mode == "dynamic":
+        config = get_symmetric_quantization_config(is_per_channel=True, is_dynamic=True)
+    else:
+        config = observed_by(get_symmetric_quantization_config(is_per_channel=True), observer)
+    quantizer = XNNPACKQuantizer().set_global(config)
     # The kept modules themselves, not only their weighted leaves: the residual adds and products inside a
     # transformer layer belong to no leaf, and quantized they would still round its activations to int8.
     for name in dict.fromkeys(keep_float + leaf_modules(module, keep_float) + float_by_design(module)):

@@ -131,6 +131,8 @@ def _recipe_options(artifact: Artifact) -> Any:
     from fitedge.edge.export.options import ExportOptions
 
     mode = "dynamic" if "dynamic" in (artifact.recipe or "") else "static"
+    if artifact.runtime == "executorch":
+        return ExportOptions(executorch_int8=mode)
     if artifact.runtime == "litert":
         return ExportOptions(litert_int8=mode)
     if artifact.runtime == "onnxruntime":

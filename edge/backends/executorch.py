@@ -1,9 +1,11 @@
 """ExecuTorch (``.pte``, XNNPACK delegate): lowered with ``to_edge_transform_and_lower``, run by ``executorch.runtime``.
 
-int8 is the XNNPACK quantizer's static recipe (:func:`fitedge.quantize.pt2e.quantize_for_executorch`) on a graph
-shaped for XNNPACK (:mod:`fitedge.edge.lower.delegable`): its norms are left float. The int8 ``.pte`` is static:
-with a dynamic length XNNPACK leaves the quantized convolutions to portable kernels, and executorch 1.4.1 then
-returns upper-bound output shapes.
+int8 is the XNNPACK quantizer's recipe (:func:`fitedge.quantize.pt2e.quantize_for_executorch`) on a graph shaped
+for XNNPACK (:mod:`fitedge.edge.lower.delegable`): its norms are left float. ``--executorch-int8 static`` (the
+default) carries int8 activations from op to op with calibrated ranges; ``dynamic`` quantizes each conv's and
+linear's input per row at run time and keeps float in between: slower, and as close to float as int8 gets. The
+int8 ``.pte`` has a static length: with a dynamic length XNNPACK leaves the quantized convolutions to portable
+kernels, and executorch 1.4.1 then returns upper-bound output shapes.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ class ExecuTorchBackend(Backend):
     extra = run_extra = "executorch"
     packages = ("executorch", "torchao")
     preload = ("executorch.runtime",)
+    int8_modes = ("static", "dynamic")
     calibrations = PT2E_METHODS
     on_android = True
     arm64 = ("ExecuTorch's aarch64 Python runtime links torch, whose aarch64 PyPI build needs gigabytes of NVIDIA "
@@ -56,6 +59,12 @@ class ExecuTorchBackend(Backend):
 
     def dynamic_length(self, precision: str) -> bool:
         return precision != "int8"
+
+    def int8_mode(self, options: Any) -> str:
+        return options.executorch_int8
+
+    def quantizes_at_run_time(self, options: Any) -> bool:
+        return self.int8_mode(options) == "dynamic"
 
     def build(self, request: BuildRequest) -> Built:
         from fitedge.edge.lower.delegable import norm_modules, xnnpack_friendly
@@ -72,7 +81,8 @@ class ExecuTorchBackend(Backend):
             kept = request.keep_float + norm_modules(friendly)
             quantized, calibration = self.calibrated(
                 request, lambda method: quantize_for_executorch(friendly, request.calibration, kept, request.dynamic,
-                                                                request.grid, method),
+                                                                request.grid, method,
+                                                                self.int8_mode(request.options)),
                 lambda candidate: run_in_eager(candidate.module), run_in_eager(friendly))
             recipe, module = quantized.recipe, quantized.module
             if calibration is not None:

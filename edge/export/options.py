@@ -16,6 +16,7 @@ from fitedge.quantize.observers import AUTO, CALIBRATIONS
 
 PRECISIONS = ("fp32", "int8")
 INT8_MODES = ("auto", "plain")
+EXECUTORCH_INT8_MODES = BACKENDS.for_runtime("executorch").int8_modes
 LITERT_INT8_MODES = BACKENDS.for_runtime("litert").int8_modes
 ONNX_INT8_MODES = BACKENDS.for_runtime("onnxruntime").int8_modes
 MIN_SAMPLES = 400  # one frame of the conv front end's receptive field
@@ -48,6 +49,7 @@ class ExportOptions:
         int8_costs: in ``auto``, time each block alone in float and int8 in each runtime exported to, so that the
             plan keeps float where that is faster and widens by int8 error per ms saved. Off by default: it lowers
             every screened block twice per runtime, and per-call overhead inflates small blocks' times.
+        executorch_int8: ``static`` (default) or ``dynamic``.
         litert_int8: ``dynamic`` (default) or ``static``.
         onnx_int8: ``static`` QDQ (default) or ``dynamic``.
         threads: threads for the built-in timing and the parity runs.
@@ -77,6 +79,7 @@ class ExportOptions:
     min_cosine: float = DEFAULT_INT8_MIN_COSINE
     allow_degraded: bool = False
     int8_costs: bool = False
+    executorch_int8: str = EXECUTORCH_INT8_MODES[0]
     litert_int8: str = LITERT_INT8_MODES[0]
     onnx_int8: str = ONNX_INT8_MODES[0]
     threads: int = 2
@@ -117,8 +120,10 @@ class ExportOptions:
             raise ConfigError(f"--int8 must be one of {', '.join(INT8_MODES)}, got {self.int8!r}")
         if self.calibration not in CALIBRATIONS:
             raise ConfigError(f"--calibration must be one of {', '.join(CALIBRATIONS)}, got {self.calibration!r}")
-        if self.litert_int8 not in LITERT_INT8_MODES or self.onnx_int8 not in ONNX_INT8_MODES:
-            raise ConfigError(f"int8 modes: LiteRT {LITERT_INT8_MODES}, ONNX {ONNX_INT8_MODES}")
+        if (self.executorch_int8 not in EXECUTORCH_INT8_MODES or self.litert_int8 not in LITERT_INT8_MODES
+                or self.onnx_int8 not in ONNX_INT8_MODES):
+            raise ConfigError(f"int8 modes: ExecuTorch {EXECUTORCH_INT8_MODES}, LiteRT {LITERT_INT8_MODES}, "
+                              f"ONNX {ONNX_INT8_MODES}")
         if self.chunk_ms is None and (self.left_ms or self.right_ms):
             raise ConfigError("--left-ms/--right-ms need --chunk-ms")
         if self.threads < 1 or self.timing_runs < 0 or self.calib_windows < 1:

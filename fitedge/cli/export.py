@@ -11,7 +11,14 @@ import click
 from fitedge import console
 from fitedge.cli.params import config_option, field_default
 from fitedge.edge.backends import BACKENDS
-from fitedge.edge.export.options import CALIBRATIONS, INT8_MODES, LITERT_INT8_MODES, ONNX_INT8_MODES, ExportOptions
+from fitedge.edge.export.options import (
+    CALIBRATIONS,
+    EXECUTORCH_INT8_MODES,
+    INT8_MODES,
+    LITERT_INT8_MODES,
+    ONNX_INT8_MODES,
+    ExportOptions,
+)
 from fitedge.errors import BundleError
 
 _default = functools.partial(field_default, ExportOptions)  # the option's default is the library's
@@ -53,6 +60,10 @@ _default = functools.partial(field_default, ExportOptions)  # the option's defau
               help="int8 auto: time each block alone in float and int8 in each runtime, so that the plan also keeps "
                    "float where float is faster and widens by int8 error per ms saved. Off by default: it lowers "
                    "every screened block twice per runtime.")
+@click.option("--executorch-int8", type=click.Choice(EXECUTORCH_INT8_MODES), default=_default("executorch_int8"),
+              show_default=True,
+              help="static: int8 activations from op to op, calibrated (fastest); dynamic: each conv's and linear's "
+                   "input quantized per row at run time, float in between (slower, about float's accuracy).")
 @click.option("--litert-int8", type=click.Choice(LITERT_INT8_MODES), default=_default("litert_int8"), show_default=True,
               help="dynamic: activations quantized per input at run time; where int8 auto keeps blocks float, it "
                    "also builds static with them float and keeps dynamic only if clearly faster. static: calibrated.")
@@ -86,9 +97,9 @@ _default = functools.partial(field_default, ExportOptions)  # the option's defau
               help="Streaming: right context (lookahead) of the window.")
 def export(model: str, out: Path, targets: str, precision: str, seconds: float, dynamic: str | None, outputs: str,
            calib: str | None, calib_windows: int, calibration: str, keep_float: str, int8_mode: str,
-           min_cosine: float, allow_degraded: bool, int8_costs: bool, litert_int8: str, onnx_int8: str, threads: int,
-           timing_runs: int, android: Path | None, force: bool, etrecord: bool, integer_io: bool, seed: int,
-           as_json: bool,
+           min_cosine: float, allow_degraded: bool, int8_costs: bool, executorch_int8: str, litert_int8: str,
+           onnx_int8: str, threads: int, timing_runs: int, android: Path | None, force: bool, etrecord: bool,
+           integer_io: bool, seed: int, as_json: bool,
            gate_per: Path | None = None, max_per_increase: float = 2.0, chunk_ms: float | None = None,
            left_ms: float = 0.0, right_ms: float = 0.0, head: str | None = None) -> None:
     """Export MODEL to a verified bundle: .pte, .tflite and .onnx in fp32 and int8, golden files, manifest, report.
@@ -111,7 +122,7 @@ def export(model: str, out: Path, targets: str, precision: str, seconds: float, 
         targets=parse_list(targets), precisions=parse_list(precision), seconds=seconds, dynamic=parse_dynamic(dynamic),
         outputs=outputs, calib=calib, calib_windows=calib_windows, calibration=calibration,
         keep_float=parse_list(keep_float), int8=int8_mode, min_cosine=min_cosine, allow_degraded=allow_degraded,
-        int8_costs=int8_costs, litert_int8=litert_int8,
+        int8_costs=int8_costs, executorch_int8=executorch_int8, litert_int8=litert_int8,
         onnx_int8=onnx_int8, threads=threads, timing_runs=timing_runs, force=force, android=android, seed=seed,
         etrecord=etrecord, integer_io=integer_io, chunk_ms=chunk_ms, left_ms=left_ms, right_ms=right_ms, head=head)
     options.require_installed()

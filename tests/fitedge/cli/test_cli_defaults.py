@@ -15,7 +15,13 @@ from fitedge.bench.host.settings import MatrixSettings
 from fitedge.cli import cli
 from fitedge.cli.params import dataclass_default, field_default
 from fitedge.distill.train.config import AMP_MODES, OBJECTIVES, DistillConfig, PretrainConfig
-from fitedge.edge.export.options import INT8_MODES, LITERT_INT8_MODES, ONNX_INT8_MODES, ExportOptions
+from fitedge.edge.export.options import (
+    EXECUTORCH_INT8_MODES,
+    INT8_MODES,
+    LITERT_INT8_MODES,
+    ONNX_INT8_MODES,
+    ExportOptions,
+)
 
 # command path -> (the dataclass it builds, option names that differ from their field's name, required arguments)
 CONFIGS: dict[str, tuple[type, dict[str, str], list[str]]] = {
@@ -28,7 +34,8 @@ CONFIGS: dict[str, tuple[type, dict[str, str], list[str]]] = {
     "bench run": (MatrixSettings, {}, []),
 }
 CHOICES = {
-    ("export", "int8_mode"): INT8_MODES, ("export", "litert_int8"): LITERT_INT8_MODES,
+    ("export", "int8_mode"): INT8_MODES, ("export", "executorch_int8"): EXECUTORCH_INT8_MODES,
+    ("export", "litert_int8"): LITERT_INT8_MODES,
     ("export", "onnx_int8"): ONNX_INT8_MODES, ("distill", "objective"): OBJECTIVES, ("distill", "amp"): AMP_MODES,
 }
 
