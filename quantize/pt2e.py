@@ -44,9 +44,8 @@ def quantize_for_executorch(module: nn.Module, calibration: Sequence[np.ndarray]
     ``dynamic``/``grid``: capture with the bounded dynamic length, so the quantized graph keeps it.
     """
     quantizer = executorch_quantizer(module, keep_float, observer, mode)
-    # Dynamic quantization observes nothing at calibration; one window is enough to trace the graph.
-    windows = calibration if mode == "static" else calibration[:1]
-    converted = prepare_calibrate_convert(module, quantizer, windows, dynamic=dynamic, grid=grid)
+    converted = prepare_calibrate_convert(module, quantizer, windows_for(mode, calibration), dynamic=dynamic,
+                                          grid=grid)
     return QuantizedModule(converted, quantizer, f"pt2e-xnnpack-{mode}-per-channel-float-norms")
 
 
@@ -91,10 +90,14 @@ def quantize_for_litert(module: nn.Module, calibration: Sequence[np.ndarray], ke
     for name in _litert_stack_names(graph, leaf_modules(module, keep_float) + float_by_design(module)):
         # set_module_name refuses None; an entry of None is what "leave this module alone" means to annotate().
         quantizer.module_name_config[name] = None
-    # Dynamic quantization observes nothing at calibration; one window is enough to trace the observers.
-    windows = calibration if mode == "static" else calibration[:1]
-    converted = quantize_graph(graph, quantizer, windows, fold=False)
+    converted = quantize_graph(graph, quantizer, windows_for(mode, calibration), fold=False)
     return QuantizedModule(converted, quantizer, f"pt2e-litert-{mode}-per-channel")
+
+
+def windows_for(mode: str, calibration: Sequence[np.ndarray]) -> Sequence[np.ndarray]:
+    """The calibration windows a ``static`` or ``dynamic`` recipe runs: dynamic quantization observes nothing at
+    calibration, so one window, to trace the observers, is enough."""
+    return calibration if mode == "static" else calibration[:1]
 
 
 def observed_by(config: Any, observer: str) -> Any:
