@@ -56,6 +56,9 @@ class OnnxRuntimeBackend(Backend):
     def int8_mode(self, options: Any) -> str:
         return options.onnx_int8
 
+    def quantizes_at_run_time(self, options: Any) -> bool:
+        return self.int8_mode(options) == "dynamic"
+
     def build(self, request: BuildRequest) -> Built:
         from fitedge.edge.lower.onnx import lower_to_onnx
         from fitedge.quantize.onnx_recipe import quantize_onnx

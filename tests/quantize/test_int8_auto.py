@@ -144,7 +144,7 @@ def sensitivities(doc: dict) -> list[BlockSensitivity]:
 @pytest.fixture(scope="module")
 def thin_fithubert(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """fithubert's conv front end and time reduction at 1/8 width: like the preset, its last conv stands out
-    in the screening, and LiteRT's dynamic int8 keeps it with no block float."""
+    in the screening, and every runtime's dynamic int8 keeps it with no block float."""
     full = preset("fithubert")
     convs = tuple((channels // 8, kernel, stride) for channels, kernel, stride in full.conv_layers)
     config = dataclasses.replace(full, conv_layers=convs, dim=64, layers=2, heads=4, ffn_dim=64, pos_conv_kernel=16,
@@ -153,25 +153,36 @@ def thin_fithubert(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return save_checkpoint(build_encoder(config), tmp_path_factory.mktemp("thin") / "model")
 
 
+# Each runtime's run-time (dynamic) recipe, and what it becomes with blocks kept float (LiteRT's turns static).
+RUN_TIME_RECIPES = {"tflite": ("pt2e-litert-dynamic-per-channel", "pt2e-litert-static-per-channel"),
+                    "pte": ("pt2e-xnnpack-dynamic-per-channel-float-norms",) * 2,
+                    "onnx": ("ort-dynamic-per-channel-w7",) * 2}
+
+
 @pytest.mark.parametrize("margin", [0.0, 1e9], ids=["dynamic-kept", "float-kept"])
-def test_litert_keeps_dynamic_int8_only_when_it_is_clearly_faster_than_the_float_blocks(
+def test_run_time_int8_replaces_float_blocks_only_when_it_is_clearly_faster(
         thin_fithubert: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, margin: float) -> None:
     # The timings are real and noisy, so the margin forces each outcome: 0 (any time wins) and 1e9 (none does).
     monkeypatch.setattr(policy, "RUN_TIME_MARGIN", margin)
-    options = ExportOptions(targets=("tflite",), precisions=("int8",), seconds=1.0, calib_windows=4, timing_runs=0,)
+    options = ExportOptions(targets=tuple(RUN_TIME_RECIPES), precisions=("int8",), seconds=1.0, calib_windows=4,
+                            timing_runs=0, executorch_int8="dynamic", onnx_int8="dynamic")
     lines: list[str] = []
     doc = export_bundle(thin_fithubert, tmp_path / "bundle", options, progress=lines.append)
-    [artifact] = doc["artifacts"]
     flagged = doc["int8_policy"]["keep_float"]
-    assert flagged and any("side by side" in line for line in lines)  # both were built and timed
-    reason = artifact["int8_policy"]["reason"]
-    if margin == 0.0:
-        assert artifact["recipe"] == "pt2e-litert-dynamic-per-channel" and artifact["keep_float"] == []
-        assert "none kept float: dynamic int8" in reason
-    else:
-        assert artifact["recipe"] == "pt2e-litert-static-per-channel" and artifact["keep_float"] == sorted(flagged)
-        assert "not dynamic int8" in reason and f"is not {margin:g}x faster" in reason
-    kept = tmp_path / "bundle" / artifact["file"]
-    assert artifact["sha256"] == sha256_file(kept)  # the kept candidate's file, not the other's
+    assert flagged and len(doc["artifacts"]) == len(RUN_TIME_RECIPES)
+    for artifact in doc["artifacts"]:
+        target = artifact["file"].rsplit(".", 1)[1]
+        assert any(line.startswith(f"{artifact['file']}: ") and "side by side" in line for line in lines)
+        reason = artifact["int8_policy"]["reason"]
+        if margin == 0.0:
+            assert (artifact["recipe"], artifact["keep_float"]) == (RUN_TIME_RECIPES[target][0], [])
+            assert "none kept float: dynamic int8" in reason
+        else:
+            assert (artifact["recipe"], artifact["keep_float"]) == (RUN_TIME_RECIPES[target][1], sorted(flagged))
+            assert "not dynamic int8" in reason and f"is not {margin:g}x faster" in reason
+        # Only a recipe that observes activation ranges has a calibration to choose.
+        assert ("calibration" in artifact) is artifact["recipe"].endswith("static-per-channel")
+        kept = tmp_path / "bundle" / artifact["file"]
+        assert artifact["sha256"] == sha256_file(kept)  # the kept candidate's file, not the other's
+        assert artifact["parity"]["passed"] is True
     assert sorted(p.name for p in (tmp_path / "bundle").iterdir() if p.name.startswith(".")) == []  # no leftovers
-    assert artifact["parity"]["passed"] is True
