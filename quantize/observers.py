@@ -24,8 +24,11 @@ log = logging.getLogger(__name__)
 
 AUTO = "auto"
 # Each recipe's methods, its quantizer's usual one first. PT2E (ExecuTorch, LiteRT static): the quantizers' own
-# histogram observer, or min-max. ONNX Runtime's static QDQ: its CalibrationMethod MinMax, Percentile or Entropy.
-PT2E_METHODS = ("histogram", "minmax")
+# histogram observer, or min-max, each also followed by bias correction (quantize/bias_correction.py). ONNX
+# Runtime's static QDQ: its CalibrationMethod MinMax, Percentile or Entropy.
+PT2E_OBSERVERS = ("histogram", "minmax")
+BIAS_CORRECTED = "+bias-correction"
+PT2E_METHODS = (*PT2E_OBSERVERS, *(observer + BIAS_CORRECTED for observer in PT2E_OBSERVERS))
 ONNX_RUNTIME_METHODS = ("minmax", "percentile", "entropy")
 CALIBRATIONS = (AUTO, *dict.fromkeys(PT2E_METHODS + ONNX_RUNTIME_METHODS))
 
@@ -42,6 +45,14 @@ class CalibrationChoice:
 
     def to_dict(self) -> dict[str, Any]:
         return {"method": self.method, "held_out_cosine": self.held_out_cosine}
+
+
+def pt2e_method(method: str) -> tuple[str, bool]:
+    """A PT2E method's observer, and whether the biases are corrected after conversion."""
+    observer = method.removesuffix(BIAS_CORRECTED)
+    if observer not in PT2E_OBSERVERS:
+        raise ValueError(f"PT2E calibration methods: {', '.join(PT2E_METHODS)}; got {method!r}")
+    return observer, observer != method
 
 
 def methods_to_try(requested: str, offered: Sequence[str], runtime: str) -> tuple[str, ...]:

@@ -3,11 +3,13 @@
 Both follow the same steps: capture the float module with ``torch.export``, annotate it with the runtime's
 quantizer (weights int8 symmetric per output channel), run the calibration windows through it to observe
 activation ranges (a dynamic recipe observes none: its activations are quantized per input at run time), and
-convert. Modules kept float are left unannotated, so they stay float ops.
+convert; a ``+bias-correction`` method then corrects the linears' biases for the mean error int8 leaves
+(:mod:`fitedge.quantize.bias_correction`). Modules kept float are left unannotated, so they stay float ops.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import logging
 from collections.abc import Callable, Sequence
@@ -20,7 +22,7 @@ from torch import nn
 
 from fitedge.distill.models.deployable import capture
 from fitedge.quantize.keep_float import float_by_design, leaf_modules
-from fitedge.quantize.observers import PT2E_METHODS
+from fitedge.quantize.observers import PT2E_METHODS, PT2E_OBSERVERS, pt2e_method
 
 log = logging.getLogger(__name__)
 
@@ -36,23 +38,24 @@ class QuantizedModule:
 
 def quantize_for_executorch(module: nn.Module, calibration: Sequence[np.ndarray], keep_float: list[str],
                             dynamic: tuple[int, int] | None = None, grid: tuple[int, int] | None = None,
-                            observer: str = PT2E_METHODS[0], mode: str = "static") -> QuantizedModule:
-    """XNNPACK quantizer, int8 weights per channel; ``static``: int8 activations per tensor (observed by
-    ``observer``) from op to op; ``dynamic``: each conv's and linear's input quantized at run time (XNNPACK's
+                            method: str = PT2E_METHODS[0], mode: str = "static") -> QuantizedModule:
+    """XNNPACK quantizer, int8 weights per channel; ``static``: int8 activations per tensor (calibrated with
+    ``method``) from op to op; ``dynamic``: each conv's and linear's input quantized at run time (XNNPACK's
     qd8 kernels: a scale per row), float in between.
 
     ``dynamic``/``grid``: capture with the bounded dynamic length, so the quantized graph keeps it.
     """
+    observer, correct_bias = pt2e_method(method)
     quantizer = executorch_quantizer(module, keep_float, observer, mode)
     converted = prepare_calibrate_convert(module, quantizer, windows_for(mode, calibration), dynamic=dynamic,
-                                          grid=grid)
+                                          grid=grid, correct_bias=correct_bias and mode == "static")
     return QuantizedModule(converted, quantizer, f"pt2e-xnnpack-{mode}-per-channel-float-norms")
 
 
-def executorch_quantizer(module: nn.Module, keep_float: list[str], observer: str = PT2E_METHODS[0],
+def executorch_quantizer(module: nn.Module, keep_float: list[str], observer: str = PT2E_OBSERVERS[0],
                          mode: str = "static") -> Any:
-    """The XNNPACK quantizer of the ExecuTorch recipe (``static`` or ``dynamic``), leaving ``keep_float`` modules
-    of ``module`` float."""
+    """The XNNPACK quantizer of the ExecuTorch recipe (``static``, activations observed by ``observer``, or
+    ``dynamic``), leaving ``keep_float`` modules of ``module`` float."""
     from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import (
         XNNPACKQuantizer,
         get_symmetric_quantization_config,
@@ -72,9 +75,9 @@ def executorch_quantizer(module: nn.Module, keep_float: list[str], observer: str
 
 
 def quantize_for_litert(module: nn.Module, calibration: Sequence[np.ndarray], keep_float: list[str],
-                        mode: str = "dynamic", observer: str = PT2E_METHODS[0]) -> QuantizedModule:
+                        mode: str = "dynamic", method: str = PT2E_METHODS[0]) -> QuantizedModule:
     """litert-torch's PT2E quantizer; ``dynamic`` (int8 weights, activations quantized at run time) or ``static``
-    (activations observed by ``observer``).
+    (activations calibrated with ``method``).
 
     The converter's dynamic mode quantizes every weight it finds, float-kept or not, so kept-float modules
     switch the recipe to ``static`` (the recipe name in the manifest says so).
@@ -84,13 +87,15 @@ def quantize_for_litert(module: nn.Module, calibration: Sequence[np.ndarray], ke
     if keep_float and mode == "dynamic":
         log.info("LiteRT: float blocks need static int8 (dynamic mode quantizes every weight); using static")
         mode = "static"
+    observer, correct_bias = pt2e_method(method)
     config = get_symmetric_quantization_config(is_per_channel=True, is_dynamic=mode == "dynamic")
     quantizer = PT2EQuantizer().set_global(config if mode == "dynamic" else observed_by(config, observer))
     graph = capture(module, len(calibration[0])).module()
     for name in _litert_stack_names(graph, leaf_modules(module, keep_float) + float_by_design(module)):
         # set_module_name refuses None; an entry of None is what "leave this module alone" means to annotate().
         quantizer.module_name_config[name] = None
-    converted = quantize_graph(graph, quantizer, windows_for(mode, calibration), fold=False)
+    converted = quantize_graph(graph, quantizer, windows_for(mode, calibration), fold=False,
+                               correct_bias=correct_bias and mode == "static")
     return QuantizedModule(converted, quantizer, f"pt2e-litert-{mode}-per-channel")
 
 
@@ -102,8 +107,8 @@ def windows_for(mode: str, calibration: Sequence[np.ndarray]) -> Sequence[np.nda
 
 def observed_by(config: Any, observer: str) -> Any:
     """A static PT2E quantization config with its activations observed by ``observer`` (weights unchanged)."""
-    if observer not in PT2E_METHODS:
-        raise ValueError(f"PT2E observers: {', '.join(PT2E_METHODS)}; got {observer!r}")
+    if observer not in PT2E_OBSERVERS:
+        raise ValueError(f"PT2E observers: {', '.join(PT2E_OBSERVERS)}; got {observer!r}")
     if observer == "histogram":  # what both quantizers' static configs observe with already
         return config
     from torchao.quantization.pt2e.observer import MinMaxObserver
@@ -140,18 +145,28 @@ def _litert_stack_names(graph: nn.Module, modules: list[str]) -> list[str]:
 
 def prepare_calibrate_convert(module: nn.Module, quantizer: Any, calibration: Sequence[np.ndarray],
                               fold: bool = True, dynamic: tuple[int, int] | None = None,
-                              grid: tuple[int, int] | None = None) -> nn.Module:
+                              grid: tuple[int, int] | None = None, correct_bias: bool = False) -> nn.Module:
     """Capture, annotate with ``quantizer``, observe ``calibration``, convert: the PT2E steps every recipe shares."""
-    return quantize_graph(capture(module, len(calibration[0]), dynamic, grid).module(), quantizer, calibration, fold)
+    graph = capture(module, len(calibration[0]), dynamic, grid).module()
+    return quantize_graph(graph, quantizer, calibration, fold, correct_bias)
 
 
-def quantize_graph(graph: nn.Module, quantizer: Any, calibration: Sequence[np.ndarray], fold: bool = True) -> nn.Module:
-    """Annotate a captured graph module with ``quantizer``, observe ``calibration``, convert."""
+def quantize_graph(graph: nn.Module, quantizer: Any, calibration: Sequence[np.ndarray], fold: bool = True,
+                   correct_bias: bool = False) -> nn.Module:
+    """Annotate a captured graph module with ``quantizer``, observe ``calibration``, convert; with
+    ``correct_bias``, then correct the linears' biases on ``calibration`` (:mod:`fitedge.quantize.bias_correction`)."""
     from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
 
+    from fitedge.quantize.bias_correction import correct_biases
+
+    float_graph = copy.deepcopy(graph) if correct_bias else None  # prepare_pt2e changes the graph in place
     prepared = prepare_pt2e(graph, quantizer)
     with torch.no_grad():
         for window in calibration:
             prepared(torch.from_numpy(window)[None])
     log.info("calibrated on %d windows", len(calibration))
-    return convert_pt2e(prepared, fold_quantize=fold)
+    converted = convert_pt2e(prepared, fold_quantize=fold)
+    if float_graph is not None:
+        corrected = correct_biases(converted, float_graph, calibration)
+        log.info("bias correction: %d linears", len(corrected))
+    return converted

@@ -40,7 +40,8 @@ class ExportOptions:
         calib_windows: most calibration windows used.
         calibration: how static int8 observes activation ranges: ``auto`` (each method the runtime's quantizer
             offers, the one closest to float on the held-out windows kept) or one method (``minmax``,
-            ``histogram``, ``percentile``, ``entropy``; :mod:`fitedge.quantize.observers`).
+            ``histogram``, either with ``+bias-correction``, ``percentile``, ``entropy``;
+            :mod:`fitedge.quantize.observers`).
         keep_float: module-name globs left float in every int8 recipe (overrides ``int8``).
         int8: ``auto`` (keep float the blocks whose int8 error stands out, then more until each artifact
             passes ``min_cosine``) or ``plain`` (every block in int8).

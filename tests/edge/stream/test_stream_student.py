@@ -121,7 +121,7 @@ def test_litert_static_int8_calibrates_a_chunked_model(observer: str) -> None:
     torch.manual_seed(0)
     model = DeployableEncoder(build_encoder(preset("tiny-stream")).for_inference(), OutputSpec()).eval()
     clips = windows(builtin_speech()[:4], 16000, 3, 16000)
-    int8 = run_in_eager(quantize_for_litert(model, clips[:2], [], mode="static", observer=observer).module)
+    int8 = run_in_eager(quantize_for_litert(model, clips[:2], [], mode="static", method=observer).module)
     with torch.no_grad():
         reference = model(torch.from_numpy(clips[2])[None])[0].flatten()
     cosine = torch.nn.functional.cosine_similarity(reference, torch.from_numpy(int8(clips[2])[0]).flatten(), dim=0)
