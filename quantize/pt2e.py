@@ -3,7 +3,7 @@
 Both follow the same steps: capture the float module with ``torch.export``, annotate it with the runtime's
 quantizer (weights int8 symmetric per output channel), run the calibration windows through it to observe
 activation ranges (a dynamic recipe observes none: its activations are quantized per input at run time), and
-convert; a ``+bias-correction`` method then corrects the linears' biases for the mean error int8 leaves
+convert; a ``+bias-correction`` method then corrects the convs' and linears' biases for the mean error int8 leaves
 (:mod:`fitedge.quantize.bias_correction`). Modules kept float are left unannotated, so they stay float ops.
 """
 
@@ -154,7 +154,7 @@ def prepare_calibrate_convert(module: nn.Module, quantizer: Any, calibration: Se
 def quantize_graph(graph: nn.Module, quantizer: Any, calibration: Sequence[np.ndarray], fold: bool = True,
                    correct_bias: bool = False) -> nn.Module:
     """Annotate a captured graph module with ``quantizer``, observe ``calibration``, convert; with
-    ``correct_bias``, then correct the linears' biases on ``calibration`` (:mod:`fitedge.quantize.bias_correction`)."""
+    ``correct_bias``, then correct the biases on ``calibration`` (:mod:`fitedge.quantize.bias_correction`)."""
     from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
 
     from fitedge.quantize.bias_correction import correct_biases
@@ -168,5 +168,5 @@ def quantize_graph(graph: nn.Module, quantizer: Any, calibration: Sequence[np.nd
     converted = convert_pt2e(prepared, fold_quantize=fold)
     if float_graph is not None:
         corrected = correct_biases(converted, float_graph, calibration)
-        log.info("bias correction: %d linears", len(corrected))
+        log.info("bias correction: %d convs and linears", len(corrected))
     return converted

@@ -47,8 +47,9 @@ _default = functools.partial(field_default, ExportOptions)  # the option's defau
 @click.option("--calibration", type=click.Choice(CALIBRATIONS), default=_default("calibration"), show_default=True,
               help="How static int8 observes activation ranges. auto: each method the runtime's quantizer offers "
                    "(ExecuTorch/LiteRT: histogram, minmax, each also with +bias-correction, which then shifts each "
-                   "linear's bias by the mean error int8 leaves; ONNX Runtime: minmax, percentile, entropy), keeping "
-                   "the one closest to float on held-out speech (the manifest records every candidate's cosine).")
+                   "conv's and linear's bias by the mean error int8 leaves; ONNX Runtime: minmax, percentile, "
+                   "entropy), keeping the one closest to float on held-out speech (the manifest records every "
+                   "candidate's cosine).")
 @click.option("--keep-float", default=_default("keep_float"),
               help="Module globs kept float in int8, e.g. feature_extractor.conv_layers.0,encoder.pos_conv_embed")
 @click.option("--int8", "int8_mode", type=click.Choice(INT8_MODES), default=_default("int8"), show_default=True,

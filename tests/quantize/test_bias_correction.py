@@ -1,5 +1,5 @@
-"""Bias correction: after it, no linear of the int8 graph is off on average from float on the calibration windows,
-the float model is untouched, and both PT2E recipes apply it when their calibration method asks."""
+"""Bias correction: after it, no conv or linear of the int8 graph is off on average from float on the calibration
+windows, the float model is untouched, and both PT2E recipes apply it when their calibration method asks."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import torch
 from fitedge.distill.models.config import preset
 from fitedge.distill.models.deployable import DeployableEncoder, OutputSpec, capture
 from fitedge.distill.models.encoder import build_encoder
-from fitedge.quantize.bias_correction import correct_biases, linear_output_means
+from fitedge.quantize.bias_correction import correct_biases, output_means
 from fitedge.quantize.calibration import builtin_speech, windows
 from fitedge.quantize.pt2e import (
     executorch_quantizer,
@@ -24,12 +24,12 @@ from fitedge.quantize.pt2e import (
 
 
 def mean_errors(converted: torch.fx.GraphModule, float_graph: torch.fx.GraphModule, clips: list) -> dict[str, float]:
-    """Each linear's largest per-channel mean error, relative to its float output's spread of channel means."""
-    quantized, reference = linear_output_means(converted, clips), linear_output_means(float_graph, clips)
+    """Each layer's largest per-channel mean error, relative to its float output's spread of channel means."""
+    quantized, reference = output_means(converted, clips), output_means(float_graph, clips)
     return {path: float((quantized[path] - mean).abs().max() / mean.std()) for path, mean in reference.items()}
 
 
-def test_every_linear_is_corrected_for_its_mean_int8_error_and_the_float_model_is_untouched() -> None:
+def test_every_layer_is_corrected_for_its_mean_int8_error_and_the_float_model_is_untouched() -> None:
     torch.manual_seed(0)
     model = DeployableEncoder(build_encoder(preset("tiny")).for_inference(), OutputSpec()).eval()
     before = copy.deepcopy(model.state_dict())
@@ -40,7 +40,9 @@ def test_every_linear_is_corrected_for_its_mean_int8_error_and_the_float_model_i
     errors = mean_errors(converted, float_graph, clips)
 
     corrected = correct_biases(converted, float_graph, clips)
-    assert sorted(corrected) == sorted(errors) and len(corrected) >= 6  # every linear with a bias, once each
+    assert sorted(corrected) == sorted(errors)  # every conv and linear with a bias, once each
+    assert any("pos_conv" in path for path in corrected) and any("fc1" in path or "dense" in path
+                                                                  for path in corrected)
     after = mean_errors(converted, float_graph, clips)
     # Corrected in graph order, each against the corrected layers before it: what is left is rounding in float.
     assert max(after.values()) < 1e-3 < max(errors.values()), (errors, after)
