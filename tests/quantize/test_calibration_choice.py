@@ -14,7 +14,14 @@ import pytest
 from fitedge.edge.export.options import ExportOptions
 from fitedge.edge.export.pipeline import export_bundle
 from fitedge.errors import ConfigError
-from fitedge.quantize.observers import ONNX_RUNTIME_METHODS, PT2E_METHODS, choose_calibration, methods_to_try
+from fitedge.quantize.observers import (
+    BIAS_CORRECTED,
+    ONNX_RUNTIME_METHODS,
+    PT2E_METHODS,
+    choose_calibration,
+    methods_to_try,
+    preferred,
+)
 from tests.helpers.cli import assert_one_line_error, no_leftovers, run_cli
 
 WINDOWS = [np.linspace(-1, 1, 50, dtype=np.float32), np.linspace(0, 2, 50, dtype=np.float32)]
@@ -42,6 +49,18 @@ def test_a_non_finite_candidate_loses_and_one_method_is_not_compared() -> None:
     quantized: list[str] = []
     _, single = choose_calibration(["minmax"], quantized.append, scaled_by, WINDOWS, reference)
     assert (single.method, single.held_out_cosine, quantized) == ("minmax", {}, ["minmax"])
+
+
+def test_bias_correction_is_kept_only_when_it_clearly_beats_the_uncorrected_methods() -> None:
+    corrected = "minmax" + BIAS_CORRECTED
+    assert preferred({"histogram": 0.826, "minmax": 0.823, corrected: 0.955}) == corrected  # error 0.174 -> 0.045
+    assert preferred({"histogram": 0.9940, "minmax": 0.9906, corrected: 0.9950}) == "histogram"  # 0.0060 -> 0.0050
+    assert preferred({"minmax": 0.99, "percentile": 0.995, "entropy": 0.995}) == "percentile"  # the first of equals
+    # The candidate kept is the chosen method's own, not the last or the best-scoring one.
+    reference = [scaled_by(1.0)(w) for w in WINDOWS]
+    gains = {"histogram": 0.99, "minmax": 0.5, corrected: 0.995}
+    chosen, choice = choose_calibration(list(gains), lambda m: gains[m], scaled_by, WINDOWS, reference)
+    assert choice.method == preferred(choice.held_out_cosine) and chosen == gains[choice.method]
 
 
 def test_a_method_the_runtime_lacks_is_a_config_error() -> None:
@@ -79,7 +98,7 @@ def test_auto_compares_every_method_and_keeps_the_best(tmp_path, target, methods
     entry = export_int8(tmp_path / "auto", target, "auto")
     cosines = entry["calibration"]["held_out_cosine"]
     assert tuple(cosines) == methods
-    assert entry["calibration"]["method"] == max(methods, key=lambda m: cosines[m])
+    assert entry["calibration"]["method"] == preferred(cosines)
     assert all(-1.0 <= c <= 1.0 for c in cosines.values())
     leftovers = [p.name for p in (tmp_path / "auto").iterdir() if p.name.startswith(".")]
     assert leftovers == [], leftovers
