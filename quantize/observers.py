@@ -5,7 +5,8 @@ differs by model and runtime: min-max keeps every outlier in range and so coarse
 histogram (PT2E's default: the range with the least L2 error), percentile and entropy clip outliers, which hurts
 when the outliers carry the signal (a GroupNorm front end's first layers). So ``--calibration auto`` quantizes with
 each method the runtime's quantizer offers, runs every candidate on the held-out windows, and keeps the one whose
-worst window is closest to float; the manifest records the choice and every candidate's cosine.
+worst window is closest to float; the manifest records the choice and every candidate's cosine. The PT2E methods
+also come bias-corrected (:mod:`fitedge.quantize.bias_correction`), kept only when clearly closer.
 """
 
 from __future__ import annotations
