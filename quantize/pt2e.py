@@ -45,10 +45,10 @@ def quantize_for_executorch(module: nn.Module, calibration: Sequence[np.ndarray]
 
     ``dynamic``/``grid``: capture with the bounded dynamic length, so the quantized graph keeps it.
     """
-    observer, correct_bias = pt2e_method(method)
+    observer, correct_bias = observer_and_correction(method, mode)
     quantizer = executorch_quantizer(module, keep_float, observer, mode)
     converted = prepare_calibrate_convert(module, quantizer, windows_for(mode, calibration), dynamic=dynamic,
-                                          grid=grid, correct_bias=correct_bias and mode == "static")
+                                          grid=grid, correct_bias=correct_bias)
     return QuantizedModule(converted, quantizer, f"pt2e-xnnpack-{mode}-per-channel-float-norms")
 
 
@@ -87,7 +87,7 @@ def quantize_for_litert(module: nn.Module, calibration: Sequence[np.ndarray], ke
     if keep_float and mode == "dynamic":
         log.info("LiteRT: float blocks need static int8 (dynamic mode quantizes every weight); using static")
         mode = "static"
-    observer, correct_bias = pt2e_method(method)
+    observer, correct_bias = observer_and_correction(method, mode)
     config = get_symmetric_quantization_config(is_per_channel=True, is_dynamic=mode == "dynamic")
     quantizer = PT2EQuantizer().set_global(config if mode == "dynamic" else observed_by(config, observer))
     graph = capture(module, len(calibration[0])).module()
@@ -95,7 +95,7 @@ def quantize_for_litert(module: nn.Module, calibration: Sequence[np.ndarray], ke
         # set_module_name refuses None; an entry of None is what "leave this module alone" means to annotate().
         quantizer.module_name_config[name] = None
     converted = quantize_graph(graph, quantizer, windows_for(mode, calibration), fold=False,
-                               correct_bias=correct_bias and mode == "static")
+                               correct_bias=correct_bias)
     return QuantizedModule(converted, quantizer, f"pt2e-litert-{mode}-per-channel")
 
 
@@ -103,6 +103,13 @@ def windows_for(mode: str, calibration: Sequence[np.ndarray]) -> Sequence[np.nda
     """The calibration windows a ``static`` or ``dynamic`` recipe runs: dynamic quantization observes nothing at
     calibration, so one window, to trace the observers, is enough."""
     return calibration if mode == "static" else calibration[:1]
+
+
+def observer_and_correction(method: str, mode: str) -> tuple[str, bool]:
+    """``method``'s activation observer, and whether ``mode`` corrects the biases after conversion: only a static
+    recipe, whose activations are rounded to a calibrated grid, leaves a mean error the windows can measure."""
+    observer, correct_bias = pt2e_method(method)
+    return observer, correct_bias and mode == "static"
 
 
 def observed_by(config: Any, observer: str) -> Any:

@@ -1,5 +1,6 @@
 """Bias correction: after it, no conv or linear of the int8 graph is off on average from float on the calibration
-windows, the float model is untouched, and both PT2E recipes apply it when their calibration method asks."""
+windows, the float model is untouched, and both PT2E recipes apply it when their calibration method asks (static
+recipes only)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from fitedge.quantize.bias_correction import correct_biases, output_means
 from fitedge.quantize.calibration import builtin_speech, windows
 from fitedge.quantize.pt2e import (
     executorch_quantizer,
+    observer_and_correction,
     quantize_for_executorch,
     quantize_for_litert,
     quantize_graph,
@@ -69,3 +71,10 @@ def test_both_pt2e_recipes_correct_biases_when_the_method_says_so(recipe: str) -
     offset = {name: np.abs((out - reference).mean(axis=1)).mean() for name, out in (("plain", plain),
                                                                                      ("corrected", corrected))}
     assert offset["corrected"] < offset["plain"], offset
+
+
+def test_only_a_static_recipe_corrects_biases() -> None:
+    # A dynamic recipe quantizes each input at run time: there is no calibrated grid whose mean error to correct.
+    assert observer_and_correction("minmax+bias-correction", "static") == ("minmax", True)
+    assert observer_and_correction("minmax+bias-correction", "dynamic") == ("minmax", False)
+    assert observer_and_correction("histogram", "static") == ("histogram", False)
