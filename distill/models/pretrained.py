@@ -71,15 +71,17 @@ def is_fitedge_folder(path: Path) -> bool:
 
 
 def save_checkpoint(encoder: Encoder, out_dir: str | Path, heads: dict[str, torch.Tensor] | None = None,
-                    meta: dict[str, Any] | None = None, overwrite: bool = True) -> Path:
-    """Write ``encoder`` (and ``heads``) as a fitedge checkpoint folder, atomically."""
+                    meta: dict[str, Any] | None = None, overwrite: bool = True,
+                    weights: dict[str, torch.Tensor] | None = None) -> Path:
+    """Write ``encoder`` (and ``heads``) as a fitedge checkpoint folder, atomically; ``weights``: its state dict,
+    when not ``encoder.state_dict()`` (a student with training-only modules attached)."""
     out = Path(out_dir)
     if out.exists() and not overwrite:
         raise CheckpointError(f"{out} exists; pass overwrite to replace it")
     with atomic_folder(out, mode=0o755) as tmp:
         doc = {"format": FORMAT, "format_version": FORMAT_VERSION, "encoder": encoder.config.to_dict(), **(meta or {})}
         (tmp / CONFIG_FILE).write_text(json.dumps(doc, indent=2) + "\n")
-        state = {k: v.detach().contiguous().cpu() for k, v in encoder.state_dict().items()}
+        state = {k: v.detach().contiguous().cpu() for k, v in (weights or encoder.state_dict()).items()}
         save_file(state, str(tmp / WEIGHTS_FILE), metadata={"format": FORMAT})
         if heads:
             save_file({k: v.detach().contiguous().cpu() for k, v in heads.items()}, str(tmp / HEADS_FILE))

@@ -39,7 +39,7 @@ from fitedge.distill.train.train_state import (
     restore_rng,
     save_train_state,
 )
-from fitedge.distill.train.validation import validate_and_decide
+from fitedge.distill.train.validation import restart_best, validate_and_decide
 from fitedge.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -126,8 +126,8 @@ def distill(teacher: Encoder, student: Encoder, train: Sequence[AudioItem], vali
                 for micro in _groups(iter(loader), cfg.accum_steps):
                     pos.train_seconds = clock()
                     set_lr(optimizer, schedule.lr(pos.step, pos.train_seconds))
-                    if int8_aware:
-                        int8_aware.follow(schedule.progress(pos.step, pos.train_seconds))
+                    if int8_aware and int8_aware.follow(schedule.progress(pos.step, pos.train_seconds)):
+                        restart_best(pos, run_dir, env)  # the best int8-aware student, not a float-trained one
                     for i, (wav, lengths) in enumerate(micro):
                         sync = i == len(micro) - 1 or not env.distributed
                         with nullcontext() if sync else ddp.no_sync():
@@ -149,7 +149,7 @@ def distill(teacher: Encoder, student: Encoder, train: Sequence[AudioItem], vali
                         bar.set_postfix(loss=f"{record['loss']:.4f}", audio_s_per_s=f"{record['audio_s_per_s']:.0f}")
                     bar.update(1)
                     if valid and pos.step % cfg.valid_every == 0:
-                        stopped = validate_and_decide(model, losses, valid, cfg, env, pos, run_log, run_dir)
+                        stopped = validate_and_decide(model, losses, valid, cfg, env, pos, run_log, run_dir, int8_aware)
                     if pos.step % cfg.save_every == 0:
                         save_state()
                     if cfg.max_minutes is not None and time.monotonic() - start > 60 * cfg.max_minutes:

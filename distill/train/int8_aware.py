@@ -13,7 +13,8 @@ Fake quantization is attached for the whole run but switched off until its share
 module tree (so DDP's buffer list and the training state's keys) never changes mid-run, and on/off is a
 buffer of each FakeQuantize that the training state saves. :meth:`Int8Aware.remove` takes it all out and
 returns what the checkpoint records, the learned activation ranges among it; the weights left are the plain
-float weights the rounding was trained around.
+float weights the rounding was trained around. Checkpoints written mid-run (the best one) take the same plain
+weights from :meth:`Int8Aware.float_state_dict`, so that they load like any other.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ class Int8Aware:
     """
 
     def __init__(self, encoder: nn.Module, start: float) -> None:
-        self.start = start
+        self.encoder, self.start = encoder, start
         self.modules = {name: m for name, m in encoder.named_modules() if isinstance(m, QUANTIZED_TYPES)}
         self._hooks = []
         for module in self.modules.values():
@@ -67,22 +68,28 @@ class Int8Aware:
             module.output_fake_quant = ACTIVATION_FAKE_QUANT()
             self._hooks += [module.register_forward_pre_hook(_quantize_input),
                             module.register_forward_hook(_quantize_output)]
-        self.active: bool | None = None
         self._switch(False)
 
-    def follow(self, progress: float) -> None:
-        """Switch fake quantization on once ``progress`` (the schedule's share done, 0 to 1) reaches the start."""
+    @property
+    def active(self) -> bool:
+        """Whether fake quantization is on; read from the modules' buffers, so a resumed run's state counts."""
+        return any(bool(m.input_fake_quant.fake_quant_enabled) for m in self.modules.values())
+
+    def follow(self, progress: float) -> bool:
+        """Switch fake quantization on once ``progress`` (the schedule's share done, 0 to 1) reaches the start;
+        ``True`` at the step it switches on (not again when a run resumes after it)."""
         active = progress >= self.start
-        if active != self.active:
-            self._switch(active)
-            if active:
-                log.info("int8-aware training from here on (%.0f%% of the schedule)", 100 * progress)
+        if active == self.active:
+            return False
+        self._switch(active)
+        if active:
+            log.info("int8-aware training from here on (%.0f%% of the schedule)", 100 * progress)
+        return active
 
     def _switch(self, on: bool) -> None:
         for module in self.modules.values():
             module.apply(enable_fake_quant if on else disable_fake_quant)
             module.apply(enable_observer if on else disable_observer)
-        self.active = on
 
     def activation_ranges(self) -> dict[str, dict[str, list[float]]]:
         """The ``[min, max]`` each activation observer learned, by module name (only those that observed)."""
@@ -93,10 +100,28 @@ class Int8Aware:
                 ranges[name] = seen
         return ranges
 
+    def record(self) -> dict[str, Any]:
+        """What a checkpoint records of it: the recipe, the start, whether it is on, the learned ranges."""
+        return {"recipe": RECIPE, "from": self.start, "trained_int8_aware": self.active,
+                "activation_ranges": self.activation_ranges()}
+
+    def float_state_dict(self) -> dict[str, Tensor]:
+        """The encoder's weights as :meth:`remove` leaves them (plain float, under the plain names), read while
+        fake quantization stays attached."""
+        dropped, renamed = [], {}
+        for name, module in self.modules.items():
+            chain = module.parametrizations["weight"]
+            # The rounding is the chain's last link; weight norm's link under it (positional conv) is kept as is.
+            dropped += [f"{name}.input_fake_quant.", f"{name}.output_fake_quant.",
+                        f"{name}.parametrizations.weight.{len(chain) - 1}."]
+            if len(chain) == 1:
+                renamed[f"{name}.parametrizations.weight.original"] = f"{name}.weight"
+        prefixes = tuple(dropped)
+        return {renamed.get(k, k): v for k, v in self.encoder.state_dict().items() if not k.startswith(prefixes)}
+
     def remove(self) -> dict[str, Any]:
         """Take every fake quantization out (plain float weights stay); returns the checkpoint's record of it."""
-        record = {"recipe": RECIPE, "from": self.start, "trained_int8_aware": bool(self.active),
-                  "activation_ranges": self.activation_ranges()}
+        record = self.record()
         for hook in self._hooks:
             hook.remove()
         for module in self.modules.values():

@@ -47,11 +47,15 @@ def test_fake_int8_perturbs_the_forward_pass_and_comes_out_without_a_trace() -> 
         assert torch.equal(encoder(wav).last_hidden_state, reference)  # before its share of the schedule: off
         int8_aware.follow(0.5)
         rounded = encoder(wav).last_hidden_state
+        saved_mid_run = {k: v.clone() for k, v in int8_aware.float_state_dict().items()}
         record = int8_aware.remove()
         after = encoder(wav).last_hidden_state
     change = float((rounded - reference).norm() / reference.norm())
     assert 1e-3 < change < 0.2, f"fake int8 changed the output by {change:.4f} (relative)"
     assert torch.equal(after, reference) and set(encoder.state_dict()) == keys and encoder.weight_normed
+    # what a checkpoint written mid-run holds is what the run leaves at its end: the plain float weights
+    assert saved_mid_run.keys() == keys
+    assert all(torch.equal(v, saved_mid_run[k]) for k, v in encoder.state_dict().items())
     assert record["trained_int8_aware"] is True and len(record["activation_ranges"]) == len(int8_aware.modules)
 
 
@@ -76,6 +80,23 @@ def test_int8_aware_continuation_trains_through_fake_int8_and_records_it(teacher
     # plain float weights under the plain names, as a run without --int8-aware saves them
     assert set(student.state_dict()) == set(fitedge.load(tmp_path / "plain" / "final").state_dict())
     assert "int8_aware" not in json.loads((tmp_path / "plain" / "final" / "config.json").read_text())
+
+
+def test_the_best_student_of_an_int8_aware_run_is_one_trained_int8_aware_and_loads(teacher_dir, speech,
+                                                                                  tmp_path) -> None:
+    items = list_audio(speech)
+    torch.manual_seed(0)
+    config = DistillConfig(batch_seconds=4.0, crop_seconds=None, lr=2e-3, max_steps=8, valid_every=2,
+                           int8_aware_from=0.5)
+    distill(fitedge.load(teacher_dir), build_encoder(tiny_student()), items, items, config, tmp_path / "run",
+            DistEnv())
+    validations = [r["step"] for r in read_log(tmp_path / "run" / "log.jsonl") if r["kind"] == "valid"]
+    assert validations == [2, 4, 6, 8]
+    best = read_checkpoint(tmp_path / "run" / "best")
+    # Fake int8 is on from step 4 (half of 8): the float-trained best of step 2 was dropped when it went on.
+    assert best.meta["distill"]["step"] >= 6 and best.meta["int8_aware"]["trained_int8_aware"] is True
+    student = fitedge.load(tmp_path / "run" / "best")  # plain float weights under the plain names
+    assert set(student.state_dict()) == set(fitedge.load(tmp_path / "run" / "final").state_dict())
 
 
 def test_a_continuation_takes_the_checkpoint_into_a_student_of_the_same_shapes(teacher_dir, speech,
