@@ -2,7 +2,9 @@
 
 Cosine is over the whole flattened output (one number per output tensor); SNR is
 ``10 log10(|ref|^2 / |ref - out|^2)`` in dB. Several outputs or several clips reduce to the worst value.
-Export checks, ``fitedge verify``, int8 sensitivity and the benchmark all measure with these.
+Export checks, ``fitedge verify``, int8 sensitivity and the benchmark all measure with these. A task head's
+logits are also compared by their decisions (:func:`same_decisions`): a cosine of 0.99 can still change the best
+token of frames whose top two tokens are close, and those are what a transcript shows.
 """
 
 from __future__ import annotations
@@ -60,3 +62,10 @@ def compare_outputs(reference: dict[str, np.ndarray], outputs: dict[str, np.ndar
     if set(reference) != set(outputs):
         raise ShapeMismatch(f"outputs {sorted(outputs)} differ from the reference's {sorted(reference)}")
     return worst([parity(reference[name], outputs[name]) for name in reference])
+
+
+def same_decisions(reference: np.ndarray, output: np.ndarray) -> float:
+    """The share of frames whose best token (argmax over the last axis of logits) is the reference's."""
+    if np.shape(reference) != np.shape(output):
+        raise ShapeMismatch(f"output shape {np.shape(output)} differs from the reference {np.shape(reference)}")
+    return float(np.mean(np.argmax(reference, axis=-1) == np.argmax(output, axis=-1)))

@@ -179,6 +179,10 @@ class Backend:
         recipe with no block float before keeping blocks float)."""
         return False
 
+    def closer_int8_hint(self, options: Any) -> str | None:
+        """The option that brings its int8 closer to float than ``options`` do (at a cost in speed), if any."""
+        return None
+
     def build(self, request: BuildRequest) -> Built:
         """Lower ``request.deployable`` into ``request.path``."""
         raise NotImplementedError

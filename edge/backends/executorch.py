@@ -66,6 +66,11 @@ class ExecuTorchBackend(Backend):
     def quantizes_at_run_time(self, options: Any) -> bool:
         return self.int8_mode(options) == "dynamic"
 
+    def closer_int8_hint(self, options: Any) -> str | None:
+        if self.quantizes_at_run_time(options):
+            return None
+        return "--executorch-int8 dynamic (each row of each conv's and linear's input gets its own scale)"
+
     def build(self, request: BuildRequest) -> Built:
         from fitedge.edge.lower.delegable import norm_modules, xnnpack_friendly
         from fitedge.edge.lower.executorch import lower_to_pte

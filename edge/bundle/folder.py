@@ -130,7 +130,9 @@ def _int8_lines(doc: dict[str, Any]) -> list[str]:
         widened = f" ({why.split('; ', 1)[1]})" if "; " in why else ""
         cost = plan.get("float_cost_ms")
         costs = "" if cost is None else f"; expected to cost {cost:.2f} ms over plain int8 (blocks timed alone)"
-        lines.append(f"- {a['file']}: float kept for {kept}{widened}{costs}")
+        decisions = a["parity"].get("decisions")
+        head = "" if decisions is None else f"; its head picks fp32's token on {decisions:.1%} of held-out frames"
+        lines.append(f"- {a['file']}: float kept for {kept}{widened}{costs}{head}")
     return lines
 
 

@@ -182,7 +182,8 @@ class Golden(Section):
 
 @dataclass
 class ArtifactParity(Section):
-    """An artifact's parity at export; ``extra`` holds ``passed`` (int8) and ``verified_on``."""
+    """An artifact's parity at export; ``extra`` holds ``passed`` (int8), ``verified_on`` and ``decisions`` (int8 with
+    a CTC head: the share of held-out frames whose best token is fp32 eager's)."""
 
     cosine: float
     max_abs_diff: float

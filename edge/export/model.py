@@ -83,6 +83,11 @@ class ExportModel:
             return None
         return {k: v for k, v in self.int8_aware.items() if k != "activation_ranges"}
 
+    @property
+    def decisions_output(self) -> str | None:
+        """The output whose argmax is a decision (a CTC head's logits), else ``None``."""
+        return LOGITS if isinstance(self.head, CtcHead) else None
+
     def write_head(self, folder: Path) -> dict[str, Any]:
         """With a CTC head: write ``tokens.txt`` (one token per line, the blank first) and a copy of the head file
         into the bundle ``folder`` and return the manifest's ``head`` section as ``{"head": ...}``; without one,

@@ -16,11 +16,13 @@ from fitedge.distill.data.corpus import phoneme_inventory
 from fitedge.distill.models.ctc_head import BLANK_TOKEN, load_ctc_head
 from fitedge.distill.models.deployable import OutputSpec
 from fitedge.edge import runtime
+from fitedge.edge.backends import BACKENDS
 from fitedge.edge.bundle.manifest import Manifest, schema_problem
 from fitedge.edge.export.options import ExportOptions
-from fitedge.edge.export.pipeline import export_bundle
-from fitedge.errors import ConfigError
-from fitedge.parity import parity
+from fitedge.edge.export.pipeline import DECISIONS_NOTED_BELOW, export_bundle
+from fitedge.errors import ConfigError, ShapeMismatch
+from fitedge.parity import parity, same_decisions
+from fitedge.quantize.calibration import load_calibration
 from tests.helpers.cli import assert_one_line_error, no_leftovers, run_cli
 from tests.helpers.corpus import phonetic_tiny_encoder
 from tests.helpers.speech import espeak
@@ -42,7 +44,8 @@ def setup(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, P
     # int8: cosine 0.96), so the floor is lowered; the decoded phonemes are what the test checks.
     options = ExportOptions(targets=("onnx", "tflite"), seconds=SECONDS, timing_runs=0, calib_windows=4,
                             min_cosine=MIN_COSINE, head=str(head))
-    export_bundle(root / "model", root / "bundle", options)
+    with (root / "export.log").open("w") as log:
+        export_bundle(root / "model", root / "bundle", options, progress=lambda line: print(line, file=log))
     wav = root / "speech.wav"
     from fitedge.distill.data.audio import write_audio
 
@@ -88,6 +91,42 @@ def test_bundle_has_tokens_and_a_valid_head_section(setup: dict[str, Path]) -> N
     assert [o["name"] for o in doc["outputs"]] == ["last_hidden_state", "logits"]
     assert doc["outputs"][1]["layer"] is None and doc["outputs"][1]["shape"][-1] == len(tokens)
     assert schema_problem({**doc, "head": {**head, "kind": "beam"}}) is not None  # the schema does check it
+
+
+def test_each_int8_artifact_records_how_often_its_head_decides_as_fp32(setup: dict[str, Path]) -> None:
+    manifest = Manifest.read(setup["bundle"])
+    eager = runtime.load(str(setup["model"]), outputs=OutputSpec("last", logits=True),
+                         head=load_ctc_head(setup["head"]))
+    held_out = load_calibration(None, manifest.audio.input_samples, 4).held_out  # the export's own windows
+    report = (setup["bundle"] / "report.md").read_text()
+    export_log = (setup["root"] / "export.log").read_text()
+    for entry in manifest.artifacts:
+        recorded = entry.parity.extra.get("decisions")
+        if entry.precision == "fp32":
+            assert recorded is None
+            continue
+        runner = runtime.load(setup["bundle"] / entry.file)
+        frames = [(eager.run(w[None])["logits"].argmax(-1), runner.run(w[None])["logits"].argmax(-1))
+                  for w in held_out]
+        assert recorded == pytest.approx(np.mean([np.mean(a == b) for a, b in frames]), abs=1e-4)
+        assert f"{entry.file}: float kept for" in report and f"token on {recorded:.1%} of held-out" in report
+        note = f"{entry.file}: note: its head picks fp32's token on {recorded:.1%}"
+        # Said at export where transcripts will show it; ONNX Runtime and LiteRT have no closer recipe to suggest.
+        assert (note in export_log) == (recorded < DECISIONS_NOTED_BELOW) and "closer:" not in export_log
+
+
+def test_the_executorch_note_suggests_its_dynamic_recipe_only_where_it_is_static() -> None:
+    executorch = BACKENDS.for_runtime("executorch")
+    assert "--executorch-int8 dynamic" in executorch.closer_int8_hint(ExportOptions())
+    assert executorch.closer_int8_hint(ExportOptions(executorch_int8="dynamic")) is None
+
+
+def test_same_decisions_compares_the_best_token_of_each_frame() -> None:
+    reference = np.array([[[0.1, 0.9, 0.0], [0.8, 0.1, 0.1], [0.2, 0.45, 0.35], [0.0, 0.0, 1.0]]])
+    close = reference + np.array([0.0, 0.0, 0.2])  # the third frame's best token moves from 1 to 2, the rest hold
+    assert same_decisions(reference, reference) == 1.0 and same_decisions(reference, close) == 0.75
+    with pytest.raises(ShapeMismatch):
+        same_decisions(reference, reference[:, :2])
 
 
 def test_transcribe_prints_phonemes_for_every_artifact(setup: dict[str, Path]) -> None:
