@@ -179,8 +179,9 @@ class Backend:
         recipe with no block float before keeping blocks float)."""
         return False
 
-    def closer_int8_hint(self, options: Any) -> str | None:
-        """The option that brings its int8 closer to float than ``options`` do (at a cost in speed), if any."""
+    def closer_int8(self, options: Any) -> dict[str, str] | None:
+        """Export option values that bring its int8 closer to float than ``options`` do (at a cost in speed), if
+        it has any: int8 auto takes them where a head's decisions fall below ``--min-decisions``."""
         return None
 
     def build(self, request: BuildRequest) -> Built:

@@ -66,10 +66,9 @@ class ExecuTorchBackend(Backend):
     def quantizes_at_run_time(self, options: Any) -> bool:
         return self.int8_mode(options) == "dynamic"
 
-    def closer_int8_hint(self, options: Any) -> str | None:
-        if self.quantizes_at_run_time(options):
-            return None
-        return "--executorch-int8 dynamic (each row of each conv's and linear's input gets its own scale)"
+    def closer_int8(self, options: Any) -> dict[str, str] | None:
+        # Each row of a conv's or linear's input gets its own scale: a quiet frame keeps its resolution.
+        return None if self.quantizes_at_run_time(options) else {"executorch_int8": "dynamic"}
 
     def build(self, request: BuildRequest) -> Built:
         from fitedge.edge.lower.delegable import norm_modules, xnnpack_friendly

@@ -205,7 +205,7 @@ class ArtifactParity(Section):
 @dataclass
 class ArtifactEntry(Section):
     """One artifact. Optional keys (``delegation``, ``input_quantization``, ``etrecord``, ``int8_policy``,
-    ``latency_vs_fastest``, ``per``, ``parity_arm64``) live in ``extra``."""
+    ``decisions_floor``, ``latency_vs_fastest``, ``per``, ``parity_arm64``) live in ``extra``."""
 
     file: str
     runtime: str
@@ -221,7 +221,7 @@ class ArtifactEntry(Section):
     NESTED: ClassVar = {"parity": ArtifactParity}
     ORDER: ClassVar = ("file", "runtime", "runtime_version", "precision", "recipe", "keep_float", "static", "bytes",
                        "sha256", "delegation", "input_quantization", "etrecord", "parity", "int8_policy",
-                       "latency_ms", "latency_vs_fastest", "per", "parity_arm64")
+                       "decisions_floor", "latency_ms", "latency_vs_fastest", "per", "parity_arm64")
 
 
 @dataclass

@@ -8,7 +8,7 @@ from typing import Any
 
 from fitedge.audio import SAMPLE_RATE
 from fitedge.edge.backends import BACKENDS
-from fitedge.edge.bundle.thresholds import DEFAULT_INT8_MIN_COSINE
+from fitedge.edge.bundle.thresholds import DEFAULT_INT8_MIN_COSINE, DEFAULT_MIN_DECISIONS
 from fitedge.edge.stream.geometry import StreamGeometry
 from fitedge.errors import ConfigError
 from fitedge.extras import require
@@ -47,6 +47,9 @@ class ExportOptions:
             passes ``min_cosine``) or ``plain`` (every block in int8).
         min_cosine: int8 cosine floor against float on held-out audio.
         allow_degraded: keep an int8 artifact below ``min_cosine`` (flagged in the manifest) instead of failing.
+        min_decisions: with a CTC head, in ``auto``: the share of held-out frames whose best token must be fp32's;
+            an artifact below it is rebuilt with its runtime's closer int8 recipe where it has one (ExecuTorch:
+            ``dynamic``), which is kept if closer. 0 turns it off.
         int8_costs: in ``auto``, time each block alone in float and int8 in each runtime exported to, so that the
             plan keeps float where that is faster and widens by int8 error per ms saved. Off by default: it lowers
             every screened block twice per runtime, and per-call overhead inflates small blocks' times.
@@ -79,6 +82,7 @@ class ExportOptions:
     int8: str = "auto"
     min_cosine: float = DEFAULT_INT8_MIN_COSINE
     allow_degraded: bool = False
+    min_decisions: float = DEFAULT_MIN_DECISIONS
     int8_costs: bool = False
     executorch_int8: str = EXECUTORCH_INT8_MODES[0]
     litert_int8: str = LITERT_INT8_MODES[0]
@@ -117,6 +121,8 @@ class ExportOptions:
             raise ConfigError("--keep-float applies to int8 only; add int8 to --precision")
         if not 0.0 < self.min_cosine <= 1.0:
             raise ConfigError(f"--min-cosine must be in (0, 1], got {self.min_cosine}")
+        if not 0.0 <= self.min_decisions <= 1.0:
+            raise ConfigError(f"--min-decisions must be in [0, 1], got {self.min_decisions}")
         if self.int8 not in INT8_MODES:
             raise ConfigError(f"--int8 must be one of {', '.join(INT8_MODES)}, got {self.int8!r}")
         if self.calibration not in CALIBRATIONS:

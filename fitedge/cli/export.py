@@ -58,6 +58,10 @@ _default = functools.partial(field_default, ExportOptions)  # the option's defau
 @click.option("--min-cosine", default=_default("min_cosine"), show_default=True,
               help="int8 cosine floor vs float on held-out audio.")
 @click.option("--allow-degraded", is_flag=True, help="Keep int8 artifacts below --min-cosine (flagged).")
+@click.option("--min-decisions", default=_default("min_decisions"), show_default=True, type=click.FloatRange(0, 1),
+              help="With --head, int8 auto: the share of held-out frames whose best token must be fp32's. Below it, "
+                   "an artifact is rebuilt with its runtime's closer int8 recipe where it has one (ExecuTorch: "
+                   "dynamic, slower), kept if closer; 0 turns it off.")
 @click.option("--int8-costs/--no-int8-costs", default=_default("int8_costs"), show_default=True,
               help="int8 auto: time each block alone in float and int8 in each runtime, so that the plan also keeps "
                    "float where float is faster and widens by int8 error per ms saved. Off by default: it lowers "
@@ -99,9 +103,9 @@ _default = functools.partial(field_default, ExportOptions)  # the option's defau
               help="Streaming: right context (lookahead) of the window.")
 def export(model: str, out: Path, targets: str, precision: str, seconds: float, dynamic: str | None, outputs: str,
            calib: str | None, calib_windows: int, calibration: str, keep_float: str, int8_mode: str,
-           min_cosine: float, allow_degraded: bool, int8_costs: bool, executorch_int8: str, litert_int8: str,
-           onnx_int8: str, threads: int, timing_runs: int, android: Path | None, force: bool, etrecord: bool,
-           integer_io: bool, seed: int, as_json: bool,
+           min_cosine: float, allow_degraded: bool, min_decisions: float, int8_costs: bool, executorch_int8: str,
+           litert_int8: str, onnx_int8: str, threads: int, timing_runs: int, android: Path | None, force: bool,
+           etrecord: bool, integer_io: bool, seed: int, as_json: bool,
            gate_per: Path | None = None, max_per_increase: float = 2.0, chunk_ms: float | None = None,
            left_ms: float = 0.0, right_ms: float = 0.0, head: str | None = None) -> None:
     """Export MODEL to a verified bundle: .pte, .tflite and .onnx in fp32 and int8, golden files, manifest, report.
@@ -124,7 +128,7 @@ def export(model: str, out: Path, targets: str, precision: str, seconds: float, 
         targets=parse_list(targets), precisions=parse_list(precision), seconds=seconds, dynamic=parse_dynamic(dynamic),
         outputs=outputs, calib=calib, calib_windows=calib_windows, calibration=calibration,
         keep_float=parse_list(keep_float), int8=int8_mode, min_cosine=min_cosine, allow_degraded=allow_degraded,
-        int8_costs=int8_costs, executorch_int8=executorch_int8, litert_int8=litert_int8,
+        min_decisions=min_decisions, int8_costs=int8_costs, executorch_int8=executorch_int8, litert_int8=litert_int8,
         onnx_int8=onnx_int8, threads=threads, timing_runs=timing_runs, force=force, android=android, seed=seed,
         etrecord=etrecord, integer_io=integer_io, chunk_ms=chunk_ms, left_ms=left_ms, right_ms=right_ms, head=head)
     options.require_installed()
