@@ -109,7 +109,8 @@ def class_advice(runs: list[dict], cpu_class: str) -> list[str]:
                 for p in ("fp32", "int8")}
         fp32, int8 = best["fp32"], best["int8"]
         if fp32 is None or int8 is None:
-            only = fp32 or int8
+            # A loose artifact file has no manifest to say its precision ("unknown"): then the fastest of any.
+            only = fp32 or int8 or min((r for r in spread if r["model"] == model), key=lambda r: r["p50_ms"])
             lines.append(f"{model} on {cpu_class}: fastest artifact {only['artifact']} ({only['p50_ms']:.1f} ms)")
         elif int8["p50_ms"] < fp32["p50_ms"]:
             lines.append(f"{model} on {cpu_class}: use {int8['artifact']} ({int8['p50_ms']:.1f} ms), int8 is "

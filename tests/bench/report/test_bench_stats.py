@@ -40,3 +40,11 @@ def test_the_advice_names_int8_where_it_pays_and_fp32_where_it_does_not():
     slow_int8 = [_timed("a_fp32.tflite", "fp32", 103.0), _timed("a_int8.tflite", "int8", 114.0)]
     [line] = class_advice(slow_int8, "x86-64 AVX2")
     assert "int8 is not faster than fp32 on this CPU class" in line and line.endswith("use a_fp32.tflite")
+
+
+def test_the_advice_names_the_fastest_artifact_when_precisions_are_unknown():
+    from fitedge.bench.host.compare import class_advice
+
+    loose = [_timed("static.pte", "unknown", 3.2), _timed("dynamic.pte", "unknown", 2.9)]  # files without a manifest
+    [line] = class_advice(loose, "x86-64 AVX-512 VNNI")
+    assert line == "fit on x86-64 AVX-512 VNNI: fastest artifact dynamic.pte (2.9 ms)"
