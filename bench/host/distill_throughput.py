@@ -8,7 +8,7 @@ random, which does not change the arithmetic), drops the warm-up steps and repor
 CPU (a few steps):
     python -m fitedge.bench.host.distill_throughput --device cpu --steps 4
 GPU (a few hundred steps with AMP; the paper used fp16, bf16 suits Ampere and later):
-    python -m fitedge.bench.host.distill_throughput --device cuda --steps 300 --amp bf16 --batch-seconds 45
+    python -m fitedge.bench.host.distill_throughput --device cuda --steps 300 --amp bf16 --batch-seconds 45 --workers 4
 
 The projection divides LibriSpeech 960 h by the measured rate: hours per epoch on this device and process count.
 """
@@ -40,7 +40,7 @@ def _write_audio(folder: Path, count: int, seconds: float, seed: int) -> None:
 
 
 def measure(device: str, steps: int, warmup: int, batch_seconds: float, utterance_seconds: float, amp: str,
-            teacher: str, student: str, threads: int | None) -> dict:
+            teacher: str, student: str, threads: int | None, workers: int = 0) -> dict:
     """Run ``warmup + steps`` training steps and summarise the timed ones."""
     import torch
 
@@ -62,7 +62,7 @@ def measure(device: str, steps: int, warmup: int, batch_seconds: float, utteranc
         audio.mkdir()
         _write_audio(audio, per_batch * (steps + warmup), utterance_seconds, seed=0)
         cfg = DistillConfig(max_steps=steps + warmup, batch_seconds=batch_seconds, crop_seconds=None, amp=amp,
-                            log_every=1, save_every=10**9)
+                            log_every=1, save_every=10**9, num_workers=workers)
         if env.device.type == "cuda":
             torch.cuda.reset_peak_memory_stats()
         start = time.monotonic()
@@ -78,7 +78,8 @@ def measure(device: str, steps: int, warmup: int, batch_seconds: float, utteranc
         "threads": torch.get_num_threads(), "processes": env.world_size, "teacher": teacher, "student": student,
         "student_params": sum(p.numel() for p in student_model.parameters()),
         "amp": amp if env.device.type == "cuda" else "none (CPU)", "batch_audio_seconds": batch_seconds,
-        "utterance_seconds": utterance_seconds, "timed_steps": len(timed), "warmup_steps": warmup,
+        "utterance_seconds": utterance_seconds, "loader_workers": workers, "timed_steps": len(timed),
+        "warmup_steps": warmup,
         "step_seconds": seconds / len(timed), "audio_seconds_per_second": rate,
         "peak_host_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "wall_seconds": wall,
@@ -99,11 +100,13 @@ def measure(device: str, steps: int, warmup: int, batch_seconds: float, utteranc
 @click.option("--teacher", default="hubert-base", show_default=True, help="Teacher preset.")
 @click.option("--student", default="fithubert", show_default=True, help="Student preset.")
 @click.option("--threads", type=int, help="CPU threads.")
+@click.option("--workers", default=0, show_default=True, type=click.IntRange(min=0),
+              help="DataLoader processes decoding audio (0: the training process; a GPU wants a few).")
 def main(device: str, steps: int, warmup: int, batch_seconds: float, utterance_seconds: float, amp: str,
-         teacher: str, student: str, threads: int | None) -> None:
+         teacher: str, student: str, threads: int | None, workers: int) -> None:
     """Measure distillation throughput and print it as JSON."""
     click.echo(json.dumps(measure(device, steps, warmup, batch_seconds, utterance_seconds, amp, teacher, student,
-                                  threads), indent=2))
+                                  threads, workers), indent=2))
 
 
 if __name__ == "__main__":
