@@ -39,6 +39,11 @@ def leaf_modules(deployable: nn.Module, names: list[str]) -> list[str]:
             if any(n == o or n.startswith(o + ".") for o in names) and any(True for _ in m.parameters(recurse=False))]
 
 
+def holds_linear(deployable: nn.Module, names: list[str]) -> bool:
+    """Whether any of the modules ``names`` is or contains an ``nn.Linear``."""
+    return any(isinstance(m, nn.Linear) for name in names for m in deployable.get_submodule(name).modules())
+
+
 def float_by_design(deployable: nn.Module) -> list[str]:
     """Modules no int8 recipe quantizes, whatever the policy: the audio compander (:class:`MuLaw`).
 

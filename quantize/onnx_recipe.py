@@ -1,19 +1,21 @@
-"""ONNX Runtime int8: static QDQ (per-channel weights, calibrated activations; the default) or dynamic.
+"""ONNX Runtime int8: static QDQ (per-channel weights, calibrated activations; the default) or dynamic (a scale per
+row, :mod:`fitedge.quantize.onnx_rows`).
 
-Static QDQ is the default because dynamic int8 turns the convolutions, where FitHuBERT spends most of its
-time, into slow integer kernels (edge-stack.md: 219 ms vs 80 ms float). Only products with a weight are
-quantized: the attention products (activation by activation) stay float, so that softmax probabilities are
-not rounded to 256 levels; they are about 3% of the MACs, and in int8 cost a QLinearSoftmax that is slower
-than the float softmax it replaces. Kept-float modules are found through the module scopes the dynamo
-exporter writes into each node's metadata.
+Static QDQ is the default because it is the fast one: int8 from op to op, the convolutions (where FitHuBERT
+spends most of its time) included. The dynamic recipe keeps the convolutions float and adds per-row arithmetic
+around each product: it is the accurate one, which int8 auto takes for a task head whose static decisions differ
+from fp32's. Only products with a weight are quantized: the attention products (activation by activation) stay
+float, so that softmax probabilities are not rounded to 256 levels; they are about 3% of the MACs, and in int8
+cost a QLinearSoftmax that is slower than the float softmax it replaces. Kept-float modules are found through
+the module scopes the dynamo exporter writes into each node's metadata.
 
-Weights are quantized to 7 bits (``reduce_range``) so that the same file computes the same numbers on every
-x86-64 CPU. Without VNNI (AVX2, AVX-512 without VNNI), ONNX Runtime multiplies u8 activations by s8 weights
-with ``vpmaddubsw``, which adds two products into a saturating int16: 255 x 127 x 2 overflows it, and the
-saturation cost fithubert's int8 file 0.05 of cosine on an AVX2 CPU (0.9527 against 0.999 with VNNI). With
-7-bit weights the pair sum stays below 2**15 (255 x 64 x 2), so AVX2, AVX-512 and VNNI kernels agree;
-measured on a VNNI CPU it costs no time and 0.0002 of cosine (see ONNX Runtime's quantization docs on u8s8
-saturation). U8U8 would also be exact but ran 1.6x slower.
+The static recipe's weights are quantized to 7 bits (``reduce_range``) so that the same file computes the same
+numbers on every x86-64 CPU. Without VNNI (AVX2, AVX-512 without VNNI), ONNX Runtime multiplies u8 activations by
+s8 weights with ``vpmaddubsw``, which adds two products into a saturating int16: 255 x 127 x 2 overflows it, and
+the saturation cost fithubert's int8 file 0.05 of cosine on an AVX2 CPU (0.9527 against 0.999 with VNNI). With
+7-bit weights the pair sum stays below 2**15 (255 x 64 x 2), so AVX2, AVX-512 and VNNI kernels agree; measured on
+a VNNI CPU it costs no time and 0.0002 of cosine (see ONNX Runtime's quantization docs on u8s8 saturation). U8U8
+would also be exact but ran 1.6x slower.
 """
 
 from __future__ import annotations
@@ -55,22 +57,23 @@ def quantize_onnx(fp32_path: Path, out_path: Path, calibration: Sequence[np.ndar
 
     ``method``: how the static recipe observes activation ranges (one of ``observers.ONNX_RUNTIME_METHODS``).
     """
-    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_dynamic, quantize_static
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+
+    from fitedge.quantize.onnx_rows import RECIPE, quantize_rows
 
     excluded = nodes_in_modules(fp32_path, keep_float) + activation_products(fp32_path)
     try:
         if mode == "dynamic":
-            quantize_dynamic(fp32_path, out_path, per_channel=True, reduce_range=True, weight_type=QuantType.QInt8,
-                             op_types_to_quantize=OPS_TO_QUANTIZE, nodes_to_exclude=excluded)
-        else:
-            quantize_static(fp32_path, out_path, WindowReader(input_name, calibration), quant_format=QuantFormat.QDQ,
-                            per_channel=True, reduce_range=True, activation_type=QuantType.QUInt8,
-                            weight_type=QuantType.QInt8,
-                            op_types_to_quantize=OPS_TO_QUANTIZE, nodes_to_exclude=excluded,
-                            calibrate_method=CalibrationMethod[CALIBRATION_METHODS[method]])
-    except Exception as e:  # onnxruntime raises assorted types; one line names the step
+            quantize_rows(fp32_path, out_path, excluded)
+            return RECIPE
+        quantize_static(fp32_path, out_path, WindowReader(input_name, calibration), quant_format=QuantFormat.QDQ,
+                        per_channel=True, reduce_range=True, activation_type=QuantType.QUInt8,
+                        weight_type=QuantType.QInt8,
+                        op_types_to_quantize=OPS_TO_QUANTIZE, nodes_to_exclude=excluded,
+                        calibrate_method=CalibrationMethod[CALIBRATION_METHODS[method]])
+    except Exception as e:  # onnxruntime and onnx raise assorted types; one line names the step
         raise ExportError(f"ONNX Runtime {mode} quantization failed: {type(e).__name__}: {one_line(e)}") from e
-    return f"ort-{'static-qdq' if mode == 'static' else 'dynamic'}-per-channel-w7"
+    return "ort-static-qdq-per-channel-w7"
 
 
 def activation_products(onnx_path: Path) -> list[str]:

@@ -129,12 +129,13 @@ def _model(manifest: mf.Manifest) -> Any:
 def _recipe_options(artifact: Artifact) -> Any:
     """Export options that give the blocks the artifact's int8 recipe (its name says dynamic or static)."""
     from fitedge.edge.export.options import ExportOptions
+    from fitedge.edge.lower.litert_rows import RECIPE as LITERT_PER_ROW
 
     mode = "dynamic" if "dynamic" in (artifact.recipe or "") else "static"
     if artifact.runtime == "executorch":
         return ExportOptions(executorch_int8=mode)
     if artifact.runtime == "litert":
-        return ExportOptions(litert_int8=mode)
+        return ExportOptions(litert_int8="dynamic-linears" if artifact.recipe == LITERT_PER_ROW else mode)
     if artifact.runtime == "onnxruntime":
         return ExportOptions(onnx_int8=mode)
     return ExportOptions()

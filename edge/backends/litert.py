@@ -1,7 +1,9 @@
 """LiteRT (``.tflite``): lowered with litert-torch, run by LiteRT's Interpreter (``tflite_runtime`` as a fallback).
 
 TFLite wants static shapes, so every ``.tflite`` is static. int8 is litert-torch's PT2E recipe, ``dynamic`` (int8
-weights, activations quantized per input at run time; the default) or ``static`` (calibrated). Every artifact takes
+weights, activations quantized per input at run time; the default) or ``static`` (calibrated), or fitedge's
+``dynamic-linears`` (:mod:`fitedge.edge.lower.litert_rows`: int8 weights in the float model's linears only, each
+frame's input quantized on its own at run time, every conv float). Every artifact takes
 float32 audio: a static int8 file gets a QUANTIZE op at its input (:func:`fitedge.edge.lower.litert.float_interface`)
 unless ``--integer-io`` keeps the int8 input, which the manifest's ``input_quantization`` then describes and
 :func:`quantize_input` applies (the Java core's ``InputQuantization`` does the same arithmetic).
@@ -9,6 +11,7 @@ unless ``--integer-io`` keeps the int8 input, which the manifest's ``input_quant
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +19,8 @@ import numpy as np
 
 from fitedge.edge.backends.base import Backend, BuildRequest, Built, OpProfile, Runner, io_for
 from fitedge.quantize.observers import PT2E_METHODS
+
+log = logging.getLogger(__name__)
 
 NO_PROFILER = ("no per-op profile: ai-edge-litert's Python Interpreter exposes no profiler (the C++ "
                "tflite::Profiler and benchmark_model --enable_op_profiling are not in the wheel)")
@@ -75,7 +80,7 @@ class LiteRTBackend(Backend):
     extra, run_extra = "litert-export", "litert"
     packages = ("ai-edge-litert", "litert-torch")
     preload = ("ai_edge_litert.interpreter",)
-    int8_modes = ("dynamic", "static")
+    int8_modes = ("dynamic", "static", "dynamic-linears")
     calibrations = PT2E_METHODS
     on_android = True
 
@@ -86,11 +91,25 @@ class LiteRTBackend(Backend):
         return options.litert_int8
 
     def quantizes_at_run_time(self, options: Any) -> bool:
-        return self.int8_mode(options) == "dynamic"
+        return self.int8_mode(options) in ("dynamic", "dynamic-linears")
+
+    def closer_int8(self, options: Any) -> dict[str, str] | None:
+        # Only the linears, each frame's input on its own scale; the convs stay float.
+        return None if self.int8_mode(options) == "dynamic-linears" else {"litert_int8": "dynamic-linears"}
 
     def observes_activations(self, request: BuildRequest) -> bool:
-        # Float blocks switch the dynamic recipe to static (quantize_for_litert), which calibrates.
-        return not self.quantizes_at_run_time(request.options) or bool(request.keep_float)
+        # Float blocks switch a dynamic recipe to static (quantize_for_litert), which calibrates: any block for
+        # litert-torch's dynamic one, a block holding a linear for dynamic-linears (its convs are float anyway).
+        return self._recipe(request) == "static"
+
+    def _recipe(self, request: BuildRequest) -> str:
+        from fitedge.quantize.keep_float import holds_linear
+
+        mode = self.int8_mode(request.options)
+        if mode == "dynamic-linears" and holds_linear(request.deployable, request.keep_float):
+            log.info("LiteRT: float blocks with linears need static int8; using static")
+            return "static"
+        return mode if mode == "dynamic-linears" or not request.keep_float else "static"
 
     def build(self, request: BuildRequest) -> Built:
         from fitedge.edge.lower.litert import (
@@ -105,7 +124,9 @@ class LiteRTBackend(Backend):
         if request.precision == "fp32":
             lower_to_tflite(request.deployable, request.samples, path)
             return Built("litert-torch-fp32", {"delegation": litert_delegation(path)})
-        mode = self.int8_mode(request.options)
+        mode = self._recipe(request)
+        if mode == "dynamic-linears":
+            return self._build_dynamic_linears(request)
         quantized, calibration = self.calibrated(
             request, lambda method: quantize_for_litert(request.deployable, request.calibration, request.keep_float,
                                                         mode, method),
@@ -116,6 +137,19 @@ class LiteRTBackend(Backend):
         entry = {} if calibration is None else {"calibration": calibration.to_dict()}
         return Built(quantized.recipe, {**entry, "delegation": litert_delegation(path),
                                         "input_quantization": litert_input_quantization(path)})
+
+    def _build_dynamic_linears(self, request: BuildRequest) -> Built:
+        from fitedge.edge.lower.litert import litert_delegation, litert_input_quantization, lower_to_tflite
+        from fitedge.edge.lower.litert_rows import RECIPE, quantize_linears
+
+        float_path = request.path.with_name(f".{request.path.stem}.float.tflite")
+        try:
+            lower_to_tflite(request.deployable, request.samples, float_path)
+            quantize_linears(float_path, request.path)
+        finally:
+            float_path.unlink(missing_ok=True)
+        return Built(RECIPE, {"delegation": litert_delegation(request.path),
+                              "input_quantization": litert_input_quantization(request.path)})
 
     def open(self, path: Path, threads: int | None, overrides: dict[str, Any]) -> Runner:
         return LiteRTRunner(path, threads, overrides)

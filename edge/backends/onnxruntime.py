@@ -1,8 +1,9 @@
 """ONNX (``.onnx``): exported with torch.onnx's dynamo exporter and fused for ONNX Runtime, which runs it.
 
-int8 is ONNX Runtime's own quantizer applied to the float ``.onnx``: ``static`` QDQ (calibrated; the default) or
-``dynamic``. So a float file is written beside the int8 one first, and removed once quantized. The profile is ONNX
-Runtime's own profiler, summed per op type over the timed runs.
+int8 is applied to the float ``.onnx``: ONNX Runtime's own ``static`` QDQ quantizer (calibrated; the default) or
+fitedge's ``dynamic`` rewrite (a scale per row, :mod:`fitedge.quantize.onnx_rows`). So a float file is written
+beside the int8 one first, and removed once quantized. The profile is ONNX Runtime's own profiler, summed per op
+type over the timed runs.
 """
 
 from __future__ import annotations
@@ -58,6 +59,10 @@ class OnnxRuntimeBackend(Backend):
 
     def quantizes_at_run_time(self, options: Any) -> bool:
         return self.int8_mode(options) == "dynamic"
+
+    def closer_int8(self, options: Any) -> dict[str, str] | None:
+        # Each frame's input to a linear gets its own scale, as in ExecuTorch's dynamic recipe.
+        return None if self.quantizes_at_run_time(options) else {"onnx_int8": "dynamic"}
 
     def build(self, request: BuildRequest) -> Built:
         from fitedge.edge.lower.onnx import lower_to_onnx

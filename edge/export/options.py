@@ -48,13 +48,13 @@ class ExportOptions:
         min_cosine: int8 cosine floor against float on held-out audio.
         allow_degraded: keep an int8 artifact below ``min_cosine`` (flagged in the manifest) instead of failing.
         min_decisions: with a CTC head, in ``auto``: the share of held-out frames whose best token must be fp32's;
-            an artifact below it is rebuilt with its runtime's closer int8 recipe where it has one (ExecuTorch:
-            ``dynamic``), which is kept if closer. 0 turns it off.
+            an artifact below it is rebuilt with its runtime's closer int8 recipe (ExecuTorch and ONNX Runtime:
+            ``dynamic``; LiteRT: ``dynamic-linears``), which is kept if closer. 0 turns it off.
         int8_costs: in ``auto``, time each block alone in float and int8 in each runtime exported to, so that the
             plan keeps float where that is faster and widens by int8 error per ms saved. Off by default: it lowers
             every screened block twice per runtime, and per-call overhead inflates small blocks' times.
         executorch_int8: ``static`` (default) or ``dynamic``.
-        litert_int8: ``dynamic`` (default) or ``static``.
+        litert_int8: ``dynamic`` (default), ``static`` or ``dynamic-linears``.
         onnx_int8: ``static`` QDQ (default) or ``dynamic``.
         threads: threads for the built-in timing and the parity runs.
         timing_runs: runs of the built-in timing (0: skip it).

@@ -58,7 +58,7 @@ def float_interface(path: Path) -> None:
     from ai_edge_litert import schema_py_generated as schema
 
     model = schema.ModelT.InitFromPackedBuf(path.read_bytes(), 0)
-    _check_inline_weights(model, path)
+    check_inline_weights(model, path)
     graph = model.subgraphs[0]
     graph.inputs, graph.outputs = list(graph.inputs), list(graph.outputs)  # unpacked as read-only arrays
     replaced: dict[int, int] = {}  # integer tensor -> its float32 twin at the interface
@@ -77,7 +77,7 @@ def float_interface(path: Path) -> None:
     for signature in model.signatureDefs or []:
         for entry in [*signature.inputs, *signature.outputs]:
             entry.tensorIndex = replaced.get(entry.tensorIndex, entry.tensorIndex)
-    _write_model(model, path)
+    write_model(model, path)
 
 
 def _float_twin(model: Any, graph: Any, index: int) -> int:
@@ -144,23 +144,24 @@ def write_tflite_metadata(path: Path, metadata: dict[str, str]) -> None:
     from ai_edge_litert import schema_py_generated as schema
 
     model = schema.ModelT.InitFromPackedBuf(path.read_bytes(), 0)
-    _check_inline_weights(model, path)
+    check_inline_weights(model, path)
     buffer = schema.BufferT()
     buffer.data = np.frombuffer(json.dumps(metadata, sort_keys=True).encode(), dtype=np.uint8)
     model.buffers.append(buffer)
     entry = schema.MetadataT()
     entry.name, entry.buffer = METADATA_NAME, len(model.buffers) - 1
     model.metadata = [*(model.metadata or []), entry]
-    _write_model(model, path)
+    write_model(model, path)
 
 
-def _check_inline_weights(model: Any, path: Path) -> None:
+def check_inline_weights(model: Any, path: Path) -> None:
+    """Refuse to rewrite a model whose weights the object API would drop when packing it again."""
     if any(b.offset for b in model.buffers):
         # Weights stored after the flatbuffer (models over 2 GB) would be lost by packing the tables again.
         raise ExportError(f"{path.name}: its weights are stored outside the flatbuffer; cannot rewrite it")
 
 
-def _write_model(model: Any, path: Path) -> None:
+def write_model(model: Any, path: Path) -> None:
     """Pack the object-API ``model`` back into the flatbuffer file ``path``."""
     import flatbuffers
 

@@ -60,8 +60,8 @@ _default = functools.partial(field_default, ExportOptions)  # the option's defau
 @click.option("--allow-degraded", is_flag=True, help="Keep int8 artifacts below --min-cosine (flagged).")
 @click.option("--min-decisions", default=_default("min_decisions"), show_default=True, type=click.FloatRange(0, 1),
               help="With --head, int8 auto: the share of held-out frames whose best token must be fp32's. Below it, "
-                   "an artifact is rebuilt with its runtime's closer int8 recipe where it has one (ExecuTorch: "
-                   "dynamic, slower), kept if closer; 0 turns it off.")
+                   "an artifact is rebuilt with its runtime's closer int8 recipe (ExecuTorch, ONNX Runtime: dynamic; "
+                   "LiteRT: dynamic-linears), kept if closer; 0 turns it off.")
 @click.option("--int8-costs/--no-int8-costs", default=_default("int8_costs"), show_default=True,
               help="int8 auto: time each block alone in float and int8 in each runtime, so that the plan also keeps "
                    "float where float is faster and widens by int8 error per ms saved. Off by default: it lowers "
@@ -72,9 +72,12 @@ _default = functools.partial(field_default, ExportOptions)  # the option's defau
                    "input quantized per row at run time, float in between (slower, about float's accuracy).")
 @click.option("--litert-int8", type=click.Choice(LITERT_INT8_MODES), default=_default("litert_int8"), show_default=True,
               help="dynamic: activations quantized per input at run time; where int8 auto keeps blocks float, it "
-                   "also builds static with them float and keeps dynamic only if clearly faster. static: calibrated.")
+                   "also builds static with them float and keeps dynamic only if clearly faster. static: calibrated. "
+                   "dynamic-linears: only the linears, each frame's input on its own scale, convs float (closest "
+                   "to float).")
 @click.option("--onnx-int8", type=click.Choice(ONNX_INT8_MODES), default=_default("onnx_int8"), show_default=True,
-              help="static: calibrated QDQ; dynamic: activations quantized per input at run time.")
+              help="static: calibrated QDQ (fastest); dynamic: each linear's input quantized per row at run time, "
+                   "convs float (slower, closer to float).")
 @click.option("--threads", default=_default("threads"), show_default=True, type=click.IntRange(min=1),
               help="Threads for the parity runs and the built-in timing. The manifest records the latency with this "
                    "count, so it is a fixed number (2, as in the README's tables), not each runtime's own default.")

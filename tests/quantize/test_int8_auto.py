@@ -156,7 +156,7 @@ def thin_fithubert(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # Each runtime's run-time (dynamic) recipe, and what it becomes with blocks kept float (LiteRT's turns static).
 RUN_TIME_RECIPES = {"tflite": ("pt2e-litert-dynamic-per-channel", "pt2e-litert-static-per-channel"),
                     "pte": ("pt2e-xnnpack-dynamic-per-channel-float-norms",) * 2,
-                    "onnx": ("ort-dynamic-per-channel-w7",) * 2}
+                    "onnx": ("ort-dynamic-per-row-matmuls",) * 2}
 
 
 @pytest.mark.parametrize("margin", [0.0, 1e9], ids=["dynamic-kept", "float-kept"])

@@ -4,7 +4,9 @@ ONNX Runtime's int8 kernels without VNNI saturate where the VNNI ones do not, so
 VNNI machine failed on an AVX2 laptop. The same tiny int8 bundle is verified here natively and under
 ``qemu-x86_64 -cpu Haswell`` (AVX2, no AVX-512, no VNNI: TCG cannot emulate AVX-512), on whatever CPU the
 suite runs on; each artifact's cosine against float must agree between the two within 1e-3 (the saturating
-recipe differed by 0.017 on this model) and pass the bundle's floor on both.
+recipe differed by 0.017 on this model) and pass the bundle's floor on both. The default recipes and the
+per-row dynamic ones (``.onnx``: s8 x s8 products with 8-bit weights, where the static one needs 7-bit;
+``.tflite``: LiteRT's hybrid linears) are both checked.
 """
 
 from __future__ import annotations
@@ -25,10 +27,16 @@ from tests.helpers.cli import run_cli
 EMULATED_CPU = "Haswell"
 
 
-@pytest.fixture(scope="module")
-def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+RECIPES = {"default": ExportOptions(precisions=("int8",), calib_windows=8, timing_runs=0),
+           "per-row": ExportOptions(targets=("tflite", "onnx"), precisions=("int8",), calib_windows=8, timing_runs=0,
+                                    litert_int8="dynamic-linears", onnx_int8="dynamic")}
+PER_ROW = {"tiny_int8.tflite": "litert-dynamic-per-row-linears", "tiny_int8.onnx": "ort-dynamic-per-row-matmuls"}
+
+
+@pytest.fixture(scope="module", params=list(RECIPES))
+def bundle(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("isa") / "bundle"
-    export_bundle("tiny", out, ExportOptions(precisions=("int8",), calib_windows=8, timing_runs=0))
+    export_bundle("tiny", out, RECIPES[request.param])
     return out
 
 
@@ -47,7 +55,9 @@ def test_int8_parity_holds_on_an_avx2_cpu(bundle: Path) -> None:
     emulated = verify_json(qemu, "-cpu", EMULATED_CPU, *verify)
     assert native["cpu"] == describe_cpu()
     assert emulated["cpu"]["class"] == "x86-64 AVX2", emulated["cpu"]
-    assert {a["file"] for a in emulated["artifacts"]} == {f"tiny_int8.{t}" for t in ("pte", "tflite", "onnx")}
+    recipes = {a["file"]: a["recipe"] for a in json.loads((bundle / "manifest.json").read_text())["artifacts"]}
+    assert {a["file"] for a in emulated["artifacts"]} == set(recipes)
+    assert len(recipes) == 3 or recipes == PER_ROW, recipes
     for here, there in zip(native["artifacts"], emulated["artifacts"], strict=True):
         assert here["ok"] and there["ok"], (here, there)
         assert abs(here["parity"]["cosine"] - there["parity"]["cosine"]) <= 1e-3, (here, there)
