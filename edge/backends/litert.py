@@ -11,7 +11,6 @@ unless ``--integer-io`` keeps the int8 input, which the manifest's ``input_quant
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +18,6 @@ import numpy as np
 
 from fitedge.edge.backends.base import Backend, BuildRequest, Built, OpProfile, Runner, io_for
 from fitedge.quantize.observers import PT2E_METHODS
-
-log = logging.getLogger(__name__)
 
 NO_PROFILER = ("no per-op profile: ai-edge-litert's Python Interpreter exposes no profiler (the C++ "
                "tflite::Profiler and benchmark_model --enable_op_profiling are not in the wheel)")
@@ -98,18 +95,20 @@ class LiteRTBackend(Backend):
         return None if self.int8_mode(options) == "dynamic-linears" else {"litert_int8": "dynamic-linears"}
 
     def observes_activations(self, request: BuildRequest) -> bool:
-        # Float blocks switch a dynamic recipe to static (quantize_for_litert), which calibrates: any block for
-        # litert-torch's dynamic one, a block holding a linear for dynamic-linears (its convs are float anyway).
         return self._recipe(request) == "static"
 
     def _recipe(self, request: BuildRequest) -> str:
+        """The recipe ``request`` gets. Float blocks switch a dynamic one to static, which calibrates: any block
+        for litert-torch's dynamic recipe (its converter quantizes every weight it finds), a block holding a
+        linear for dynamic-linears."""
         from fitedge.quantize.keep_float import holds_linear
 
         mode = self.int8_mode(request.options)
-        if mode == "dynamic-linears" and holds_linear(request.deployable, request.keep_float):
-            log.info("LiteRT: float blocks with linears need static int8; using static")
-            return "static"
-        return mode if mode == "dynamic-linears" or not request.keep_float else "static"
+        if mode == "static" or not request.keep_float:
+            return mode
+        if mode == "dynamic-linears" and not holds_linear(request.deployable, request.keep_float):
+            return mode  # its convs are float anyway
+        return "static"
 
     def build(self, request: BuildRequest) -> Built:
         from fitedge.edge.lower.litert import (
