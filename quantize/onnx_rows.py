@@ -28,7 +28,8 @@ from typing import Any
 
 import numpy as np
 
-LEVELS = 127  # symmetric int8: -127..127 for both operands
+from fitedge.quantize.symmetric import LEVELS, per_channel_int8
+
 ZERO_POINT = 128  # carried as uint8
 RECIPE = "ort-dynamic-per-row-matmuls"
 ZERO = "per_row/zero_point"  # the initializer both operands' zero point is
@@ -111,6 +112,5 @@ def _row_quantize(x: str, prefix: str, nodes: list[Any], graph: Any, opset: int)
 
 def _per_column(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``weight`` ``(in, out)`` in symmetric int8 with one scale per output column, carried as uint8."""
-    scale = np.maximum(np.abs(weight).max(axis=0), np.finfo(np.float32).tiny) / LEVELS
-    quantized = np.clip(np.round(weight / scale), -LEVELS, LEVELS) + ZERO_POINT
-    return quantized.astype(np.uint8), scale.astype(np.float32)
+    levels, scale = per_channel_int8(weight, channel_axis=1)
+    return (levels + ZERO_POINT).astype(np.uint8), scale

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 
 from fitedge.edge.lower.litert import check_inline_weights, write_model
+from fitedge.quantize.symmetric import per_channel_int8
 
-LEVELS = 127
 RECIPE = "litert-dynamic-per-row-linears"
 
 
@@ -79,10 +79,9 @@ def _quantize_buffer(buffer: Any, shape: Any) -> Any:
     from ai_edge_litert import schema_py_generated as schema
 
     weight = np.frombuffer(bytes(buffer.data), np.float32).reshape(shape)
-    scale = np.maximum(np.abs(weight).max(axis=1), np.finfo(np.float32).tiny) / LEVELS
-    quantized = np.clip(np.round(weight / scale[:, None]), -LEVELS, LEVELS).astype(np.int8)
-    buffer.data = np.frombuffer(quantized.tobytes(), np.uint8)
+    levels, scale = per_channel_int8(weight, channel_axis=0)
+    buffer.data = np.frombuffer(levels.astype(np.int8).tobytes(), np.uint8)
     quantization = schema.QuantizationParametersT()
-    quantization.scale, quantization.zeroPoint = scale.astype(np.float32).tolist(), [0] * len(scale)
+    quantization.scale, quantization.zeroPoint = scale.tolist(), [0] * len(scale)
     quantization.quantizedDimension = 0
     return quantization
