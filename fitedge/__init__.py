@@ -77,7 +77,7 @@ def export(model: str | Path, out: str | Path, *, progress: Callable[[str], None
 
 def stream(target: Any, *, chunk_ms: float | None = None, left_ms: float | None = None,
            right_ms: float | None = None, threads: int | None = None, trim_edges: bool = False,
-           **options: Any) -> Stream:
+           fill_edges: bool = False, **options: Any) -> Stream:
     """A live stream over a bundle, an artifact file or a model run eagerly, as ``fitedge stream`` measures it.
 
     ``target`` is a bundle folder (its first artifact), a ``.pte``/``.tflite``/``.onnx`` file in a bundle, an
@@ -86,9 +86,10 @@ def stream(target: Any, *, chunk_ms: float | None = None, left_ms: float | None 
     setting a chunked-attention model reproduces exactly (``tiny-stream``: 320/960/0), or 640/1280/320 ms. A static
     artifact streams only with the settings whose window is its input length. Windows are zero-padded at the
     audio's edges, as on the phone (a chunked-attention model's first windows start at the audio's first sample
-    instead, where the padding changes none of its frames); ``trim_edges`` cuts them to the audio
-    instead (eager and dynamic artifacts only). ``options`` go to :func:`fitedge.edge.runtime.load`
-    (``outputs=`` for eager).
+    instead, where the padding changes none of its frames); ``trim_edges`` cuts them to the audio instead (eager
+    and dynamic artifacts only), and ``fill_edges`` keeps every window inside it at the cost of the first frame's
+    latency (a model that attends to everything needs one of them to match its full-utterance output).
+    ``options`` go to :func:`fitedge.edge.runtime.load` (``outputs=`` for eager).
 
     Example::
 
@@ -100,7 +101,7 @@ def stream(target: Any, *, chunk_ms: float | None = None, left_ms: float | None 
     """
     from fitedge.edge.stream.source import StreamSettings, open_stream
 
-    return open_stream(target, StreamSettings(chunk_ms, left_ms, right_ms), threads, trim_edges, **options)
+    return open_stream(target, StreamSettings(chunk_ms, left_ms, right_ms, fill_edges), threads, trim_edges, **options)
 
 
 def benchmark(*targets: str | Path, reference: str | None = None, export_models: bool = True,

@@ -194,7 +194,7 @@ def evaluate_per(model_or_artifact: str | Path, corpus_dir: str | Path, layer: s
         for setting in stream:
             streamed = streamed_features(model_or_artifact, setting, source.layer, threads)
             report = score_per(trained, streamed, corpus_dir, streamed.name, settings, progress)
-            rows.append(streamed_per(report, full, streamed.geometry, settings).to_dict())
+            rows.append(streamed_per(report, full, streamed.geometry, settings, streamed.fill_edges).to_dict())
         return replace(full, streamed=rows)
 
 

@@ -26,9 +26,11 @@ class StreamFraming:
     """How a streamed feature source sees audio, said in a PER report."""
 
     geometry: StreamGeometry
+    fill_edges: bool = False
 
     def describe(self) -> str:
-        return f"streamed live, {self.geometry.describe()}, fed one chunk at a time"
+        filled = ", windows filled with heard audio" if self.fill_edges else ""
+        return f"streamed live, {self.geometry.describe()}{filled}, fed one chunk at a time"
 
 
 class StreamedFeatures:
@@ -39,12 +41,13 @@ class StreamedFeatures:
 
     def __init__(self, template: Stream, layer: Layer, name: str) -> None:
         self.runner, self.geometry, self.shift_start = template.runner, template.geometry, template.shift_start
+        self.fill_edges = template.fill_edges
         self.layer, self.name = layer, name
-        self.framing = StreamFraming(self.geometry)
+        self.framing = StreamFraming(self.geometry, self.fill_edges)
         self.stats = FramingStats()
 
     def __call__(self, wav: np.ndarray) -> np.ndarray:
-        stream = Stream(self.runner, self.geometry, shift_start=self.shift_start)
+        stream = Stream(self.runner, self.geometry, shift_start=self.shift_start, fill_edges=self.fill_edges)
         chunk = self.geometry.chunk * self.geometry.hop
         frames = stream_all(stream, np.asarray(wav, dtype=np.float32).reshape(-1), chunk)
         self.stats.utterances += 1
@@ -75,20 +78,24 @@ class StreamedPer:
     ci_high: float
     increase_points: float  # streamed PER - full-utterance PER, in points
     increase_ci_points: tuple[float, float]  # its paired 95% interval
+    fill_edges: bool = False  # streamed with windows filled with heard audio (Stream.fill_edges)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def streamed_per(report: Any, full: Any, geometry: StreamGeometry, settings: Any) -> StreamedPer:
-    """``report`` (streamed) against ``full`` (the full-utterance report on the same test utterances)."""
+def streamed_per(report: Any, full: Any, geometry: StreamGeometry, settings: Any,
+                 fill_edges: bool = False) -> StreamedPer:
+    """``report`` (streamed, ``fill_edges`` or not) against ``full`` (the full-utterance report on the same test
+    utterances)."""
     from fitedge.bench.eval.gate import paired_increase
 
     low, high = paired_increase(report, full, settings)
     ms = geometry.hop_ms
     return StreamedPer(round(geometry.chunk * ms, 3), round(geometry.left * ms, 3), round(geometry.right * ms, 3),
                        round(geometry.algorithmic_latency_ms, 3), report.per, report.ci_low, report.ci_high,
-                       round(100 * (report.per - full.per), 4), (round(100 * low, 4), round(100 * high, 4)))
+                       round(100 * (report.per - full.per), 4), (round(100 * low, 4), round(100 * high, 4)),
+                       fill_edges)
 
 
 def format_streamed(full: Any, rows: list[StreamedPer]) -> str:
@@ -100,4 +107,6 @@ def format_streamed(full: Any, rows: list[StreamedPer]) -> str:
         low, high = r.increase_ci_points
         lines.append(f"{r.chunk_ms:>9g} {r.left_ms:>8g} {r.right_ms:>9g} {r.algorithmic_latency_ms:>11.0f} "
                      f"{100 * r.per:>7.2f} {f'{r.increase_points:+.2f} ({low:+.2f}..{high:+.2f})':>34}")
+    if any(r.fill_edges for r in rows):
+        lines.append("windows filled with heard audio (--fill-edges): each first frame waited for a whole window")
     return "\n".join(lines)

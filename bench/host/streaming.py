@@ -33,10 +33,10 @@ SWEEP_CHUNKS_MS = (160.0, 320.0, 640.0, 1280.0)
 SWEEP_LEFTS_MS = (640.0, 1280.0, 2560.0)
 
 
-def settings_grid(chunks_ms: Sequence[float], lefts_ms: Sequence[float],
-                  rights_ms: Sequence[float]) -> list[StreamSettings]:
-    """Every combination, chunk first."""
-    return [StreamSettings(c, left, right) for c in chunks_ms for left in lefts_ms for right in rights_ms]
+def settings_grid(chunks_ms: Sequence[float], lefts_ms: Sequence[float], rights_ms: Sequence[float],
+                  fill_edges: bool = False) -> list[StreamSettings]:
+    """Every combination, chunk first (each with ``fill_edges``)."""
+    return [StreamSettings(c, left, right, fill_edges) for c in chunks_ms for left in lefts_ms for right in rights_ms]
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,7 @@ class StreamResult:
     cosine_mean: float
     cosine_worst: float
     per_vs_full: float | None
+    fill_edges: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -94,23 +95,25 @@ class TimedRunner:
 
 
 def measure_stream(runner: Any, geometry: StreamGeometry, wav: np.ndarray,
-                   reference: dict[str, np.ndarray], shift_start: bool = False) -> dict[str, Any]:
+                   reference: dict[str, np.ndarray], shift_start: bool = False,
+                   fill_edges: bool = False) -> dict[str, Any]:
     """Stream ``wav`` through ``runner`` once and measure it: :func:`stream_timed`, then :func:`stream_parity`.
 
-    ``reference``: the full-utterance outputs, ``(frames, dim)`` per name; ``shift_start``: see :class:`Stream`
-    (a chunked-attention model's). Returns the numbers of :class:`StreamResult` that depend on the run.
+    ``reference``: the full-utterance outputs, ``(frames, dim)`` per name; ``shift_start`` (a chunked-attention
+    model's) and ``fill_edges``: see :class:`Stream`. Returns the numbers of :class:`StreamResult` that depend on
+    the run.
     """
-    numbers, emitted = stream_timed(runner, geometry, wav, shift_start)
+    numbers, emitted = stream_timed(runner, geometry, wav, shift_start, fill_edges)
     return {**numbers, **stream_parity(emitted, reference)}
 
 
 def stream_timed(runner: Any, geometry: StreamGeometry, wav: np.ndarray,
-                 shift_start: bool = False) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+                 shift_start: bool = False, fill_edges: bool = False) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Stream ``wav`` in 20 ms feeds (after one untimed warm-up window); the timing numbers and the emitted
-    frames, ``(frames, dim)`` per output name. ``shift_start``: see :class:`Stream`."""
+    frames, ``(frames, dim)`` per output name. ``shift_start``, ``fill_edges``: see :class:`Stream`."""
     runner.run(np.zeros(geometry.window_samples, np.float32))  # one-off costs (allocation, kernel choice)
     timed = TimedRunner(runner)
-    stream = Stream(timed, geometry, shift_start=shift_start)
+    stream = Stream(timed, geometry, shift_start=shift_start, fill_edges=fill_edges)
     emitted: dict[str, list[np.ndarray]] = {}
     first_frame_ms = None
     for i in range(0, len(wav), FEED_SAMPLES):
@@ -269,7 +272,7 @@ def stream_report(source: str | Path, wav: np.ndarray, settings: Sequence[Stream
         runner = target.load()
         for setting, geometry in served:
             progress(f"{target.name}: {geometry.describe()}")
-            numbers = measure_stream(runner, geometry, wav, full, is_chunked(config))
+            numbers = measure_stream(runner, geometry, wav, full, is_chunked(config), setting.fill_edges)
             results.append(StreamResult(
                 artifact=target.name, runtime=target.runtime, precision=target.precision, **asdict(setting),
                 geometry=geometry.to_manifest(), algorithmic_latency_ms=geometry.algorithmic_latency_ms,
@@ -283,7 +286,9 @@ def format_table(doc: dict[str, Any]) -> str:
     """The report as a text table for people."""
     cpu = doc["cpu"]
     lines = [f"on {cpu['class']} ({cpu['model']}), {doc['audio_seconds']:.2f} s of audio, threads "
-             f"{doc['threads'] or 'runtime default'}; first-frame latency = audio clock + measured compute",
+             f"{doc['threads'] or 'runtime default'}; first-frame latency = audio clock + measured compute"
+             + ("; windows filled with heard audio (--fill-edges)" if any(r.get("fill_edges") for r in doc["results"])
+                else ""),
              f"{'artifact':26s} {'chunk':>6s} {'left':>6s} {'right':>6s} {'RTF':>7s} {'p50 ms':>8s} {'p99 ms':>8s} "
              f"{'algo ms':>8s} {'first ms':>9s} {'RSS MB':>7s} {'cos mean':>9s} {'cos worst':>9s} {'PER':>6s}"]
     for r in doc["results"]:

@@ -30,11 +30,13 @@ DEFAULT_CHUNK_MS, DEFAULT_LEFT_MS, DEFAULT_RIGHT_MS = 640.0, 1280.0, 320.0
 
 @dataclass(frozen=True)
 class StreamSettings:
-    """Chunk and context in milliseconds; ``None`` takes the artifact's own (manifest) or the defaults."""
+    """Chunk and context in milliseconds; ``None`` takes the artifact's own (manifest) or the defaults.
+    ``fill_edges``: windows hold only heard audio (:class:`~fitedge.edge.stream.stream.Stream`)."""
 
     chunk_ms: float | None = None
     left_ms: float | None = None
     right_ms: float | None = None
+    fill_edges: bool = False
 
     def geometry(self, hop: int, receptive: int, recorded: dict[str, int] | None = None,
                  config: Any = None) -> StreamGeometry:
@@ -79,9 +81,9 @@ def bundle_default_ms(source: str | Path) -> tuple[float, float, float]:
 def open_stream(target: Any, settings: StreamSettings = StreamSettings(), threads: int | None = None,
                 trim_edges: bool = False, **options: Any) -> Stream:
     """A stream over ``target``: a bundle folder (its first artifact), a ``.pte``/``.tflite``/``.onnx`` file of a
-    bundle, an :class:`Encoder`, or a model source run eagerly (preset name, checkpoint). ``trim_edges``: see
-    :class:`Stream`; a chunked-attention model's stream has ``shift_start``. ``options`` go to
-    :func:`fitedge.edge.runtime.load`."""
+    bundle, an :class:`Encoder`, or a model source run eagerly (preset name, checkpoint). ``trim_edges`` (and
+    ``settings.fill_edges``): see :class:`Stream`; a chunked-attention model's stream has ``shift_start``.
+    ``options`` go to :func:`fitedge.edge.runtime.load`."""
     from fitedge.edge import runtime
 
     path = Path(target) if isinstance(target, str | Path) else None
@@ -92,11 +94,13 @@ def open_stream(target: Any, settings: StreamSettings = StreamSettings(), thread
         hop, receptive, recorded = artifact_geometry(path)
         runner = runtime.load(path, threads=threads, **options)
         config = mf.Manifest.read(path.parent).model.config
-        return Stream(runner, settings.geometry(hop, receptive, recorded, config), trim_edges, is_chunked(config))
+        return Stream(runner, settings.geometry(hop, receptive, recorded, config), trim_edges, is_chunked(config),
+                      settings.fill_edges)
     runner = runtime.load(target, threads=threads, **options)
     config = runner.module.encoder.config
     hop, receptive = model_hop_and_receptive(config)
-    return Stream(runner, settings.geometry(hop, receptive, config=config), trim_edges, is_chunked(config))
+    return Stream(runner, settings.geometry(hop, receptive, config=config), trim_edges, is_chunked(config),
+                  settings.fill_edges)
 
 
 

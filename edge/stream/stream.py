@@ -14,6 +14,13 @@ A model with chunked attention (``EncoderConfig.attention_chunk_frames``) never 
 but for the positional conv's look-ahead, which the right context covers; for it a window that would start
 before the audio may start at its first sample instead (``shift_start``): the zeros then stand after the samples
 that have arrived, where no emitted frame looks, and even a static window reproduces the full utterance.
+
+A model that attends to everything reads made-up silence wherever it stands in its window. With ``fill_edges``
+no window holds any, once the utterance is at least one window long: the first windows wait until a whole window
+has arrived and start at the audio's first sample, and at the end the last windows end at its last sample. Every
+frame then has at least its chunk's context, the first ones more; the price is the first frame's latency (a whole
+window instead of chunk + right context). Static artifacts can do it, unlike ``trim_edges``; an utterance shorter
+than a window is one window, zero-padded after its end for them and cut to it for a runner of any length.
 """
 
 from __future__ import annotations
@@ -41,14 +48,17 @@ class Stream:
         geometry: the stream's :class:`StreamGeometry`.
         trim_edges: cut windows to the audio instead of zero-padding them (runners of any length only).
         shift_start: run a window that would start before the audio from its first sample (chunked models).
+        fill_edges: windows hold only audio that was heard: wait for a whole first window, end the last at the end.
         received: samples accepted so far.
         emitted: frames emitted so far (read or not).
         finished: whether :meth:`input_finished` was called.
     """
 
     def __init__(self, runner: WindowRunner, geometry: StreamGeometry, trim_edges: bool = False,
-                 shift_start: bool = False) -> None:
+                 shift_start: bool = False, fill_edges: bool = False) -> None:
         fixed = getattr(runner, "input_samples", None)
+        if trim_edges and fill_edges:
+            raise ConfigError("trim_edges and fill_edges are two ways to keep silence out of the windows; choose one")
         if trim_edges and fixed is not None:
             raise ConfigError(f"trim_edges needs a runner of any input length; this one takes exactly {fixed} samples")
         if fixed is not None and fixed != geometry.window_samples:
@@ -59,6 +69,8 @@ class Stream:
             raise ConfigError(f"the artifact takes {low} to {high} samples, but {geometry.describe()} needs a window "
                               f"of {geometry.window_samples}")
         self.runner, self.geometry, self.trim_edges, self.shift_start = runner, geometry, trim_edges, shift_start
+        self.fill_edges = fill_edges
+        self._any_length = fixed is None
         self.received = self.emitted = 0
         self.finished = False
         self._window = 0  # the next window to run
@@ -75,7 +87,7 @@ class Stream:
             raise ShapeMismatch(f"accept_waveform takes 1-D samples, got shape {x.shape}")
         self._audio = np.concatenate([self._audio, x])
         self.received += len(x)
-        while self.geometry.window_ready(self._window) <= self.received:
+        while self._ready(self._window) <= self.received:
             self._run_window(self.geometry.frames(self.received))
 
     def input_finished(self) -> None:
@@ -93,12 +105,29 @@ class Stream:
         self._pending = {name: [part[:0]] for name, part in frames.items()}  # empty, of the right width
         return frames
 
+    def _ready(self, k: int) -> int:
+        """How many samples must have arrived before window ``k`` runs."""
+        ready = self.geometry.window_ready(k)
+        return max(ready, self.geometry.window_samples) if self.fill_edges else ready
+
+    def _filled_start(self, start: int) -> int:
+        """Where window ``start`` lies with ``fill_edges``: inside the audio, on the frame grid, where it fits."""
+        g = self.geometry
+        if self.finished and start + g.window_samples > self.received:
+            start = (self.received - g.window_samples) // g.hop * g.hop  # ends at the last frame's samples
+        return max(start, 0)  # shorter than a window: from the first sample, zeros after the last
+
     def _run_window(self, limit: int) -> None:
         """Run the next window and keep its frames below global frame ``limit``."""
         g, k = self.geometry, self._window
         start, end = g.window_start(k), g.window_start(k) + g.window_samples
         if self.trim_edges:  # both cuts fall on the frame grid: the start is a multiple of H, or 0
             start, end = max(start, 0), min(end, self.received) if self.finished else end
+        elif self.fill_edges:
+            start = self._filled_start(start)
+            end = start + g.window_samples
+            if self.finished and self._any_length:  # an utterance shorter than a window: all of it
+                end = min(end, self.received)
         elif self.shift_start and start < 0:  # same length, on the frame grid: the zeros move to the end
             start, end = 0, g.window_samples
         outputs = self.runner.run(self._samples(start, end - start))
@@ -112,7 +141,10 @@ class Stream:
             self._pending.setdefault(name, []).append(frames[skip: skip + last - first])
         self.emitted += last - first
         self._window += 1
-        self._drop_before(g.window_start(self._window))
+        keep = g.window_start(self._window)
+        if self.fill_edges:  # a last window ends at the audio's end: keep all it could need (the end only grows)
+            keep = min(keep, (self.received - g.window_samples) // g.hop * g.hop)
+        self._drop_before(keep)
 
     def _samples(self, start: int, count: int) -> np.ndarray:
         """Global samples ``[start, start + count)``: zeros where nothing was received."""

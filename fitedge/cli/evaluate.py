@@ -40,10 +40,13 @@ def eval_() -> None:
                                               "chunked-attention model or a streaming bundle: its own).")
 @click.option("--right-ms", default=None, help="With --chunk-ms: right contexts (lookahead), comma-separated ms "
                                                "(default 320; a chunked-attention model or streaming bundle: its own).")
+@click.option("--fill-edges", is_flag=True,
+              help="With --chunk-ms: windows hold only heard audio (the first waits for a whole window, the last "
+                   "ends at the audio's end); what a model that attends to everything needs.")
 def per(model_or_artifact: str, corpus: Path, layer: str, kind: str, hidden: int, epochs: int, lr: float,
         max_train: int | None, max_test: int | None, seed: int, threads: int | None, out: Path | None,
         as_json: bool, save_probe: Path | None = None, chunk_ms: str | None = None, left_ms: str | None = None,
-        right_ms: str | None = None) -> None:
+        right_ms: str | None = None, fill_edges: bool = False) -> None:
     """Phoneme error rate of MODEL_OR_ARTIFACT with a CTC probe on its frozen features.
 
     MODEL_OR_ARTIFACT is `mfcc` (the floor every model must beat), an exported .pte/.tflite/.onnx (run in
@@ -70,7 +73,9 @@ def per(model_or_artifact: str, corpus: Path, layer: str, kind: str, hidden: int
 
     probe = ProbeConfig(kind=kind, hidden=hidden, epochs=epochs, lr=lr, seed=seed)
     settings = EvalSettings(max_train=max_train, max_test=max_test, seed=seed)
-    stream = _stream_settings(model_or_artifact, chunk_ms, left_ms, right_ms)
+    if fill_edges and chunk_ms is None:
+        raise click.UsageError("--fill-edges goes with --chunk-ms")
+    stream = _stream_settings(model_or_artifact, chunk_ms, left_ms, right_ms, fill_edges)
     report = evaluate_per(model_or_artifact, corpus, parse_layer(layer), probe, settings, threads, progress=True,
                           save_probe=save_probe, stream=stream)
     if out is not None:
@@ -88,7 +93,8 @@ def per(model_or_artifact: str, corpus: Path, layer: str, kind: str, hidden: int
                    + format_streamed(report, rows))
 
 
-def _stream_settings(source: str, chunk_ms: str | None, left_ms: str | None, right_ms: str | None) -> list:
+def _stream_settings(source: str, chunk_ms: str | None, left_ms: str | None, right_ms: str | None,
+                     fill_edges: bool = False) -> list:
     """The chunk settings of --chunk-ms x --left-ms x --right-ms (defaults: the model's or bundle's own)."""
     if chunk_ms is None:
         if left_ms is not None or right_ms is not None:
@@ -101,4 +107,4 @@ def _stream_settings(source: str, chunk_ms: str | None, left_ms: str | None, rig
     own = bundle_default_ms(Path(source).parent if Path(source).is_file() else source)
     return settings_grid(milliseconds("--chunk-ms", chunk_ms),
                          milliseconds("--left-ms", left_ms) if left_ms else (own[1],),
-                         milliseconds("--right-ms", right_ms) if right_ms else (own[2],))
+                         milliseconds("--right-ms", right_ms) if right_ms else (own[2],), fill_edges)

@@ -21,10 +21,12 @@ import click
               help="With --stream: the chunk (default: the bundle's streaming section, else 640).")
 @click.option("--left-ms", type=click.FloatRange(min=0), default=None, help="With --stream: left context.")
 @click.option("--right-ms", type=click.FloatRange(min=0), default=None, help="With --stream: right context.")
+@click.option("--fill-edges", is_flag=True,
+              help="With --stream: windows hold only heard audio (the first waits for a whole window).")
 @click.option("--json", "as_json", is_flag=True, help="Print the transcripts as JSON.")
 def transcribe(bundle: Path, audios: tuple[Path, ...], artifacts: tuple[str, ...], threads: int | None,
                streamed: bool, chunk_ms: float | None, left_ms: float | None, right_ms: float | None,
-               as_json: bool) -> None:
+               fill_edges: bool, as_json: bool) -> None:
     """Phonemes of each AUDIO file from each artifact of BUNDLE (exported with --head), greedy CTC decoding.
 
     Each artifact runs in its own runtime, loaded once; a static one takes long audio in windows of its length,
@@ -42,7 +44,9 @@ def transcribe(bundle: Path, audios: tuple[Path, ...], artifacts: tuple[str, ...
     from fitedge.bench.eval.transcribe import pooled_agreement, transcribe_files
     from fitedge.edge.stream.source import StreamSettings
 
-    settings = StreamSettings(chunk_ms, left_ms, right_ms) if streamed else None
+    if fill_edges and not streamed:
+        raise click.UsageError("--fill-edges goes with --stream")
+    settings = StreamSettings(chunk_ms, left_ms, right_ms, fill_edges) if streamed else None
     files = transcribe_files(bundle, audios, artifacts, threads, settings)
     pooled = pooled_agreement(files)
     if as_json:

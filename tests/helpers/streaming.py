@@ -4,7 +4,8 @@
 features, frame ``j`` = ``[mean, max, min, last]`` of ``x[j*H : j*H + R]``; the 4 features double as CTC logits
 over :data:`TOKENS`. :func:`write_stream_vectors` runs the real :class:`fitedge.edge.stream.stream.Stream` over it
 on espeak-ng speech fed in uneven pieces and writes what came out after each piece, and where each window lay
-(:func:`window_fingerprint`); once as it is and once with ``shift_start`` (a chunked-attention model's stream).
+(:func:`window_fingerprint`); once as it is, once with ``shift_start`` (a chunked-attention model's stream) and
+once with ``fill_edges``.
 
 :func:`export_stream_bundle` is the real thing beside it: the tiny model's static ``.onnx`` sized for
 :data:`STREAM_SETTING`.
@@ -91,22 +92,24 @@ def stream_vectors(wav: np.ndarray, geometry: StreamGeometry = VECTOR_GEOMETRY,
                    feeds: tuple[int, ...] = FEED_SIZES) -> dict[str, Any]:
     """Stream ``wav`` through the fake model in pieces of ``feeds`` (then the rest); the vectors document.
 
-    ``shifted`` holds the same stream with ``shift_start``: the fake model is local, so its frames are the same;
-    its first windows are not."""
+    ``shifted`` holds the same stream with ``shift_start`` and ``filled`` with ``fill_edges``: the fake model is
+    local, so their frames are the same; their first windows (and the filled stream's last) are not."""
     sizes = list(feeds) + [len(wav) - sum(feeds)]
     assert sizes[-1] > 0, "the feed sizes must leave some audio for the last piece"
-    plain = _streamed(wav, geometry, sizes, shift_start=False)
+    plain = _streamed(wav, geometry, sizes)
     return {"frame_hop_samples": geometry.hop, "receptive_field_samples": geometry.receptive,
             "chunk_frames": geometry.chunk, "left_frames": geometry.left, "right_frames": geometry.right,
             "window_samples": geometry.window_samples, "wav": _shortest(wav), "feed_sizes": sizes, **plain,
             "tokens": TOKENS, "phonemes": greedy_ctc(np.array(plain["frames"], dtype=np.float32).reshape(-1, 4)),
-            "shifted": _streamed(wav, geometry, sizes, shift_start=True)}
+            "shifted": _streamed(wav, geometry, sizes, shift_start=True),
+            "filled": _streamed(wav, geometry, sizes, fill_edges=True)}
 
 
-def _streamed(wav: np.ndarray, geometry: StreamGeometry, sizes: list[int], shift_start: bool) -> dict[str, Any]:
+def _streamed(wav: np.ndarray, geometry: StreamGeometry, sizes: list[int], shift_start: bool = False,
+              fill_edges: bool = False) -> dict[str, Any]:
     """The frames, frames emitted after each piece (and at the end), and the fingerprints of the windows run."""
     model = FakeModel(geometry.hop, geometry.receptive)
-    stream = Stream(model, geometry, shift_start=shift_start)
+    stream = Stream(model, geometry, shift_start=shift_start, fill_edges=fill_edges)
     frames, after = [], []
     offset = 0
     for size in sizes:

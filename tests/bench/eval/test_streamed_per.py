@@ -36,6 +36,14 @@ def test_a_chunked_model_streamed_at_its_own_setting_keeps_its_full_utterance_pe
     assert low <= row["increase_points"] <= high and high - low < 1.0
 
 
+def test_a_full_attention_model_filled_with_windows_longer_than_every_utterance_keeps_its_per(corpus: Path) -> None:
+    """Filled and cut to the audio, each test utterance is one window: the full utterance's own features."""
+    report = evaluate_per("tiny", corpus, "last", PROBE, SETTINGS, threads=1,
+                          stream=[StreamSettings(320.0, 8000.0, 0.0, fill_edges=True)])
+    (row,) = report.streamed
+    assert row["fill_edges"] and row["per"] == pytest.approx(report.per, abs=1e-9) and row["increase_points"] == 0
+
+
 def test_streamed_features_have_the_full_utterances_frames(corpus: Path) -> None:
     from fitedge.distill.checkpoints.source import load_encoder
 
@@ -64,3 +72,5 @@ def test_eval_per_chunk_ms_prints_a_table_and_json(corpus: Path, tmp_path: Path)
     assert_one_line_error(run_cli("eval", "per", "mfcc", "--data", str(corpus), "--chunk-ms", "320"), "--chunk-ms")
     result = run_cli("eval", "per", "tiny", "--data", str(corpus), "--left-ms", "320")
     assert result.exit_code == 2 and "go with --chunk-ms" in result.output
+    result = run_cli("eval", "per", "tiny", "--data", str(corpus), "--fill-edges")
+    assert result.exit_code == 2 and "goes with --chunk-ms" in result.output

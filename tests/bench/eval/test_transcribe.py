@@ -284,6 +284,11 @@ def test_transcribe_stream_decodes_the_frames_a_live_stream_emits(setup: dict[st
     assert streamed["frames"] == geometry.frames(len(read_audio(setup["wav"])))
     tokens = set(load_ctc_head(setup["head"]).tokens[1:])
     assert streamed["phonemes"] and set(streamed["phonemes"]) <= tokens
+    filled = run_cli("transcribe", str(bundle), str(setup["wav"]), "--stream", "--fill-edges", "--json")
+    assert filled.exit_code == 0, filled.output
+    assert json.loads(filled.output)["files"][0]["artifacts"][0]["frames"] == streamed["frames"]
+    alone = run_cli("transcribe", str(bundle), str(setup["wav"]), "--fill-edges")
+    assert alone.exit_code == 2 and "goes with --stream" in alone.output
 
 
 def test_stream_measures_a_head_bundle_against_eager_logits(setup: dict[str, Path],

@@ -46,6 +46,66 @@ def test_frames_become_final_as_soon_as_their_window_has_arrived():
     assert stream.read()["logits"].shape == (0, 4)  # read returns each frame once
 
 
+FILL_GEOMETRY = StreamGeometry(320, 400, chunk=4, left=6, right=2)
+
+
+class StaticRecorder(FakeModel):
+    """The fake model as a static artifact of one window that keeps every window it ran."""
+
+    input_samples = FILL_GEOMETRY.window_samples
+
+    def __init__(self) -> None:
+        super().__init__(FILL_GEOMETRY.hop, FILL_GEOMETRY.receptive)
+        self.inputs: list[np.ndarray] = []
+
+    def run(self, wav: np.ndarray) -> dict[str, np.ndarray]:
+        assert len(wav) == self.input_samples
+        self.inputs.append(wav.copy())
+        return super().run(wav)
+
+
+N = FILL_GEOMETRY.window_samples
+
+
+@pytest.mark.parametrize("samples", [0, 401, 5000, N, N + 1, N + 7 * 320 + 11, 16000])
+def test_filled_windows_hold_only_heard_audio_and_emit_each_frame_once(samples):
+    ramp = np.arange(1, samples + 1, dtype=np.float32)  # no zero in the audio: a zero in a window is padding
+    model = StaticRecorder()
+    emitted = stream_all(Stream(model, FILL_GEOMETRY, fill_edges=True), ramp, feed=333).get("logits", np.zeros((0, 4)))
+    frames = (emitted[:, 3].astype(np.int64) - 400) // 320
+    assert frames.tolist() == list(range(FILL_GEOMETRY.frames(samples)))
+    for window in model.inputs:
+        start = int(window[0]) - 1
+        if samples >= N:  # a whole window of heard audio, on the frame grid
+            assert start % 320 == 0 and np.array_equal(window, ramp[start: start + N])
+        else:  # shorter than a window: from the first sample, the zeros after the last
+            assert start == 0 and np.array_equal(window[:samples], ramp) and not window[samples:].any()
+
+
+def test_a_filled_stream_waits_for_a_whole_window_before_its_first_frame():
+    stream = Stream(FakeModel(320, 400), FILL_GEOMETRY, fill_edges=True)
+    stream.accept_waveform(np.ones(N - 1, np.float32))
+    assert stream.emitted == 0 and FILL_GEOMETRY.window_ready(0) < N - 1  # plain streaming would have emitted
+    stream.accept_waveform(np.ones(1, np.float32))
+    assert stream.emitted == 8  # windows 0 and 1 both start at the first sample: chunk 4 <= left 6
+
+
+@pytest.mark.parametrize("windows", [1.0, 0.6])
+def test_a_filled_eager_stream_of_at_most_one_window_is_the_full_utterance(speech, windows):
+    """tiny attends to everything: the zeros before the audio change every frame, a filled window none."""
+    stream = fitedge.stream("tiny", chunk_ms=320, left_ms=640, right_ms=160, fill_edges=True)
+    wav = speech[: int(windows * stream.geometry.window_samples)]
+    full = runtime.load("tiny").run(wav)["last_hidden_state"][0]
+    np.testing.assert_allclose(stream_all(stream, wav, feed=1000)["last_hidden_state"], full, atol=1e-4, rtol=0)
+    padded = stream_all(fitedge.stream("tiny", chunk_ms=320, left_ms=640, right_ms=160), wav, 1000)
+    assert np.abs(padded["last_hidden_state"] - full).max() > 1e-2
+
+
+def test_trim_and_fill_edges_do_not_combine():
+    with pytest.raises(ConfigError, match="choose one"):
+        Stream(FakeModel(320, 400), FILL_GEOMETRY, trim_edges=True, fill_edges=True)
+
+
 def test_streamed_front_end_equals_the_full_utterance_exactly(speech):
     """Through the conv front end (local to R samples) every streamed frame is the full utterance's."""
     torch.manual_seed(0)

@@ -48,6 +48,15 @@ def check_vectors(doc: dict) -> None:
     np.testing.assert_allclose(shifted["windows"][early:], doc["windows"][early:], rtol=1e-9, atol=1e-12)
     assert shifted["emitted_after_feed"] == doc["emitted_after_feed"]
     np.testing.assert_allclose(np.array(shifted["frames"], np.float32), full, atol=1e-5, rtol=0)
+    # Filled: nothing before a whole window has arrived, and every window is a window of the audio itself.
+    filled = doc["filled"]
+    np.testing.assert_allclose(np.array(filled["frames"], np.float32), full, atol=1e-5, rtol=0)
+    assert [e for e, got in zip(filled["emitted_after_feed"], received) if got < geometry.window_samples] == \
+        [0] * int((received < geometry.window_samples).sum()) and filled["emitted_after_feed"][-1] == total
+    starts = range(0, len(wav) - geometry.window_samples + 1, geometry.hop)
+    heard = [window_fingerprint(wav[s: s + geometry.window_samples]) for s in starts]
+    for fingerprint in filled["windows"]:
+        assert min(np.abs(np.subtract(heard, fingerprint)).sum(1)) < 1e-6
 
 
 def test_the_committed_vectors_are_self_consistent():
@@ -60,7 +69,7 @@ def test_the_committed_vectors_are_self_consistent():
 def test_the_python_stream_reproduces_the_committed_frames():
     doc = read_stream_vectors()
     again = stream_vectors(np.array(doc["wav"], dtype=np.float32), feeds=tuple(doc["feed_sizes"][:-1]))
-    for now, then in ((again, doc), (again["shifted"], doc["shifted"])):
+    for now, then in ((again, doc), (again["shifted"], doc["shifted"]), (again["filled"], doc["filled"])):
         assert now["emitted_after_feed"] == then["emitted_after_feed"]
         np.testing.assert_allclose(now["frames"], then["frames"], atol=1e-5, rtol=0)
         np.testing.assert_allclose(now["windows"], then["windows"], rtol=1e-9, atol=1e-12)

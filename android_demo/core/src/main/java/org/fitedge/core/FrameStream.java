@@ -14,12 +14,18 @@ import java.util.List;
  * <p>With {@code shiftStart} (the manifest's {@code streaming.shift_start}: a chunked-attention model), a window
  * that would start before the audio starts at its first sample instead, so its zeros fall after the samples that
  * have arrived, where no emitted frame looks; the Python stream's {@code shift_start} does the same.
+ *
+ * <p>With {@code fillEdges} (Python's {@code fill_edges}), no window holds made-up silence once the utterance is
+ * a window long: the first windows wait for a whole window and start at the first sample, and at the flush the last
+ * ones end at the last sample. A model that attends to everything needs this to match its full-utterance output;
+ * the first frame then waits for a whole window.
  */
 public final class FrameStream {
     private final StreamGeometry geometry;
     private final ModelRunner runner;
     private final int output;
     private final boolean shiftStart;
+    private final boolean fillEdges;
     private float[] buffer = new float[0];
     private long bufferStart;   // global index of buffer[0]; samples before it are no longer needed
     private int buffered;
@@ -31,15 +37,20 @@ public final class FrameStream {
 
     /** Frames are the {@code output}-th tensor the runner returns, shaped {@code [1, F, D]} or {@code [F, D]}. */
     public FrameStream(StreamGeometry geometry, ModelRunner runner, int output) {
-        this(geometry, runner, output, false);
+        this(geometry, runner, output, false, false);
     }
 
-    /** As above; {@code shiftStart}: windows that would start before the audio start at its first sample. */
-    public FrameStream(StreamGeometry geometry, ModelRunner runner, int output, boolean shiftStart) {
+    /**
+     * As above; {@code shiftStart}: windows that would start before the audio start at its first sample;
+     * {@code fillEdges}: windows hold only audio that was heard (see the class comment).
+     */
+    public FrameStream(StreamGeometry geometry, ModelRunner runner, int output, boolean shiftStart,
+            boolean fillEdges) {
         this.geometry = geometry;
         this.runner = runner;
         this.output = output;
         this.shiftStart = shiftStart;
+        this.fillEdges = fillEdges;
     }
 
     /** Adds {@code length} samples from {@code samples[offset]}; returns the frames this completes. */
@@ -49,7 +60,7 @@ public final class FrameStream {
         }
         append(samples, offset, length);
         List<float[]> frames = new ArrayList<>();
-        while (geometry.windowStart(nextWindow) + geometry.windowSamples() <= received) {
+        while (ready(nextWindow) <= received) {
             runWindow(frames, Long.MAX_VALUE);
         }
         return frames;
@@ -90,10 +101,26 @@ public final class FrameStream {
         received += length;
     }
 
+    /** How many samples must have arrived before window {@code k} runs. */
+    private long ready(long k) {
+        long ready = geometry.windowStart(k) + geometry.windowSamples();
+        return fillEdges ? Math.max(ready, geometry.windowSamples()) : ready;
+    }
+
+    /** The start of the last window that fits in the audio so far, on the frame grid (negative: none fits). */
+    private long lastFittingStart() {
+        return Math.floorDiv(received - geometry.windowSamples(), geometry.hopSamples) * geometry.hopSamples;
+    }
+
     /** Runs window {@link #nextWindow}, adds its frames below {@code limit} to {@code frames}, drops old samples. */
     private void runWindow(List<float[]> frames, long limit) throws ModelRunner.InferenceException {
         long start = geometry.windowStart(nextWindow);
-        if (shiftStart && start < 0) {
+        if (fillEdges) {
+            if (flushed && start + geometry.windowSamples() > received) {
+                start = lastFittingStart();  // ends at the last frame's samples
+            }
+            start = Math.max(start, 0);  // shorter than a window: from the first sample, zeros after the last
+        } else if (shiftStart && start < 0) {
             start = 0;  // same length, on the frame grid: the zeros move to the end
         }
         float[] window = new float[geometry.windowSamples()];
@@ -116,7 +143,9 @@ public final class FrameStream {
             emitted++;
         }
         nextWindow++;
-        discardBefore(geometry.windowStart(nextWindow));
+        long keep = geometry.windowStart(nextWindow);
+        // A filled stream's last window ends at the audio's end: keep all it could need (the end only grows).
+        discardBefore(fillEdges ? Math.min(keep, lastFittingStart()) : keep);
     }
 
     private float[][] frames(List<FloatTensor> outputs) throws ModelRunner.InferenceException {

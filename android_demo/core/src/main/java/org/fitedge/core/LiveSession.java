@@ -52,7 +52,8 @@ public final class LiveSession {
         }
         decoder = ctc;
         noPhonemesReason = reason;
-        stream = new FrameStream(geometry, runner, output, Boolean.TRUE.equals(m.streaming.shiftStart));
+        // Not fillEdges: live, the first phonemes show after chunk + lookahead rather than after a whole window.
+        stream = new FrameStream(geometry, runner, output, Boolean.TRUE.equals(m.streaming.shiftStart), false);
     }
 
     /** {@code length} new samples from {@code samples[0]}, read from the microphone at {@code nowNanos}. */

@@ -16,7 +16,8 @@ import org.junit.Test;
 
 /**
  * The cross-language check: a vectors file written on the Python side (wav, feed sizes, the frames and phonemes
- * Python's stream emitted over the contract's fake model, and where each window lay; the same with shift_start)
+ * Python's stream emitted over the contract's fake model, and where each window lay; the same with shift_start
+ * and with fill_edges)
  * replayed through this core's FrameStream and CtcGreedy.
  * The file comes from {@code -Dfitedge.streamVectors=FILE} (run_tests.sh passes $FITEDGE_STREAM_VECTORS).
  */
@@ -36,8 +37,9 @@ public class StreamVectorsTest {
         assertEquals(v.get("window_samples").getAsInt(), g.windowSamples());
         float[] wav = floats(v.getAsJsonArray("wav"));
 
-        List<float[]> frames = replay(v, v, g, wav, false);
-        replay(v, v.getAsJsonObject("shifted"), g, wav, true);
+        List<float[]> frames = replay(v, v, g, wav, "", false, false);
+        replay(v, v.getAsJsonObject("shifted"), g, wav, "shifted: ", true, false);
+        replay(v, v.getAsJsonObject("filled"), g, wav, "filled: ", false, true);
         List<String> tokens = new ArrayList<>();
         for (JsonElement t : v.getAsJsonArray("tokens")) {
             tokens.add(t.getAsString());
@@ -53,14 +55,14 @@ public class StreamVectorsTest {
     }
 
     /**
-     * Streams {@code wav} in the vectors' feed sizes ({@code shiftStart} as given) and checks the frames emitted
+     * Streams {@code wav} in the vectors' feed sizes ({@code shiftStart}, {@code fillEdges} as given; {@code which}
+     * prefixes the messages) and checks the frames emitted
      * after each piece, the frames and the windows the model saw against {@code expected}; returns the frames.
      */
     private static List<float[]> replay(JsonObject v, JsonObject expected, StreamGeometry g, float[] wav,
-            boolean shiftStart) throws Exception {
-        String which = shiftStart ? "shifted: " : "";
+            String which, boolean shiftStart, boolean fillEdges) throws Exception {
         FakeStreamModel model = new FakeStreamModel(g);
-        FrameStream stream = new FrameStream(g, model, 0, shiftStart);
+        FrameStream stream = new FrameStream(g, model, 0, shiftStart, fillEdges);
         List<float[]> frames = new ArrayList<>();
         List<Long> emitted = new ArrayList<>();
         int at = 0;
