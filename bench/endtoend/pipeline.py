@@ -155,9 +155,10 @@ STUDENTS = {"fithubert": (FITHUBERT_STUDENT, "fithubert"), "distilhubert": (DIST
 TRAINED_STUDENTS = ("fithubert", "distilhubert", INT8_AWARE)  # exported, benchmarked, judged artifact by artifact
 LABELS = {"fithubert": "FitHuBERT student", "distilhubert": "DistilHuBERT student",
           INT8_AWARE: "FitHuBERT int8-aware student", STREAM_STUDENT: "FitHuBERT streaming student"}
-# The streaming table's chunk settings (chunk, left, right ms): both students at the same algorithmic latency
-# (320 ms chunks, no lookahead: the streaming student's own), and 640 ms chunks with 320 ms of lookahead.
-STREAM_SETTINGS = ((320.0, 1280.0, 0.0), (640.0, 1280.0, 320.0))
+# The streaming table's chunk settings (chunk, left, right ms, fill_edges): both students at the same algorithmic
+# latency (320 ms chunks, no lookahead: the streaming student's own), and 640 ms chunks with 320 ms of lookahead,
+# zero-padded and filled (the first frame waits for a whole window; what the FitHuBERT student's full attention needs).
+STREAM_SETTINGS = ((320.0, 1280.0, 0.0, False), (640.0, 1280.0, 320.0, False), (640.0, 1280.0, 320.0, True))
 PLAIN = "+plain"  # suffix of a student's bundle exported with --int8 plain (the default is auto)
 
 

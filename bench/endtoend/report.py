@@ -38,7 +38,8 @@ def write_recipe_report(folder: Path, rows: list[Row], steps: Any, config: dict,
                   "Each student's last layer, decoded by one probe trained on its full-utterance features: from the "
                   "whole utterance, and from the frames `fitedge.stream` emits with the test audio fed one chunk at "
                   "a time. Latency: algorithmic (chunk + lookahead + the front end's receptive field). The change "
-                  "is streamed minus full, in points, with its paired 95% interval.", ""]
+                  "is streamed minus full, in points, with its paired 95% interval. Windows are zero-padded at the "
+                  "audio's edges, or filled (`--fill-edges`: the first frame waits for a whole window).", ""]
     lines += ["## Test-set size", "", *sizing_lines(rows), ""]
     lines += ["## Steps", ""]
     lines += [f"- {name}: {seconds:g} s" for name, seconds in steps.done.items()]
@@ -64,7 +65,8 @@ def streaming_table(streaming: list[dict[str, Any]]) -> str:
     for model in streaming:
         for s in model["streamed"]:
             low, high = s["increase_ci_points"]
-            lines.append(f"| {model['model']} | {s['chunk_ms']:g} / {s['left_ms']:g} / {s['right_ms']:g} | "
+            filled = ", filled" if s.get("fill_edges") else ""
+            lines.append(f"| {model['model']} | {s['chunk_ms']:g} / {s['left_ms']:g} / {s['right_ms']:g}{filled} | "
                          f"{s['algorithmic_latency_ms']:.0f} | {100 * model['per']:.2f} | {100 * s['per']:.2f} | "
                          f"{s['increase_points']:+.2f} ({low:+.2f}..{high:+.2f}) |")
     return "\n".join(lines)

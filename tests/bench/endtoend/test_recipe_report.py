@@ -46,18 +46,22 @@ def test_the_streaming_student_is_the_fithubert_students_twin_and_streams_at_the
     assert FITHUBERT_STREAM_STUDENT.replace(extractor_mode="group_norm", conv_activation="gelu", pos_conv_causal=False,
                                             attention_chunk_frames=0, attention_left_frames=0) == FITHUBERT_STUDENT
     hop, receptive = model_hop_and_receptive(FITHUBERT_STREAM_STUDENT)
-    chunk_ms = StreamGeometry.from_ms(hop, receptive, *STREAM_SETTINGS[0]).chunk * 1000 * hop / 16000
+    chunk_ms = StreamGeometry.from_ms(hop, receptive, *STREAM_SETTINGS[0][:3]).chunk * 1000 * hop / 16000
     assert chunk_ms == FITHUBERT_STREAM_STUDENT.attention_chunk_frames * 1000 * hop / 16000  # its own chunks
 
 
 def test_the_streaming_table_gives_each_setting_its_change_against_full(tmp_path) -> None:
     streamed = [{"chunk_ms": 320.0, "left_ms": 1280.0, "right_ms": 0.0, "algorithmic_latency_ms": 345.0, "per": 0.31,
-                 "ci_low": 0.29, "ci_high": 0.33, "increase_points": 6.0, "increase_ci_points": [5.1, 6.9]}]
+                 "ci_low": 0.29, "ci_high": 0.33, "increase_points": 6.0, "increase_ci_points": [5.1, 6.9]},
+                {"chunk_ms": 640.0, "left_ms": 1280.0, "right_ms": 320.0, "algorithmic_latency_ms": 965.0, "per": 0.26,
+                 "ci_low": 0.24, "ci_high": 0.28, "increase_points": 1.0, "increase_ci_points": [0.5, 1.5],
+                 "fill_edges": True}]
     streaming = [{"model": "FitHuBERT student", "per": 0.25, "ci_low": 0.23, "ci_high": 0.27, "utterances": 950,
                   "streamed": streamed}]
     report = write_recipe_report(tmp_path / "report", [], StepLog(), {}, {}, streaming).read_text()
     assert "## Streaming" in report
     assert "| FitHuBERT student | 320 / 1280 / 0 | 345 | 25.00 | 31.00 | +6.00 (+5.10..+6.90) |" in report
+    assert "| FitHuBERT student | 640 / 1280 / 320, filled | 965 | 25.00 | 26.00 | +1.00 (+0.50..+1.50) |" in report
     assert json.loads((tmp_path / "report" / "streaming.json").read_text()) == streaming
 
 
