@@ -55,11 +55,13 @@ class StreamBenchSettings:
             model.
         threads: CPU threads of every runtime.
         timeout_s: wall-clock limit of one cell's process.
+        fill_edges: windows hold only heard audio (:class:`~fitedge.edge.stream.stream.Stream`).
     """
 
     settings: tuple[StreamSettings, ...] | None = None
     threads: int = 2
     timeout_s: float = 300.0
+    fill_edges: bool = False
 
 
 def stream_bundles(targets: list[str], settings: tuple[StreamSettings, ...] | None,
@@ -88,14 +90,16 @@ def full_reference(folder: Path, manifest: mf.Manifest, wav: np.ndarray, threads
     return {name: value[0] for name, value in bundle_reference(folder, manifest, threads).run(wav).items()}
 
 
-def base_row(artifact: Artifact, folder: Path, geometry: StreamGeometry, threads: int, seconds: float) -> dict:
+def base_row(artifact: Artifact, folder: Path, geometry: StreamGeometry, config: StreamBenchSettings,
+             seconds: float) -> dict:
     """A STREAM record's identity and settings (see ``results.schema.json``), before any measurement."""
     ms = geometry.hop_ms
     return {"model": artifact.model, "artifact": artifact.label, "runtime": artifact.runtime,
             "precision": artifact.precision, "bundle": str(folder), "device": "host", "status": "skipped",
-            "error": None, "threads": threads, "audio_seconds": seconds, "chunk_ms": geometry.chunk * ms,
+            "error": None, "threads": config.threads, "audio_seconds": seconds, "chunk_ms": geometry.chunk * ms,
             "left_ms": geometry.left * ms, "right_ms": geometry.right * ms, "window_samples": geometry.window_samples,
-            "algorithmic_latency_ms": geometry.algorithmic_latency_ms, **dict.fromkeys(NUMBERS)}
+            "algorithmic_latency_ms": geometry.algorithmic_latency_ms, "fill_edges": config.fill_edges,
+            **dict.fromkeys(NUMBERS)}
 
 
 def measured_row(row: dict, result: dict) -> dict:
@@ -127,7 +131,7 @@ def run_stream_bench(targets: list[str], wav: np.ndarray, config: StreamBenchSet
                 np.savez(data, wav=wav, **{f"reference:{k}": v for k, v in reference.items()})
             for artifact in artifacts:
                 for geometry in geometries:
-                    row = base_row(artifact, folder, geometry, config.threads, seconds)
+                    row = base_row(artifact, folder, geometry, config, seconds)
                     problem = _problem(artifact, geometry, no_eager)
                     if problem:
                         row["error"] = problem
@@ -166,7 +170,8 @@ def _spec(artifact: Artifact, folder: Path, geometry: StreamGeometry, data: Path
     """What the child process needs (see :func:`run_stream_cell`)."""
     shape = {k: v for k, v in geometry.to_dict().items() if k != "window_samples"}
     return {"kind": "stream", "runtime": artifact.runtime, "threads": config.threads, "bundle": str(folder),
-            "path": str(artifact.path) if artifact.path else None, "geometry": shape, "data": str(data)}
+            "path": str(artifact.path) if artifact.path else None, "geometry": shape, "data": str(data),
+            "fill_edges": config.fill_edges}
 
 
 def run_stream_cell(spec: dict, progress: Path) -> dict:
@@ -197,7 +202,7 @@ def run_stream_cell(spec: dict, progress: Path) -> dict:
         runner = load(spec["path"], threads=threads)
     note_phase(progress, "stream", baseline_kb)
     # A chunked-attention model's first windows start at the audio's first sample, as fitedge stream does.
-    numbers, emitted = stream_timed(runner, geometry, wav, is_chunked(manifest.model.config))
+    numbers, emitted = stream_timed(runner, geometry, wav, is_chunked(manifest.model.config), spec["fill_edges"])
     peak_kb = status_kb("VmHWM")
     return {**numbers, **stream_parity(emitted, reference), "baseline_rss_kb": baseline_kb, "peak_rss_kb": peak_kb}
 

@@ -62,7 +62,8 @@ def stream_row(r: dict) -> list[str]:
     return [r["model"], r["artifact"], r["precision"], f"{r['chunk_ms']:g}", f"{r['left_ms']:g}", f"{r['right_ms']:g}",
             _num(r["rtf"], 3), _ms(r["chunk_p50_ms"]), _ms(r["chunk_p99_ms"]), _num(r["algorithmic_latency_ms"], 0),
             _num(r["first_frame_latency_ms"], 0), _num(r["peak_rss_mb"], 0), _num(r["cosine_mean"], 4),
-            _num(r["cosine_worst"], 4), "-" if per is None else f"{100 * per:.1f}%", _status(r)]
+            _num(r["cosine_worst"], 4), "-" if per is None else f"{100 * per:.1f}%",
+            _status(r) + (", filled windows" if r.get("fill_edges") else "")]
 
 
 def comparison_row(c: dict) -> list[str]:

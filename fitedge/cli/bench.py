@@ -146,12 +146,15 @@ def bench() -> None:
 @click.option("--right-ms", "rights_ms", callback=_number_list(float, 0),
               help="--stream: right contexts (lookahead), comma-separated ms (default 320 with --chunk-ms or a "
                    "model).")
+@click.option("--fill-edges", is_flag=True,
+              help="--stream: windows hold only heard audio (the first waits for a whole window, the last ends at "
+                   "the audio's end); what a model that attends to everything needs.")
 def run(targets: tuple[str, ...], reference: str | None, seconds: tuple[float, ...], threads: tuple[int, ...],
         warmup: int, iters: int, timeout_s: float, processes: int, on: str, old_spelling: str | None, adb_binary: str,
         device_results: Path | None,
         export_models: bool, bundles_dir: Path | None, out_dir: Path, as_json: bool, profile: bool,
         per_block: bool, stream: bool, wav_path: Path | None, chunks_ms: tuple[float, ...] | None,
-        lefts_ms: tuple[float, ...] | None, rights_ms: tuple[float, ...] | None) -> None:
+        lefts_ms: tuple[float, ...] | None, rights_ms: tuple[float, ...] | None, fill_edges: bool = False) -> None:
     """Measure TARGETs: bundle folders, .pte/.tflite/.onnx files, or models (exported on the fly).
 
     Each artifact x length x threads runs in PROCESSES fresh processes: load time, first inference, WARMUP
@@ -183,11 +186,12 @@ def run(targets: tuple[str, ...], reference: str | None, seconds: tuple[float, .
 
         if len(threads) > 1:
             raise ConfigError(f"--stream takes one --threads value, got {','.join(map(str, threads))}")
-        config = StreamBenchSettings(stream_settings(chunks_ms, lefts_ms, rights_ms), threads[0], timeout_s)
+        config = StreamBenchSettings(stream_settings(chunks_ms, lefts_ms, rights_ms), threads[0], timeout_s,
+                                     fill_edges)
         _stream(targets, wav_path, config, export_models, bundles_dir, out_dir, as_json)
         return
-    if wav_path is not None or chunks_ms or lefts_ms or rights_ms:
-        raise ConfigError("--wav, --chunk-ms, --left-ms and --right-ms go with --stream")
+    if wav_path is not None or chunks_ms or lefts_ms or rights_ms or fill_edges:
+        raise ConfigError("--wav, --chunk-ms, --left-ms, --right-ms and --fill-edges go with --stream")
     device = _where(click.get_current_context(), on, old_spelling)
     config = BenchConfig(targets=targets or DEFAULT_TARGETS, reference=reference, device=device, adb=adb_binary,
                          device_results=device_results, matrix=matrix)

@@ -94,6 +94,19 @@ def test_results_json_validates_against_the_schema_and_a_bad_row_is_refused(stre
         validate_results(bad)
 
 
+def test_fill_edges_rows_wait_for_a_whole_window_and_say_so(bundle, wav_file, tmp_path):
+    out = tmp_path / "results"
+    result = run_cli("bench", "run", "--stream", str(bundle), "--wav", str(wav_file), "--fill-edges", "--threads", "1",
+                     "--out", str(out))
+    assert result.exit_code == 0, result.output
+    rows = read_results(out / "results.json")["streams"]  # validated against the schema
+    assert sorted(r["artifact"] for r in rows) == ["eager", "tiny_fp32.onnx"]
+    for r in rows:
+        assert r["status"] == "ok" and r["fill_edges"] is True
+        assert r["first_frame_latency_ms"] >= 1000 * r["window_samples"] / 16000 > r["algorithmic_latency_ms"]
+    assert "ok, filled windows" in (out / "results.md").read_text()
+
+
 def test_a_missing_runtime_is_one_skipped_line(bundle, wav_file, tmp_path):
     result = fitedge_without(["onnxruntime"], "bench", "run", "--stream", str(bundle), "--wav", str(wav_file),
                              "--chunk-ms", "320", "--left-ms", "640", "--right-ms", "160", "--threads", "1",
@@ -133,6 +146,7 @@ def test_a_model_is_exported_once_per_setting_and_a_matching_bundle_is_reused(bu
     (("--stream", "BUNDLE"), "--stream needs --wav"),
     (("--stream", "--wav", "WAV"), "--stream needs TARGETs"),
     (("BUNDLE", "--chunk-ms", "320"), "go with --stream"),
+    (("BUNDLE", "--fill-edges"), "go with --stream"),
     (("--stream", "BUNDLE", "--wav", "WAV", "--threads", "1,2"), "one --threads value"),
     (("--stream", "BUNDLE", "--wav", "WAV", "--chunk-ms", "abc"), "comma-separated"),
 ])
