@@ -110,11 +110,14 @@ class Stream:
         ready = self.geometry.window_ready(k)
         return max(ready, self.geometry.window_samples) if self.fill_edges else ready
 
+    def _last_fitting_start(self) -> int:
+        """The start of the last window that fits in the audio so far, on the frame grid (negative: none fits)."""
+        return (self.received - self.geometry.window_samples) // self.geometry.hop * self.geometry.hop
+
     def _filled_start(self, start: int) -> int:
         """Where window ``start`` lies with ``fill_edges``: inside the audio, on the frame grid, where it fits."""
-        g = self.geometry
-        if self.finished and start + g.window_samples > self.received:
-            start = (self.received - g.window_samples) // g.hop * g.hop  # ends at the last frame's samples
+        if self.finished and start + self.geometry.window_samples > self.received:
+            start = self._last_fitting_start()  # ends at the last frame's samples
         return max(start, 0)  # shorter than a window: from the first sample, zeros after the last
 
     def _run_window(self, limit: int) -> None:
@@ -143,7 +146,7 @@ class Stream:
         self._window += 1
         keep = g.window_start(self._window)
         if self.fill_edges:  # a last window ends at the audio's end: keep all it could need (the end only grows)
-            keep = min(keep, (self.received - g.window_samples) // g.hop * g.hop)
+            keep = min(keep, self._last_fitting_start())
         self._drop_before(keep)
 
     def _samples(self, start: int, count: int) -> np.ndarray:
